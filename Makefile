@@ -1,0 +1,131 @@
+# mtasts build: the binary, tests, sanitizer and fuzz builds, demo, benchmark, install.
+#
+#   make            build ./mtasts (optimised, -Werror)
+#   make deps       install the Debian packages the build, tests and test world need
+#   make test       build and run every test (unit, vectors, fuzz smoke, integration)
+#   make asan       the same test suite built with ASan + UBSan (clang)
+#   make fuzz       libFuzzer harnesses for the parsers, FUZZ_SECONDS each (default 60)
+#   make demo       the main job: scan data/sample on the local test world and report
+#   make bench      the benchmark of the scanner against the 1,000,000-domain bench world
+#   make install    PREFIX=/usr/local: binary and man page
+#   make format     apply .clang-format to every C file
+#
+# Sources are picked up by folder; each folder builds one static library, so a unit test
+# links only the layers it needs.
+
+CC       ?= cc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+PKGS     := libcares libcurl openssl sqlite3 libzstd libidn2
+OPT      ?= -O2 -g
+CFLAGS   += $(OPT) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-common \
+            -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS += -I. $(PKG_CFLAGS) -D_GNU_SOURCE
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+BIN      ?= mtasts
+
+RULES_SRC   := $(wildcard scanner/rules/*.c)
+LIB_SRC     := $(wildcard lib/*.c)
+STORE_SRC   := $(wildcard store/*.c)
+REPORTS_SRC := $(wildcard reports/*.c)
+SCANNER_SRC := $(filter-out scanner/main.c,$(wildcard scanner/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBRULES   := $(BUILD)/librules.a
+LIBMT      := $(BUILD)/libmt.a
+LIBSTORE   := $(BUILD)/libstore.a
+LIBREPORTS := $(BUILD)/libreports.a
+LIBSCANNER := $(BUILD)/libscanner.a
+# Link order: a library comes before the ones it uses.
+ALL_LIBS := $(LIBSCANNER) $(LIBREPORTS) $(LIBSTORE) $(LIBRULES) $(LIBMT)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test tests asan fuzz fuzz-build demo bench install format clean check-format
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+$(LIBRULES): $(call obj,$(RULES_SRC))
+$(LIBMT): $(call obj,$(LIB_SRC))
+$(LIBSTORE): $(call obj,$(STORE_SRC))
+$(LIBREPORTS): $(call obj,$(REPORTS_SRC))
+$(LIBSCANNER): $(call obj,$(SCANNER_SRC))
+$(BUILD)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(call obj,scanner/main.c) $(ALL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: tests/unit/test_<layer>_*.c links the layer and the ones below it.
+$(BUILD)/tests/test_rules_%: tests/unit/test_rules_%.c tests/unit/tap.h $(LIBRULES) $(LIBMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRULES) $(LIBMT) $(LDLIBS)
+$(BUILD)/tests/test_lib_%: tests/unit/test_lib_%.c tests/unit/tap.h $(LIBMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMT) $(LDLIBS)
+$(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/tap.h $(LIBSTORE) $(LIBRULES) $(LIBMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBRULES) $(LIBMT) $(LDLIBS)
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+tests: $(BIN) $(UNIT_TESTS)
+
+deps:
+	bash scripts/install-deps.sh
+
+# The test command of the README and of .ci/run.
+test: tests
+	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) tests/run
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/mtasts CC=clang \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" test
+
+# libFuzzer harnesses (clang): tests/fuzz/fuzz_<name>.c, each linked with the rules.
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -D_GNU_SOURCE
+build/fuzz/%: tests/fuzz/%.c $(RULES_SRC) $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
+
+demo: $(BIN)
+	bash scripts/demo.sh
+
+bench: $(BIN)
+	bash scripts/bench.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mtasts
+	install -m 0644 docs/mtasts.1 $(DESTDIR)$(PREFIX)/share/man/man1/mtasts.1
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build $(BIN)

@@ -1,0 +1,124 @@
+/* The one place remote bytes are escaped for output: JSON strings, CSV fields, HTML text. */
+#include "escape.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void esc_json(struct sbuf *out, const char *s, size_t len)
+{
+    if (!s) {
+        sbuf_puts(out, "null");
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    sbuf_putc(out, '"');
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c == '"' || c == '\\') {
+            sbuf_putc(out, '\\');
+            sbuf_putc(out, (char)c);
+            i++;
+        } else if (c < 0x20 || c == 0x7F) {
+            switch (c) {
+            case '\n': sbuf_puts(out, "\\n"); break;
+            case '\r': sbuf_puts(out, "\\r"); break;
+            case '\t': sbuf_puts(out, "\\t"); break;
+            default: sbuf_printf(out, "\\u%04x", c); break;
+            }
+            i++;
+        } else if (c < 0x80) {
+            sbuf_putc(out, (char)c);
+            i++;
+        } else {
+            size_t n = utf8_seq_len(p + i, len - i);
+            if (n == 0) {
+                sbuf_puts(out, "\\ufffd");
+                i++;
+            } else {
+                sbuf_append(out, p + i, n);
+                i += n;
+            }
+        }
+    }
+    sbuf_putc(out, '"');
+}
+
+void esc_json_str(struct sbuf *out, const char *s)
+{
+    esc_json(out, s, s ? strlen(s) : 0);
+}
+
+void esc_csv(struct sbuf *out, const char *s)
+{
+    if (!s)
+        return;
+    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
+    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    if (!quote) {
+        sbuf_puts(out, s);
+        return;
+    }
+    sbuf_putc(out, '"');
+    if (formula)
+        sbuf_putc(out, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            sbuf_putc(out, '"');
+        sbuf_putc(out, *p);
+    }
+    sbuf_putc(out, '"');
+}
+
+void esc_html(struct sbuf *out, const char *s)
+{
+    if (!s)
+        return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': sbuf_puts(out, "&amp;"); break;
+        case '<': sbuf_puts(out, "&lt;"); break;
+        case '>': sbuf_puts(out, "&gt;"); break;
+        case '"': sbuf_puts(out, "&quot;"); break;
+        case '\'': sbuf_puts(out, "&#39;"); break;
+        default:
+            if (*p < 0x20 && *p != '\n' && *p != '\t')
+                sbuf_puts(out, "\xEF\xBF\xBD");
+            else
+                sbuf_putc(out, (char)*p);
+        }
+    }
+}

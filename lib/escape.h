@@ -1,0 +1,24 @@
+/* The one place remote bytes are escaped for output: JSON strings, CSV fields, HTML text. */
+#ifndef ESCAPE_H
+#define ESCAPE_H
+
+#include <stddef.h>
+
+#include "sbuf.h"
+
+/* Appends `s` (len bytes, any bytes including NUL) as a JSON string with its quotes.
+ * Control characters, quotes and backslashes are escaped; invalid UTF-8 bytes become
+ * U+FFFD so the output is always valid JSON. A NULL s appends `null`. */
+void esc_json(struct sbuf *out, const char *s, size_t len);
+void esc_json_str(struct sbuf *out, const char *s); /* NUL-terminated s, NULL => null */
+
+/* Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
+ * or starts with a character spreadsheets treat as a formula (= + - @), which is then
+ * prefixed with a single quote. NUL bytes are dropped. NULL appends an empty field. */
+void esc_csv(struct sbuf *out, const char *s);
+
+/* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes and NUL
+ * shown as U+FFFD. NULL appends nothing. */
+void esc_html(struct sbuf *out, const char *s);
+
+#endif

@@ -1,0 +1,34 @@
+/* Diagnostics (errors and lint warnings) produced by the rule parsers: code, line, message. */
+#ifndef STS_DIAG_H
+#define STS_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define STS_DIAG_MAX 32
+#define STS_DIAG_MESSAGE_MAX 200
+
+/* One finding. `code` is a static string naming it precisely (e.g. "policy_mode_invalid");
+ * each error code maps to one taxonomy category (see sts_diag_category in the parsers).
+ * `line` is 1-based for policy files, 0 when not about a line. */
+struct sts_diag {
+    const char *code;
+    unsigned line;
+    char message[STS_DIAG_MESSAGE_MAX];
+};
+
+/* A bounded list: past STS_DIAG_MAX entries, further ones are counted in `dropped`. */
+struct sts_diags {
+    struct sts_diag items[STS_DIAG_MAX];
+    size_t n;
+    size_t dropped;
+};
+
+/* Appends a finding; the message is printf-formatted and truncated to fit. */
+void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* True when a finding with this code is in the list. */
+bool sts_diags_has(const struct sts_diags *d, const char *code);
+
+#endif

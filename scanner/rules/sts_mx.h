@@ -1,0 +1,19 @@
+/* RFC 8461 4.1: matching MX host names against policy `mx` patterns. */
+#ifndef STS_MX_H
+#define STS_MX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when `host` matches `pattern`: case-insensitive, a trailing dot on either ignored,
+ * `*.` matches exactly one leftmost label (never the parent itself), no other wildcard. */
+bool sts_mx_pattern_matches(const char *pattern, const char *host);
+
+/* True when `pattern` is a syntactically valid mx pattern (a domain name, optionally with a
+ * leading `*.`). */
+bool sts_mx_pattern_valid(const char *pattern);
+
+/* Index of the first pattern matching host, or -1. */
+int sts_mx_find_pattern(const char *const *patterns, size_t n, const char *host);
+
+#endif

@@ -1,0 +1,27 @@
+/* RFC 8460 3: the `_smtp._tls` TLS-RPT TXT record and its rua URIs. */
+#ifndef STS_TLSRPT_H
+#define STS_TLSRPT_H
+
+#include "sts_txt.h"
+
+#define STS_RUA_MAX 16
+#define STS_RUA_LEN_MAX 512
+
+struct sts_tlsrpt_result {
+    enum sts_record_status status; /* NONE: no record begins with v=TLSRPTv1, or several do */
+    size_t n_version_records;
+    int chosen;
+    bool strict_ok;
+    size_t n_rua;
+    char rua[STS_RUA_MAX][STS_RUA_LEN_MAX]; /* the URIs as published, when VALID */
+    struct sts_diags errors;
+    struct sts_diags warnings;
+};
+
+/* Evaluates the records of the `_smtp._tls.D` answer. Never fails; writes *out. */
+void sts_tlsrpt_evaluate(const struct sts_txt_record *recs, size_t n, struct sts_tlsrpt_result *out);
+
+/* The domain's TLS-RPT state from an evaluation (several version records count as invalid). */
+enum sts_tlsrpt_state sts_tlsrpt_state_of(const struct sts_tlsrpt_result *r);
+
+#endif

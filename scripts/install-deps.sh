@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that the build, the tests and the local test world need.
+set -euo pipefail
+
+packages=(
+    build-essential pkg-config clang llvm libclang-rt-14-dev libfuzzer-14-dev
+    libc-ares-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev libidn2-dev
+    zstd sqlite3 ca-certificates curl python3 iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+        exit 1
+    fi
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The local test world's servers (nsd, unbound, nginx, dnsperf, dig).
+if [ -x scripts/world/install-deps.sh ]; then
+    bash scripts/world/install-deps.sh
+fi

@@ -1,0 +1,137 @@
+-- The mtasts result database: what every scan saw, one row per (scan, domain).
+--
+-- Version 1 (PRAGMA user_version = 1). store/store_schema.c embeds this file and migrates
+-- older versions forward; a database with a newer version is refused, never touched.
+-- Codes (status, category, warnings, outcomes) are the stable names of docs/taxonomy.md.
+-- Lists are JSON arrays of strings, so SQLite's json_each() can unnest them in reports.
+-- Times are UTC: ISO 8601 text for people, Unix seconds where arithmetic is needed.
+
+-- One row per scan. Scans are appended; a finished scan's row and results never change.
+CREATE TABLE IF NOT EXISTS scans (
+    id            INTEGER PRIMARY KEY,
+    started_at    TEXT NOT NULL,            -- UTC, e.g. 2026-11-22T12:00:00Z
+    finished_at   TEXT,                     -- set when the state leaves 'running'
+    state         TEXT NOT NULL DEFAULT 'running'
+                  CHECK (state IN ('running', 'complete', 'interrupted')),
+    tool_version  TEXT NOT NULL,            -- mtasts version that wrote the scan
+    inputs        TEXT NOT NULL,            -- JSON [{"name": path, "sha256": hex}]
+    options       TEXT NOT NULL,            -- JSON object: resolvers, rate limits, timeouts, checks
+    shard_index   INTEGER,                  -- I of --shard I/N (0-based), NULL when unsharded
+    shard_count   INTEGER,                  -- N of --shard I/N
+    input_domains INTEGER,                  -- distinct valid domains selected for this scan
+    invalid_lines INTEGER NOT NULL DEFAULT 0,
+    duplicates    INTEGER NOT NULL DEFAULT 0, -- input lines dropped as repeats
+    excluded      INTEGER NOT NULL DEFAULT 0, -- domains skipped by --exclude
+    resumes       INTEGER NOT NULL DEFAULT 0, -- times the scan was resumed
+    elapsed_s     REAL,                     -- wall-clock seconds spent scanning, summed over resumes
+    merged_from   TEXT                      -- JSON list of shard databases when made by `mtasts merge`
+);
+
+-- Raw artifacts (TXT strings, policy bodies, certificate facts), stored once per distinct
+-- content and compressed, so a report can be recomputed without rescanning.
+CREATE TABLE IF NOT EXISTS blobs (
+    id        INTEGER PRIMARY KEY,
+    sha256    BLOB NOT NULL UNIQUE,         -- of the raw content
+    kind      TEXT NOT NULL,                -- 'txt', 'policy', 'tlsrpt', 'cert'
+    raw_size  INTEGER NOT NULL,
+    codec     TEXT NOT NULL,                -- 'raw', 'zstd', or 'zstd-dict:<dict id>'
+    data      BLOB NOT NULL
+);
+
+-- zstd dictionaries trained on policy bodies (short and alike), referenced by blobs.codec.
+CREATE TABLE IF NOT EXISTS zstd_dicts (
+    id    INTEGER PRIMARY KEY,
+    data  BLOB NOT NULL
+);
+
+-- One row per domain of a scan: the verdict, then the facts it was drawn from.
+CREATE TABLE IF NOT EXISTS results (
+    scan_id            INTEGER NOT NULL REFERENCES scans(id),
+    domain             TEXT NOT NULL,       -- normalised: lower case, no trailing dot, A-labels
+    rank               INTEGER,             -- from a rank,domain input; NULL otherwise
+    scanned_at         INTEGER NOT NULL,    -- Unix seconds when the domain finished
+
+    -- verdict (docs/taxonomy.md)
+    status             TEXT NOT NULL,       -- no_policy, valid, invalid, dns_error, domain_nxdomain
+    category           TEXT,                -- primary failure category, NULL unless invalid
+    warnings           TEXT NOT NULL DEFAULT '', -- comma-separated codes, sorted
+    valid_strict       INTEGER NOT NULL,    -- 0/1
+    valid_lenient      INTEGER NOT NULL,    -- 0/1
+    would_fail_delivery INTEGER NOT NULL,   -- 0/1
+    readiness          TEXT,                -- enforcing, ready_to_enforce, not_ready, NULL (n/a)
+    detail             TEXT,                -- one human line on the status/category
+
+    -- _mta-sts.D TXT
+    txt_outcome        TEXT,                -- ok, nodata, nxdomain, servfail, refused, timeout, error, not_asked
+    txt_records        INTEGER,             -- records in the answer
+    txt_version_records INTEGER,            -- of which begin with v=STSv1
+    txt_id             TEXT,                -- id of the valid record
+    txt_blob           INTEGER REFERENCES blobs(id), -- all records, one per line
+
+    -- D MX
+    mx_outcome         TEXT,
+    mx_hosts           TEXT,                -- JSON array, by preference then name
+    null_mx            INTEGER,             -- 0/1
+
+    -- _smtp._tls.D TXT
+    tlsrpt_outcome     TEXT,
+    tlsrpt_status      TEXT,                -- none, valid, invalid
+    rua                TEXT,                -- JSON array of URIs
+    tlsrpt_blob        INTEGER REFERENCES blobs(id),
+
+    -- mta-sts.D addresses
+    host_a_outcome     TEXT,
+    host_aaaa_outcome  TEXT,
+    host_addrs         TEXT,                -- JSON array of the addresses answered
+    host_addrs_refused INTEGER,             -- of which the address policy refused
+    host_cname         TEXT,                -- CNAME target of mta-sts.D, if any
+
+    -- HTTPS fetch
+    https_outcome      TEXT,                -- not_attempted, ok, connect_failed, timeout, tls_failed, cert_failed, body_too_large, protocol_error
+    https_addr         TEXT,                -- the address the final attempt used
+    http_status        INTEGER,
+    content_type       TEXT,
+    location           TEXT,                -- Location header of a redirect
+    tls_version        TEXT,                -- e.g. TLSv1.3
+    cert_verify_code   INTEGER,             -- OpenSSL X509_V_*; 0 = verified
+    cert_verify_text   TEXT,
+    cert_not_before    INTEGER,             -- Unix seconds
+    cert_not_after     INTEGER,             -- Unix seconds
+    cert_issuer        TEXT,
+    cert_name_matches  INTEGER,             -- 0/1
+    cert_chain_len     INTEGER,
+    cert_blob          INTEGER REFERENCES blobs(id), -- PEM chain or facts as JSON
+    time_connect_ms    INTEGER,
+    time_tls_ms        INTEGER,
+    time_total_ms      INTEGER,
+    https_error        TEXT,                -- transport error message
+
+    -- policy file
+    policy_blob        INTEGER REFERENCES blobs(id),
+    policy_size        INTEGER,
+    policy_mode        TEXT,                -- enforce, testing, none; NULL when not parsed
+    policy_max_age     INTEGER,
+    mx_patterns        TEXT,                -- JSON array
+    lf_line_endings    INTEGER,             -- 0/1
+    policy_errors      TEXT,                -- JSON [{"code","line","message"}]
+    mx_covered         INTEGER,             -- 0/1, NULL when unknown or not applicable
+
+    -- DNS timing
+    time_dns_ms        INTEGER,             -- from first query to last answer
+
+    PRIMARY KEY (scan_id, domain)
+) WITHOUT ROWID;
+
+-- Report queries group one scan's rows by these.
+CREATE INDEX IF NOT EXISTS results_scan_status ON results (scan_id, status, category);
+CREATE INDEX IF NOT EXISTS results_scan_rank ON results (scan_id, rank);
+
+-- Input lines that were not domains, so none is silently dropped.
+CREATE TABLE IF NOT EXISTS input_errors (
+    scan_id  INTEGER NOT NULL REFERENCES scans(id),
+    file     TEXT NOT NULL,
+    line     INTEGER NOT NULL,                -- 1-based
+    text     TEXT NOT NULL,                   -- the line as read (truncated to 300 bytes)
+    reason   TEXT NOT NULL,                   -- why it is not a domain
+    PRIMARY KEY (scan_id, file, line)
+);

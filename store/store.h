@@ -1,0 +1,108 @@
+/* The result store: opening and migrating the SQLite database, scans, batched result writes. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../scanner/rules/sts_classify.h"
+
+struct store; /* one open database; used by one thread at a time */
+
+enum store_open_mode {
+    STORE_READ_ONLY = 0, /* reports, export: never writes, refuses a missing file */
+    STORE_READ_WRITE     /* scan, merge: creates the file, migrates the schema */
+};
+
+/* Opens `path`. On failure returns NULL and writes a message naming the file into err
+ * (not SQLite, schema newer than this mtasts, read-only, locked, ...). The file is never
+ * modified when opening fails. */
+struct store *store_open(const char *path, enum store_open_mode mode, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* The last error message of this store (names the file); never NULL. */
+const char *store_error(const struct store *st);
+
+/* Facts about a new scan. */
+struct store_scan_info {
+    const char *tool_version;
+    const char *inputs_json;  /* JSON [{"name","sha256"}] */
+    const char *options_json; /* JSON object */
+    int shard_index;          /* -1 when unsharded */
+    int shard_count;
+};
+
+/* Starts a scan; writes its id. Takes the database's scan lock: a second process scanning
+ * into the same database gets an error here, not corruption. Returns 0 or -1. */
+int store_scan_begin(struct store *st, const struct store_scan_info *info, int64_t *scan_id);
+
+/* Reopens an unfinished scan for --resume (scan_id 0: the latest unfinished one); writes
+ * its id and takes the scan lock. Returns 0, or -1 when there is none (message says so). */
+int store_scan_resume(struct store *st, int64_t scan_id, int64_t *resumed_id);
+
+/* True when the scan already has a result for domain (resume skips it). Callers resuming a
+ * large scan may instead load the whole set with store_scan_domains(). */
+bool store_result_exists(struct store *st, int64_t scan_id, const char *domain);
+
+/* Calls fn for every domain with a result in the scan. Returns 0 or -1. */
+int store_scan_domains(struct store *st, int64_t scan_id, void (*fn)(const char *domain, void *arg),
+                       void *arg);
+
+/* What the scanner hands to the store for one domain; all pointers borrowed. */
+struct store_result {
+    const char *domain;
+    long rank; /* -1 when the input had none */
+    int64_t scanned_at;
+    const struct sts_observation *obs;
+    const struct sts_verdict *verdict;
+    const char *const *addrs; /* policy host addresses as text */
+    size_t n_addrs;
+    const char *host_cname;  /* NULL when none */
+    const char *https_addr;  /* address of the final fetch attempt, NULL when none */
+    const char *location;    /* redirect Location, NULL when none */
+    const char *tls_version; /* NULL when no TLS */
+    const char *cert_verify_text;
+    const char *cert_pem; /* peer chain, PEM; NULL when none */
+    const char *https_error;
+    int time_dns_ms, time_connect_ms, time_tls_ms, time_total_ms; /* -1 when not measured */
+};
+
+/* A result turned into an owned, self-contained row (strings formatted, artifacts hashed and
+ * compressed), so a worker thread can build it and hand it to the writer thread. NULL on
+ * out-of-memory. */
+struct store_row *store_row_build(const struct store_result *r);
+void store_row_free(struct store_row *row);
+
+/* Writes a row into the current batch; batches commit every few thousand rows or when
+ * store_flush() is called. Returns 0 or -1 (store_error() says why; the batch is kept). */
+int store_write_row(struct store *st, int64_t scan_id, const struct store_row *row);
+
+/* Records an input line that is not a domain. */
+int store_write_input_error(struct store *st, int64_t scan_id, const char *file, long line,
+                            const char *text, const char *reason);
+
+/* Commits the open batch. Returns 0 or -1. */
+int store_flush(struct store *st);
+
+/* Counts kept with the scan. */
+struct store_scan_counts {
+    int64_t input_domains;
+    int64_t invalid_lines;
+    int64_t duplicates;
+    int64_t excluded;
+    double elapsed_s; /* added to the stored value */
+};
+
+/* Flushes, records the counts and sets the state ("complete" or "interrupted"), and
+ * releases the scan lock. Returns 0 or -1. */
+int store_scan_finish(struct store *st, int64_t scan_id, const char *state,
+                      const struct store_scan_counts *counts);
+
+/* Number of result rows of a scan, or -1. */
+int64_t store_scan_result_count(struct store *st, int64_t scan_id);
+
+/* The underlying handle, for read-only SQL in reports and export. */
+struct sqlite3 *store_db(struct store *st);
+
+#endif
