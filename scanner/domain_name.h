@@ -24,4 +24,13 @@
  * name to fit; a name that does not fit is refused as too long. Thread-safe, no I/O. */
 int domain_normalize(const char *in, size_t len, char *out, size_t outlen, const char **reason);
 
+/* Flags for domain_normalize_flags(). */
+enum domain_flags {
+    DOMAIN_ALLOW_SINGLE_LABEL = 1u << 0 /* accept `com` (exclude lists name whole TLDs) */
+};
+
+/* domain_normalize() with flags (0: identical to domain_normalize). */
+int domain_normalize_flags(const char *in, size_t len, unsigned flags, char *out, size_t outlen,
+                           const char **reason);
+
 #endif

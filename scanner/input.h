@@ -33,6 +33,28 @@ bool input_set_contains(const struct input_set *s, const char *domain);
 size_t input_set_count(const struct input_set *s);
 size_t input_set_bytes(const struct input_set *s); /* memory held by the table */
 
+/* ---- One line of a list ---------------------------------------------------------------- */
+
+enum input_line_kind {
+    INPUT_LINE_SKIP = 0, /* blank or comment */
+    INPUT_LINE_HEADER,   /* a CSV header (only when first_data_line) */
+    INPUT_LINE_BAD,      /* reason set */
+    INPUT_LINE_DOMAIN    /* domain/domain_len (not yet normalised) and rank set */
+};
+
+struct input_line_fields {
+    const char *domain; /* points into the line */
+    size_t domain_len;
+    long rank;          /* -1 when none */
+    const char *reason; /* INPUT_LINE_BAD: static text */
+};
+
+/* Splits one line (without its LF; a trailing CR is dropped) the way input_next() reads
+ * lists (rules below). first_data_line: no earlier line of this file was anything but
+ * blank or comment, so a header is recognised. Used by the exclude list too. Pure. */
+enum input_line_kind input_split_line(const char *line, size_t len, bool first_data_line,
+                                      struct input_line_fields *out);
+
 /* ---- The reader ------------------------------------------------------------------------ */
 
 /* Resume hook: return true to skip a domain (already has a result in the scan). Called
@@ -40,7 +62,8 @@ size_t input_set_bytes(const struct input_set *s); /* memory held by the table *
 typedef bool (*input_skip_fn)(void *arg, const char *domain);
 
 struct input_options {
-    const char *const *files; /* paths; "-" is stdin (at most once); ".zst" suffix => zstd */
+    const char *const *files; /* paths; "-" is stdin (at most once); zstd is recognised by
+                                 its magic number (any name, stdin too) */
     size_t n_files;
     const struct exclude_list *exclude; /* NULL: none */
     unsigned shard_index, shard_count;  /* shard_count 0 or 1: every domain */
@@ -82,12 +105,12 @@ struct input_counts {
 
 struct input;
 
-/* Opens the reader. Every file is opened (and checked readable) now so a typo fails before
+/* Opens the reader. Every file is checked (and checked readable) now so a typo fails before
  * the scan starts; reading is lazy, one file after another. Returns NULL with a message
  * naming the file in err. The options' pointers must outlive the reader. */
 struct input *input_open(const struct input_options *opt, char *err, size_t errlen);
 
-/* The next item. Line handling, per file:
+/* The next item. Line handling, per file (input_split_line):
  *  - CR before LF is dropped; blank lines and lines whose first non-blank byte is `#` are
  *    skipped, and a ` #` or tab-`#` comment at the end of a line is cut;
  *  - a line with commas is CSV: when the first field is all digits it is the rank and the
