@@ -24,7 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The local test world's servers (nsd, unbound, nginx, dnsperf, dig).
-if [ -x scripts/world/install-deps.sh ]; then
-    bash scripts/world/install-deps.sh
-fi
+# The local test world's servers (nsd, unbound, nginx, dnsperf, dig), and headless
+# Chromium for the HTML report test.
+for extra in scripts/world/install-deps.sh scripts/install-report-deps.sh; do
+    if [ -f "$extra" ]; then
+        bash "$extra"
+    fi
+done
