@@ -35,9 +35,9 @@ struct sts_cert_facts {
     bool name_matches;  /* a SAN (or the CN without SANs) covers mta-sts.D */
     int64_t not_before; /* Unix seconds of the leaf; 0 when unknown */
     int64_t not_after;
-    int chain_len;      /* certificates the server sent */
-    bool self_signed;   /* leaf issuer equals subject */
-    char issuer[256];   /* leaf issuer, one-line RFC 2253 form */
+    int chain_len;    /* certificates the server sent */
+    bool self_signed; /* leaf issuer equals subject */
+    char issuer[256]; /* leaf issuer, one-line RFC 2253 form */
 };
 
 /* Everything the scanner saw for one domain. Pointers are borrowed; the classifier copies
@@ -63,8 +63,8 @@ struct sts_observation {
     size_t n_apex;
 
     enum sts_dns_outcome a_outcome, aaaa_outcome; /* mta-sts.D */
-    size_t n_addrs;         /* addresses answered, A and AAAA together */
-    size_t n_addrs_refused; /* of which the address policy refused */
+    size_t n_addrs;                               /* addresses answered, A and AAAA together */
+    size_t n_addrs_refused;                       /* of which the address policy refused */
 
     enum sts_https_outcome https;
     struct sts_cert_facts cert;
@@ -103,7 +103,8 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out);
 
 void sts_verdict_free(struct sts_verdict *v);
 
-/* The category for an OpenSSL verify code (X509_V_*): one of the STS_CAT_CERT_* values. */
+/* The category for an OpenSSL verify code (X509_V_*): one of the STS_CAT_CERT_* values, or
+ * STS_CAT_NONE for X509_V_OK. */
 enum sts_category sts_cert_category(int verify_code);
 
 #endif

@@ -118,4 +118,25 @@ size_t sts_warnings_format(uint32_t warnings, char *buf, size_t buflen);
  * unknown code. An empty string is the empty set. */
 bool sts_warnings_parse(const char *list, uint32_t *out);
 
+/* Every diagnostic code the parsers emit (errors and lint warnings), in one table: its
+ * taxonomy category (STS_CAT_NONE for warnings and TLS-RPT codes, which never make a domain
+ * invalid) and whether, as a warning, it marks a tolerance (clears valid_strict). */
+struct sts_diag_code_info {
+    const char *code;
+    enum sts_category category;
+    bool is_error;
+    bool tolerance;
+    const char *summary;
+};
+
+/* The table entry for a code, or NULL when the code is unknown. */
+const struct sts_diag_code_info *sts_diag_code_lookup(const char *code);
+
+/* The category an error code maps to (STS_CAT_NONE for warnings and unknown codes). */
+enum sts_category sts_diag_code_category(const char *code);
+
+/* The whole table, for tests and documentation: entries 0..count-1. */
+size_t sts_diag_code_count(void);
+const struct sts_diag_code_info *sts_diag_code_at(size_t i);
+
 #endif

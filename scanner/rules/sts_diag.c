@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const char *fmt, ...)
+void sts_diags_vadd(struct sts_diags *d, const char *code, unsigned line, const char *fmt,
+                    va_list ap)
 {
     if (d->n >= STS_DIAG_MAX) {
         d->dropped++;
@@ -14,9 +15,14 @@ void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const c
     struct sts_diag *g = &d->items[d->n++];
     g->code = code;
     g->line = line;
+    vsnprintf(g->message, sizeof g->message, fmt, ap);
+}
+
+void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g->message, sizeof g->message, fmt, ap);
+    sts_diags_vadd(d, code, line, fmt, ap);
     va_end(ap);
 }
 
@@ -26,4 +32,33 @@ bool sts_diags_has(const struct sts_diags *d, const char *code)
         if (strcmp(d->items[i].code, code) == 0)
             return true;
     return false;
+}
+
+char *sts_diag_quote(char *buf, size_t buflen, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (buflen == 0)
+        return buf;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t need = (c >= 0x20 && c < 0x7f) ? 1 : 4;
+        if (o + need + 4 > buflen) { /* room for "..." and the NUL */
+            if (o + 4 <= buflen) {
+                memcpy(buf + o, "...", 3);
+                o += 3;
+            }
+            break;
+        }
+        if (need == 1) {
+            buf[o++] = (char)c;
+        } else {
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        }
+    }
+    buf[o] = '\0';
+    return buf;
 }

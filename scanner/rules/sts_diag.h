@@ -2,6 +2,7 @@
 #ifndef STS_DIAG_H
 #define STS_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,7 +29,15 @@ struct sts_diags {
 void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The same with a va_list, for wrappers. */
+void sts_diags_vadd(struct sts_diags *d, const char *code, unsigned line, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
+
 /* True when a finding with this code is in the list. */
 bool sts_diags_has(const struct sts_diags *d, const char *code);
+
+/* Writes `len` bytes of untrusted data into buf for a message: printable ASCII as is, other
+ * bytes as \xNN, cut with "..." past buflen. Always NUL-terminates (buflen > 0). Returns buf. */
+char *sts_diag_quote(char *buf, size_t buflen, const char *s, size_t len);
 
 #endif

@@ -16,4 +16,8 @@ bool sts_mx_pattern_valid(const char *pattern);
 /* Index of the first pattern matching host, or -1. */
 int sts_mx_find_pattern(const char *const *patterns, size_t n, const char *host);
 
+/* True when `name` (len bytes) is a host name per RFC 5321 `Domain`: LDH labels of 1-63
+ * bytes, not starting or ending with '-', 253 bytes at most; one trailing dot allowed. */
+bool sts_hostname_valid(const char *name, size_t len);
+
 #endif

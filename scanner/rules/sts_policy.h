@@ -10,15 +10,15 @@
 #define STS_POLICY_MX_MAX 128       /* more mx lines than this is a policy_syntax error */
 
 struct sts_policy {
-    bool valid;        /* valid with the documented tolerances (docs/taxonomy.md) */
-    bool strict_ok;    /* valid, and no tolerance was needed */
+    bool valid;     /* valid with the documented tolerances (docs/taxonomy.md) */
+    bool strict_ok; /* valid, and no tolerance was needed */
     enum sts_mode mode;
     bool has_max_age;
     long long max_age; /* when has_max_age */
     size_t n_mx;
     char *mx[STS_POLICY_MX_MAX]; /* patterns lower-cased, trailing dot dropped; owned */
-    bool lf_line_endings; /* at least one line ended by a bare LF */
-    enum sts_category category; /* first policy category that applies, or STS_CAT_NONE */
+    bool lf_line_endings;        /* at least one line ended by a bare LF */
+    enum sts_category category;  /* first policy category that applies, or STS_CAT_NONE */
     struct sts_diags errors;
     struct sts_diags warnings;
 };
