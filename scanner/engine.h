@@ -24,23 +24,23 @@ struct addr_policy; /* scanner/addr_policy.h */
 /* Everything that shapes a scan; filled from the command line, shown in the progress line
  * and stored with the scan. Defaults (engine_config_defaults) are safe for the internet. */
 struct engine_config {
-    int threads;                /* worker threads; default: number of cores */
-    unsigned checks;            /* enum engine_check bits */
-    bool probe_orphans;         /* fetch the policy even without a TXT record */
-    size_t n_resolvers;         /* 0: the system's (/etc/resolv.conf) */
+    int threads;                              /* worker threads; default: number of cores */
+    unsigned checks;                          /* enum engine_check bits */
+    bool probe_orphans;                       /* fetch the policy even without a TXT record */
+    size_t n_resolvers;                       /* 0: the system's (/etc/resolv.conf) */
     char resolvers[ENGINE_MAX_RESOLVERS][64]; /* "IP" or "IP:PORT" or "[IPv6]:PORT" */
-    double dns_qps;             /* DNS queries per second, all workers together */
-    int inflight;               /* domains in flight, all workers together */
-    int https_conns;            /* HTTPS transfers in flight, all workers together */
-    int per_ip;                 /* concurrent connections per destination IP */
-    double timeout_s;           /* HTTPS total time limit per fetch */
-    double connect_timeout_s;   /* TCP+TLS connect limit */
-    double dns_timeout_s;       /* per DNS try */
-    int dns_tries;              /* tries for SERVFAIL/timeout before dns_error */
-    const char *ca_file;        /* NULL: the system store */
-    const char *user_agent;     /* full User-Agent string */
-    const struct addr_policy *addrs; /* which addresses may be contacted */
-    bool keep_cert_pem;         /* store the peer chain as an artifact */
+    double dns_qps;                           /* DNS queries per second, all workers together */
+    int inflight;                             /* domains in flight, all workers together */
+    int https_conns;                          /* HTTPS transfers in flight, all workers together */
+    int per_ip;                               /* concurrent connections per destination IP */
+    double timeout_s;                         /* HTTPS total time limit per fetch */
+    double connect_timeout_s;                 /* TCP+TLS connect limit */
+    double dns_timeout_s;                     /* per DNS try */
+    int dns_tries;                            /* tries for SERVFAIL/timeout before dns_error */
+    const char *ca_file;                      /* NULL: the system store */
+    const char *user_agent;                   /* full User-Agent string */
+    const struct addr_policy *addrs;          /* which addresses may be contacted */
+    bool keep_cert_pem;                       /* store the peer chain as an artifact */
 };
 
 void engine_config_defaults(struct engine_config *cfg);
@@ -73,5 +73,11 @@ int engine_run(const struct engine_config *cfg, engine_source_fn source, void *s
 
 /* Async-signal-safe request to stop the running scan. */
 void engine_stop(void);
+
+/* True once engine_stop() was called (the scan was interrupted, not finished). */
+bool engine_stopped(void);
+
+/* Clears a stop request, for a process that runs the engine again (tests). */
+void engine_stop_reset(void);
 
 #endif

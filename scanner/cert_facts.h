@@ -1,0 +1,42 @@
+/* Certificate facts from OpenSSL during the policy fetch, recorded even when verification
+ * fails: every verify error, the leaf's dates, issuer and name match, the chain length. */
+#ifndef CERT_FACTS_H
+#define CERT_FACTS_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "rules/sts_classify.h"
+
+#define CERT_MAX_ERRORS 8
+
+/* One fetch's capture; the ssl-ctx callback's user pointer. */
+struct cert_capture {
+    char host[256];              /* the name the certificate must cover */
+    struct sts_cert_facts facts; /* verify_code set by cert_capture_finish() */
+    int errors[CERT_MAX_ERRORS]; /* distinct X509_V_* errors seen, in order */
+    int n_errors;
+    bool leaf_seen;
+    char tls_version[16]; /* "TLSv1.3", "" when the handshake did not get there */
+};
+
+/* Clears a capture for a new fetch of `host`. */
+void cert_capture_reset(struct cert_capture *c, const char *host);
+
+/* CURLOPT_SSL_CTX_FUNCTION: installs a verify callback on the connection's SSL_CTX that
+ * records facts into the cert_capture given as CURLOPT_SSL_CTX_DATA. Verification itself
+ * is unchanged: OpenSSL's verdict stands, and libcurl fails the transfer on any error. */
+CURLcode cert_capture_ssl_ctx(CURL *curl, void *ssl_ctx, void *userptr);
+
+/* Sets facts.verify_code to the most significant error (the one whose taxonomy category
+ * comes first, docs/taxonomy.md), X509_V_ERR_HOSTNAME_MISMATCH when the chain verified but
+ * the name does not match, or 0. Returns it. */
+int cert_capture_finish(struct cert_capture *c);
+
+/* Pure choice used by cert_capture_finish, exposed for tests. */
+int cert_most_significant(const int *errors, int n);
+
+/* Facts of one leaf certificate (X509 *), for tests and the capture. */
+void cert_facts_from_leaf(struct sts_cert_facts *f, void *x509_leaf, const char *host);
+
+#endif
