@@ -1,0 +1,119 @@
+/* HTML renderer: one self-contained page (inline CSS and SVG, no external resource). */
+#include "report.h"
+
+#include "../lib/escape.h"
+#include "svg_chart.h"
+
+static const char style[] =
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1100px;"
+    "color:#1a202c;font-size:14px}"
+    "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #cbd5e0;margin-top:2em}"
+    "h3{font-size:1em}"
+    "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #e2e8f0;"
+    "padding:3px 8px;vertical-align:top}th{background:#edf2f7;text-align:left}"
+    "td.n{text-align:right;white-space:nowrap}p.note{color:#4a5568;margin:.3em 0}"
+    "svg.chart{display:block;margin:.8em 0}svg.chart text{font-size:12px;fill:#2d3748}";
+
+static void html_begin(struct report_out *o)
+{
+    struct sbuf *b = &o->buf;
+    sbuf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                 "style-src 'unsafe-inline'; img-src data:\">\n<title>");
+    esc_html(b, o->title ? o->title : "mtasts report");
+    sbuf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
+    esc_html(b, o->title ? o->title : "mtasts report");
+    sbuf_puts(b, "</h1>\n");
+    if (o->timestamp) {
+        sbuf_puts(b, "<p class=\"note\">Generated ");
+        esc_html(b, o->timestamp);
+        sbuf_puts(b, "</p>\n");
+    }
+}
+
+static void html_section(struct report_out *o, const char *id, const char *title)
+{
+    if (o->in_section)
+        sbuf_puts(&o->buf, "</section>\n");
+    sbuf_puts(&o->buf, "<section id=\"");
+    esc_html(&o->buf, id);
+    sbuf_puts(&o->buf, "\">\n<h2>");
+    esc_html(&o->buf, title);
+    sbuf_puts(&o->buf, "</h2>\n");
+    o->in_section = true;
+}
+
+static void html_note(struct report_out *o, const char *text)
+{
+    sbuf_puts(&o->buf, "<p class=\"note\">");
+    esc_html(&o->buf, text);
+    sbuf_puts(&o->buf, "</p>\n");
+}
+
+static void html_table_begin(struct report_out *o, const char *id, const char *title,
+                             const struct report_col *cols, size_t ncols)
+{
+    struct sbuf *b = &o->buf;
+    if (title) {
+        sbuf_puts(b, "<h3>");
+        esc_html(b, title);
+        sbuf_puts(b, "</h3>\n");
+    }
+    sbuf_puts(b, "<table id=\"t-");
+    esc_html(b, id);
+    sbuf_puts(b, "\">\n<tr>");
+    for (size_t i = 0; i < ncols; i++) {
+        sbuf_puts(b, "<th>");
+        esc_html(b, cols[i].label);
+        sbuf_puts(b, "</th>");
+    }
+    sbuf_puts(b, "</tr>\n");
+}
+
+static void html_table_row(struct report_out *o, const struct report_cell *cells)
+{
+    struct sbuf cell = SBUF_INIT;
+    sbuf_puts(&o->buf, "<tr>");
+    for (size_t i = 0; i < o->ncols; i++) {
+        sbuf_reset(&cell);
+        report_cell_format(&cell, o->cols[i].kind, &cells[i]);
+        sbuf_puts(&o->buf, o->cols[i].kind == REPORT_TEXT ? "<td>" : "<td class=\"n\">");
+        esc_html(&o->buf, sbuf_str(&cell));
+        sbuf_puts(&o->buf, "</td>");
+    }
+    sbuf_puts(&o->buf, "</tr>\n");
+    if (cell.oom)
+        o->buf.oom = true;
+    sbuf_free(&cell);
+}
+
+static void html_table_end(struct report_out *o)
+{
+    if (o->rows == 0)
+        sbuf_printf(&o->buf, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", o->ncols);
+    sbuf_puts(&o->buf, "</table>\n");
+}
+
+static void html_chart(struct report_out *o, const struct report_chart *c)
+{
+    report_svg_chart(&o->buf, c);
+}
+
+static void html_end(struct report_out *o)
+{
+    if (o->in_section)
+        sbuf_puts(&o->buf, "</section>\n");
+    sbuf_puts(&o->buf, "</body>\n</html>\n");
+}
+
+const struct report_renderer report_render_html = {
+    .name = "html",
+    .begin = html_begin,
+    .section = html_section,
+    .note = html_note,
+    .table_begin = html_table_begin,
+    .table_row = html_table_row,
+    .table_end = html_table_end,
+    .chart = html_chart,
+    .end = html_end,
+};

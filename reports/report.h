@@ -1,0 +1,286 @@
+/* The report model and the renderer interface shared by every report format. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../lib/sbuf.h"
+#include "../scanner/rules/sts_codes.h"
+
+struct sqlite3;
+
+/* ---- figures of one scan (filled by report_data_load, see reports/README.md) ---- */
+
+/* The adoption funnel; the stages are defined in reports/README.md. */
+struct report_funnel {
+    int64_t scanned, resolving, with_mx, null_mx, with_txt, valid_txt, policy_fetched, policy_valid,
+        fully_valid;
+};
+
+/* Mode split among valid policies (status valid). */
+struct report_modes {
+    int64_t enforce, testing, none;
+};
+
+#define REPORT_MAXAGE_BUCKETS 7
+#define REPORT_MAXAGE_TOP 10
+
+/* One max_age distribution: values of every policy whose max_age was read. */
+struct report_maxage {
+    int64_t *values; /* sorted ascending after report_data_load */
+    size_t n, cap;
+    int64_t buckets[REPORT_MAXAGE_BUCKETS];
+    struct {
+        int64_t value, count;
+    } top[REPORT_MAXAGE_TOP]; /* most common first, ties by smaller value */
+    size_t ntop;
+    double q1, median, q3; /* nearest-rank-interpolated, see stats.h; 0 when n == 0 */
+    int64_t min, max;
+};
+
+enum {
+    REPORT_MAXAGE_ALL = 0,
+    REPORT_MAXAGE_ENFORCE,
+    REPORT_MAXAGE_TESTING,
+    REPORT_MAXAGE_NONE,
+    REPORT_MAXAGE_SETS
+};
+
+/* Domains whose certificate expires soon (listed by domain and date). */
+struct report_expiring {
+    char *domain;
+    int64_t not_after, scanned_at;
+};
+
+#define REPORT_RANK_BUCKETS 4
+
+/* Per-group counters of the provider tables. */
+struct report_group {
+    char *name;
+    int64_t domains, mta_sts, valid, invalid, enforce, testing, none;
+};
+
+struct report_groups {
+    struct report_group *items; /* sorted by domains desc, then name */
+    size_t n, cap;
+    size_t *slots; /* open-addressing index into items (internal) */
+    size_t nslots;
+};
+
+/* The scans row. Strings owned (NULL when the column is NULL). */
+struct report_scan {
+    int64_t id;
+    char *started_at, *finished_at, *state, *tool_version, *inputs, *options, *merged_from;
+    int64_t input_domains, invalid_lines, duplicates, excluded, resumes;
+    bool has_input_domains, has_elapsed;
+    double elapsed_s;
+    int64_t shard_index, shard_count; /* -1 when unsharded */
+    int64_t rows;                     /* result rows of the scan */
+};
+
+struct report_data {
+    struct report_scan scan;
+    struct report_funnel funnel;
+    int64_t status[STS_STATUS_COUNT];
+    int64_t status_other; /* rows whose status is not a known code */
+    int64_t mta_sts;      /* status valid or invalid: a v=STSv1 record was published */
+    struct report_modes modes;
+    struct report_maxage maxage[REPORT_MAXAGE_SETS];
+    int64_t maxage_over_limit; /* parsed values above 31557600 (also in the last bucket) */
+
+    int64_t invalid;
+    int64_t category[STS_CAT_COUNT]; /* [0]: invalid rows with no or an unknown category */
+    int64_t rollup_no_address, rollup_cert, rollup_expired, rollup_name_mismatch;
+
+    int64_t would_fail, would_fail_enforce_base; /* enforce-mode deployments (valid+invalid) */
+    int64_t valid_strict, valid_lenient, lenient_only;
+    int64_t readiness_enforcing, readiness_ready, readiness_not_ready;
+
+    int64_t warning[STS_WARN_COUNT];         /* all rows */
+    int64_t warning_mta_sts[STS_WARN_COUNT]; /* among MTA-STS domains */
+    int64_t warning_unknown;
+    int64_t tlsrpt_missing_mta_sts, tlsrpt_invalid_mta_sts;
+
+    struct report_expiring *expiring; /* sorted by not_after, then domain */
+    size_t nexpiring, capexpiring;
+    int64_t expiring_14, expiring_30;
+
+    int64_t tlsrpt_valid, tlsrpt_invalid, tlsrpt_none;                /* all scanned */
+    int64_t tlsrpt_valid_mta_sts, tlsrpt_invalid_mta_sts_state;       /* among MTA-STS */
+    int64_t rua_domains_mailto, rua_domains_https, rua_domains_other; /* valid TLS-RPT */
+    int64_t rua_uris_mailto, rua_uris_https, rua_uris_other;
+
+    bool has_ranks;
+    int64_t ranked;
+    struct {
+        struct report_funnel funnel;
+        struct report_modes modes;
+        int64_t mta_sts;
+    } rank[REPORT_RANK_BUCKETS];
+
+    struct report_groups providers;    /* MX registered domains */
+    struct report_groups policy_hosts; /* CNAME target (registered domain) or self-hosted */
+};
+
+extern const int64_t report_rank_limits[REPORT_RANK_BUCKETS];
+extern const char *const report_maxage_bucket_names[REPORT_MAXAGE_BUCKETS];
+
+/* Resolves the scan to report: id > 0 must exist; id == 0 picks the latest complete scan,
+ * else the latest scan. Returns the id, or -1 with a message in err. */
+int64_t report_pick_scan(struct sqlite3 *db, int64_t id, char *err, size_t errlen);
+
+/* Loads the scans row of `scan_id` and aggregates its results into *d (zeroed first).
+ * Returns 0, or -1 with a message naming the problem in err; *d is then freed. */
+int report_data_load(struct sqlite3 *db, int64_t scan_id, struct report_data *d, char *err,
+                     size_t errlen);
+void report_data_free(struct report_data *d);
+
+/* Which max_age bucket a value falls in (0..REPORT_MAXAGE_BUCKETS-1). */
+int report_maxage_bucket(int64_t max_age);
+
+/* ---- output: typed cells, tables, charts, and the renderer table ---- */
+
+enum report_kind {
+    REPORT_TEXT = 0, /* string; may be remote bytes: every renderer escapes it */
+    REPORT_INT,      /* n */
+    REPORT_REAL,     /* x, printed with 1 decimal in text */
+    REPORT_PCT,      /* n of den: percentage with a 95% Wilson interval */
+    REPORT_SHARE     /* n of den: percentage without an interval */
+};
+
+struct report_col {
+    const char *name;  /* machine name: CSV header, JSON key */
+    const char *label; /* human heading */
+    enum report_kind kind;
+};
+
+struct report_cell {
+    const char *s; /* REPORT_TEXT; NULL is an empty/absent value */
+    int64_t n, den;
+    double x;
+    bool null; /* no value (REPORT_INT/REPORT_REAL/PCT) */
+};
+
+enum report_chart_kind { REPORT_CHART_BARS, REPORT_CHART_COLUMNS, REPORT_CHART_LINES };
+
+/* A chart; only the HTML renderer draws them. For LINES, values holds nseries rows of n
+ * points (values[s * n + i]); otherwise one series of n values. */
+struct report_chart {
+    enum report_chart_kind kind;
+    const char *id, *title, *unit;
+    size_t n;
+    const char *const *labels; /* n labels (x axis for LINES); may be remote strings */
+    const double *values;
+    size_t nseries;
+    const char *const *series; /* nseries names (LINES) */
+};
+
+struct report_out;
+
+/* A report format, ZMap output-module style: adding a format is adding one file. */
+struct report_renderer {
+    const char *name;
+    void (*begin)(struct report_out *o);
+    void (*section)(struct report_out *o, const char *id, const char *title);
+    void (*note)(struct report_out *o, const char *text);
+    void (*table_begin)(struct report_out *o, const char *id, const char *title,
+                        const struct report_col *cols, size_t ncols);
+    void (*table_row)(struct report_out *o, const struct report_cell *cells);
+    void (*table_end)(struct report_out *o);
+    void (*chart)(struct report_out *o, const struct report_chart *c);
+    void (*end)(struct report_out *o);
+};
+
+extern const struct report_renderer report_render_text, report_render_md, report_render_csv,
+    report_render_json, report_render_html;
+
+/* The renderer named `name` ("text", "md", "csv", "json", "html"), or NULL. */
+const struct report_renderer *report_renderer_find(const char *name);
+
+/* An output in progress: the renderer, the document, filters and the buffer. */
+struct report_out {
+    const struct report_renderer *r;
+    FILE *f;
+    struct sbuf buf; /* renderers append here; flushed to f in large pieces */
+    bool write_error;
+
+    const char *title;              /* document title */
+    const char *timestamp;          /* printed only when not NULL (--timestamp) */
+    const struct report_data *data; /* the figures (JSON summary keys), NULL for trend/diff */
+    const char *kind;               /* "report", "per_domain", "trend", "diff" */
+    const char *only;               /* --section: a table or section id, NULL for all */
+
+    /* state kept by the dispatcher and renderers */
+    bool in_section, section_open, table_skip, matched, any_section, any_table;
+    const char *section_id, *section_title;
+    const struct report_col *cols;
+    size_t ncols;
+    int64_t rows;
+    void *rstate; /* renderer-private */
+};
+
+/* Starts an output to f. The strings are borrowed until report_out_finish. */
+void report_out_init(struct report_out *o, const struct report_renderer *r, FILE *f,
+                     const char *kind, const char *title);
+void report_out_begin(struct report_out *o);
+void report_out_section(struct report_out *o, const char *id, const char *title);
+void report_out_note(struct report_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void report_out_table_begin(struct report_out *o, const char *id, const char *title,
+                            const struct report_col *cols, size_t ncols);
+void report_out_row(struct report_out *o, const struct report_cell *cells);
+void report_out_table_end(struct report_out *o);
+void report_out_chart(struct report_out *o, const struct report_chart *c);
+/* Ends the document and flushes. Returns 0, or -1 on a write error (or out of memory). */
+int report_out_finish(struct report_out *o);
+/* Moves buffered output to the file once it is large. */
+void report_out_maybe_flush(struct report_out *o);
+
+/* Cell helpers. */
+struct report_cell report_text(const char *s);
+struct report_cell report_int(int64_t n);
+struct report_cell report_real(double x);
+struct report_cell report_pct(int64_t n, int64_t den);
+struct report_cell report_share(int64_t n, int64_t den);
+struct report_cell report_null(void);
+
+/* Appends a cell formatted for people (text, md, html): "12.34% [11.02, 13.71]" for a
+ * percentage with its interval, "n/a" without a denominator, "-" for no value. */
+void report_cell_format(struct sbuf *b, enum report_kind kind, const struct report_cell *c);
+
+/* ---- the reports ---- */
+
+/* Writes the survey report of one scan (all sections) through o. */
+void report_write_survey(struct report_out *o, const struct report_data *d);
+
+/* Options of the per-domain worklist. */
+struct report_worklist_opts {
+    const char *status;   /* filter, NULL for all */
+    const char *category; /* filter, NULL for all */
+    const char *sort;     /* domain (default), rank, status, category, readiness, max_age */
+    bool desc;
+};
+
+/* Streams the per-domain worklist of a scan. Returns 0 or -1 with a message in err. */
+int report_write_worklist(struct report_out *o, struct sqlite3 *db, int64_t scan_id,
+                          const struct report_worklist_opts *opts, char *err, size_t errlen);
+
+/* Writes the trend across completed scans (all scans when none is complete). */
+int report_write_trend(struct report_out *o, struct sqlite3 *db, char *err, size_t errlen);
+
+/* Picks the last two complete scans for diff (older in *a). Returns 0, or -1 with a
+ * message in err. */
+int report_diff_pick(struct sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen);
+
+/* Writes the changes from scan a to scan b. Returns the number of changes found (a domain
+ * counts once per kind), or -1 with a message in err. */
+int64_t report_write_diff(struct report_out *o, struct sqlite3 *db, int64_t a, int64_t b, char *err,
+                          size_t errlen);
+
+/* Formats Unix seconds as 2026-11-22 (UTC) / 2026-11-22T12:00:00Z into buf. */
+void report_format_date(int64_t t, char *buf, size_t len);
+void report_format_time(int64_t t, char *buf, size_t len);
+
+#endif

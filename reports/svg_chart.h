@@ -1,0 +1,12 @@
+/* Inline SVG charts for the HTML report: horizontal bars, columns, and line charts. */
+#ifndef REPORT_SVG_CHART_H
+#define REPORT_SVG_CHART_H
+
+#include "../lib/sbuf.h"
+#include "report.h"
+
+/* Appends one self-contained <svg> element drawing c. Labels and series names are
+ * HTML-escaped (they may be remote strings); values below 0 are drawn as 0. */
+void report_svg_chart(struct sbuf *b, const struct report_chart *c);
+
+#endif

@@ -1,0 +1,214 @@
+/* `report trend`: one row per completed scan in time order, with line charts in HTML. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the trend keeps of each scan's figures. */
+struct trend_point {
+    int64_t id;
+    char started[32];
+    struct report_funnel funnel;
+    struct report_modes modes;
+    int64_t mta_sts, invalid, no_address, cert, expired, mismatch, would_fail;
+};
+
+static int trend_points(sqlite3 *db, struct trend_point **out, size_t *n, char *err, size_t errlen)
+{
+    /* Completed scans; when none is complete yet, every scan (so a first run shows). */
+    static const char sql[] =
+        "SELECT id, started_at FROM scans WHERE state = 'complete' OR NOT EXISTS (SELECT 1 "
+        "FROM scans WHERE state = 'complete') ORDER BY started_at, id";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the scans table: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    struct trend_point *pts = NULL;
+    size_t cap = 0;
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct trend_point *p = realloc(pts, cap * sizeof *p);
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            pts = p;
+        }
+        struct trend_point *p = &pts[*n];
+        memset(p, 0, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        const char *started = (const char *)sqlite3_column_text(st, 1);
+        snprintf(p->started, sizeof p->started, "%s", started ? started : "");
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "cannot read the scans table: %s", sqlite3_errmsg(db));
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < *n; i++) {
+        struct report_data d;
+        if (report_data_load(db, pts[i].id, &d, err, errlen) < 0) {
+            free(pts);
+            return -1;
+        }
+        struct trend_point *p = &pts[i];
+        p->funnel = d.funnel;
+        p->modes = d.modes;
+        p->mta_sts = d.mta_sts;
+        p->invalid = d.invalid;
+        p->no_address = d.rollup_no_address;
+        p->cert = d.rollup_cert;
+        p->expired = d.rollup_expired;
+        p->mismatch = d.rollup_name_mismatch;
+        p->would_fail = d.would_fail;
+        report_data_free(&d);
+    }
+    *out = pts;
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    free(pts);
+    return -1;
+}
+
+static double pct(int64_t n, int64_t den)
+{
+    return den > 0 ? 100.0 * (double)n / (double)den : 0.0;
+}
+
+static void trend_charts(struct report_out *o, const struct trend_point *p, size_t n)
+{
+    const char **labels = calloc(n ? n : 1, sizeof *labels);
+    double *v = calloc((n ? n : 1) * 4, sizeof *v);
+    if (!labels || !v) {
+        free(labels);
+        free(v);
+        o->buf.oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        labels[i] = p[i].started;
+
+    static const char *const funnel_series[] = {"MTA-STS", "fully valid"};
+    for (size_t i = 0; i < n; i++) {
+        v[i] = pct(p[i].mta_sts, p[i].funnel.scanned);
+        v[n + i] = pct(p[i].funnel.fully_valid, p[i].funnel.scanned);
+    }
+    struct report_chart c1 = {
+        REPORT_CHART_LINES, "trend_funnel_chart", "Adoption (% of scanned)", "%", n, labels, v, 2,
+        funnel_series};
+    report_out_chart(o, &c1);
+
+    static const char *const mode_series[] = {"enforce", "testing", "none"};
+    for (size_t i = 0; i < n; i++) {
+        v[i] = pct(p[i].modes.enforce, p[i].funnel.fully_valid);
+        v[n + i] = pct(p[i].modes.testing, p[i].funnel.fully_valid);
+        v[2 * n + i] = pct(p[i].modes.none, p[i].funnel.fully_valid);
+    }
+    struct report_chart c2 = {REPORT_CHART_LINES,
+                              "trend_modes_chart",
+                              "Mode split (% of valid policies)",
+                              "%",
+                              n,
+                              labels,
+                              v,
+                              3,
+                              mode_series};
+    report_out_chart(o, &c2);
+
+    static const char *const rollup_series[] = {"no A/AAAA", "certificate", "expired",
+                                                "CN/SAN mismatch"};
+    for (size_t i = 0; i < n; i++) {
+        v[i] = pct(p[i].no_address, p[i].invalid);
+        v[n + i] = pct(p[i].cert, p[i].invalid);
+        v[2 * n + i] = pct(p[i].expired, p[i].invalid);
+        v[3 * n + i] = pct(p[i].mismatch, p[i].invalid);
+    }
+    struct report_chart c3 = {REPORT_CHART_LINES,
+                              "trend_rollups_chart",
+                              "Failure rollups (% of invalid)",
+                              "%",
+                              n,
+                              labels,
+                              v,
+                              4,
+                              rollup_series};
+    report_out_chart(o, &c3);
+    free(labels);
+    free(v);
+}
+
+static const struct report_col trend_cols[] = {
+    {"scan", "scan", REPORT_INT},
+    {"started_at", "started", REPORT_TEXT},
+    {"scanned", "scanned", REPORT_INT},
+    {"resolving", "resolving", REPORT_INT},
+    {"with_mx", "with MX", REPORT_INT},
+    {"with_txt", "with TXT", REPORT_INT},
+    {"valid_txt", "valid TXT", REPORT_INT},
+    {"policy_fetched", "policy fetched", REPORT_INT},
+    {"policy_valid", "policy valid", REPORT_INT},
+    {"fully_valid", "fully valid", REPORT_INT},
+    {"mta_sts", "MTA-STS [95% CI]", REPORT_PCT},
+    {"enforce", "enforce", REPORT_SHARE},
+    {"testing", "testing", REPORT_SHARE},
+    {"none", "none", REPORT_SHARE},
+    {"invalid", "invalid", REPORT_INT},
+    {"no_address", "no A/AAAA", REPORT_SHARE},
+    {"https_certificate", "certificate", REPORT_SHARE},
+    {"cert_expired", "expired", REPORT_SHARE},
+    {"cert_name_mismatch", "CN/SAN mismatch", REPORT_SHARE},
+    {"would_fail_delivery", "would fail delivery", REPORT_SHARE}};
+#define TREND_NCOLS (sizeof trend_cols / sizeof trend_cols[0])
+
+int report_write_trend(struct report_out *o, sqlite3 *db, char *err, size_t errlen)
+{
+    struct trend_point *p = NULL;
+    size_t n = 0;
+    if (trend_points(db, &p, &n, err, errlen) < 0)
+        return -1;
+    report_out_begin(o);
+    report_out_section(o, "trend", "Trend across scans");
+    report_out_note(o,
+                    "%zu scans in time order. Mode shares are of fully valid policies, "
+                    "rollups of invalid deployments, would-fail of MTA-STS domains.",
+                    n);
+    report_out_table_begin(o, "trend", NULL, trend_cols, TREND_NCOLS);
+    for (size_t i = 0; i < n; i++) {
+        const struct trend_point *t = &p[i];
+        const struct report_funnel *f = &t->funnel;
+        struct report_cell cells[TREND_NCOLS] = {report_int(t->id),
+                                                 report_text(t->started),
+                                                 report_int(f->scanned),
+                                                 report_int(f->resolving),
+                                                 report_int(f->with_mx),
+                                                 report_int(f->with_txt),
+                                                 report_int(f->valid_txt),
+                                                 report_int(f->policy_fetched),
+                                                 report_int(f->policy_valid),
+                                                 report_int(f->fully_valid),
+                                                 report_pct(t->mta_sts, f->scanned),
+                                                 report_share(t->modes.enforce, f->fully_valid),
+                                                 report_share(t->modes.testing, f->fully_valid),
+                                                 report_share(t->modes.none, f->fully_valid),
+                                                 report_int(t->invalid),
+                                                 report_share(t->no_address, t->invalid),
+                                                 report_share(t->cert, t->invalid),
+                                                 report_share(t->expired, t->invalid),
+                                                 report_share(t->mismatch, t->invalid),
+                                                 report_share(t->would_fail, t->mta_sts)};
+        report_out_row(o, cells);
+    }
+    report_out_table_end(o);
+    if (n > 0)
+        trend_charts(o, p, n);
+    free(p);
+    return 0;
+}

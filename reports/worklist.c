@@ -1,0 +1,142 @@
+/* The per-domain worklist: one row per domain with its verdict and the fix, streamed. */
+#include "report.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Sort keys map to fixed SQL: user input never reaches the statement text. Every order
+ * ends with the domain, the primary key, so output order is total and stable. */
+static const struct {
+    const char *name, *asc, *desc;
+} sort_keys[] = {
+    {"domain", "domain", "domain DESC"},
+    {"rank", "rank IS NULL, rank, domain", "rank IS NULL, rank DESC, domain"},
+    {"status", "status, domain", "status DESC, domain"},
+    {"category", "category IS NULL, category, domain", "category IS NULL, category DESC, domain"},
+    {"readiness", "readiness IS NULL, readiness, domain",
+     "readiness IS NULL, readiness DESC, domain"},
+    {"max_age", "policy_max_age IS NULL, policy_max_age, domain",
+     "policy_max_age IS NULL, policy_max_age DESC, domain"},
+    {"mode", "policy_mode IS NULL, policy_mode, domain",
+     "policy_mode IS NULL, policy_mode DESC, domain"},
+};
+
+static const char *order_by(const char *sort, bool desc)
+{
+    if (!sort)
+        sort = "domain";
+    for (size_t i = 0; i < sizeof sort_keys / sizeof sort_keys[0]; i++)
+        if (!strcmp(sort, sort_keys[i].name))
+            return desc ? sort_keys[i].desc : sort_keys[i].asc;
+    return NULL;
+}
+
+/* The fix for a row: the category's, else each warning's, joined by a space. */
+static void row_fix(struct sbuf *b, const char *category, const char *warnings)
+{
+    int c = category ? sts_category_from_name(category) : -1;
+    if (c > 0) {
+        const char *fix = sts_category_fix((enum sts_category)c);
+        sbuf_puts(b, fix ? fix : "");
+        return;
+    }
+    uint32_t set = 0;
+    if (!warnings || !sts_warnings_parse(warnings, &set))
+        return;
+    bool first = true;
+    for (int w = 0; w < STS_WARN_COUNT; w++) {
+        if (!(set & (1u << w)))
+            continue;
+        const char *fix = sts_warning_fix((enum sts_warning)w);
+        if (!fix || !*fix)
+            continue;
+        if (!first)
+            sbuf_putc(b, ' ');
+        sbuf_puts(b, fix);
+        first = false;
+    }
+}
+
+static const struct report_col worklist_cols[] = {
+    {"domain", "domain", REPORT_TEXT},     {"rank", "rank", REPORT_INT},
+    {"status", "status", REPORT_TEXT},     {"category", "category", REPORT_TEXT},
+    {"warnings", "warnings", REPORT_TEXT}, {"readiness", "readiness", REPORT_TEXT},
+    {"mode", "mode", REPORT_TEXT},         {"max_age", "max_age", REPORT_INT},
+    {"detail", "detail", REPORT_TEXT},     {"fix", "fix", REPORT_TEXT}};
+#define WORKLIST_NCOLS (sizeof worklist_cols / sizeof worklist_cols[0])
+
+int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
+                          const struct report_worklist_opts *opts, char *err, size_t errlen)
+{
+    const char *order = order_by(opts->sort, opts->desc);
+    if (!order) {
+        snprintf(err, errlen,
+                 "unknown --sort '%s' (domain, rank, status, category, readiness, max_age, "
+                 "mode)",
+                 opts->sort);
+        return -1;
+    }
+    if (opts->status && sts_status_from_name(opts->status) < 0) {
+        snprintf(err, errlen,
+                 "unknown --status '%s' (valid, invalid, no_policy, dns_error, "
+                 "domain_nxdomain)",
+                 opts->status);
+        return -1;
+    }
+    if (opts->category && sts_category_from_name(opts->category) <= 0) {
+        snprintf(err, errlen, "unknown --category '%s' (see docs/taxonomy.md)", opts->category);
+        return -1;
+    }
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT domain, rank, status, category, warnings, readiness, policy_mode, "
+             "policy_max_age, detail FROM results WHERE scan_id = ?1 AND (?2 IS NULL OR "
+             "status = ?2) AND (?3 IS NULL OR category = ?3) ORDER BY %s",
+             order);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read the results: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, scan_id);
+    if (opts->status)
+        sqlite3_bind_text(st, 2, opts->status, -1, SQLITE_STATIC);
+    if (opts->category)
+        sqlite3_bind_text(st, 3, opts->category, -1, SQLITE_STATIC);
+
+    report_out_begin(o);
+    report_out_section(o, "domains", "Per-domain worklist");
+    report_out_table_begin(o, "domains", NULL, worklist_cols, WORKLIST_NCOLS);
+    struct sbuf fix = SBUF_INIT;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *category = (const char *)sqlite3_column_text(st, 3);
+        const char *warnings = (const char *)sqlite3_column_text(st, 4);
+        sbuf_reset(&fix);
+        row_fix(&fix, category, warnings);
+        bool has_rank = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        bool has_age = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        struct report_cell cells[WORKLIST_NCOLS] = {
+            report_text((const char *)sqlite3_column_text(st, 0)),
+            has_rank ? report_int(sqlite3_column_int64(st, 1)) : report_null(),
+            report_text((const char *)sqlite3_column_text(st, 2)),
+            report_text(category),
+            report_text(warnings),
+            report_text((const char *)sqlite3_column_text(st, 5)),
+            report_text((const char *)sqlite3_column_text(st, 6)),
+            has_age ? report_int(sqlite3_column_int64(st, 7)) : report_null(),
+            report_text((const char *)sqlite3_column_text(st, 8)),
+            report_text(sbuf_str(&fix))};
+        report_out_row(o, cells);
+    }
+    sbuf_free(&fix);
+    report_out_table_end(o);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "cannot read the results: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
