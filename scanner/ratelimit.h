@@ -20,7 +20,9 @@ struct ratelimit {
     uint64_t last_ns;
 };
 
-/* Starts full (burst tokens) at now_ns. burst < 1 is taken as 1; rate <= 0 disables the
+/* Starts full (burst tokens) at now_ns. Choose burst >= rate x the caller's polling period
+ * (e.g. rate / 50 for a 20 ms loop tick): tokens beyond the burst are lost, so a smaller
+ * burst caps the achieved rate below `rate`. burst < 1 is taken as 1; rate <= 0 disables the
  * limit (every take succeeds). Returns 0, or -1 when the mutex cannot be created. */
 int ratelimit_init(struct ratelimit *b, double rate, double burst, uint64_t now_ns);
 void ratelimit_destroy(struct ratelimit *b);
