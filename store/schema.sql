@@ -1,7 +1,8 @@
 -- The mtasts result database: what every scan saw, one row per (scan, domain).
 --
--- Version 1 (PRAGMA user_version = 1). store/store_schema.c embeds this file and migrates
--- older versions forward; a database with a newer version is refused, never touched.
+-- Version 1 (PRAGMA user_version = 1). store/store_schema_sql.c embeds this file (regenerate
+-- it with store/schema_to_c.sh); store/store.c migrates older versions forward; a database
+-- with a newer version is refused, never touched. PRAGMA application_id is 0x4d545354 ("MTST").
 -- Codes (status, category, warnings, outcomes) are the stable names of docs/taxonomy.md.
 -- Lists are JSON arrays of strings, so SQLite's json_each() can unnest them in reports.
 -- Times are UTC: ISO 8601 text for people, Unix seconds where arithmetic is needed.
@@ -119,12 +120,30 @@ CREATE TABLE IF NOT EXISTS results (
     -- DNS timing
     time_dns_ms        INTEGER,             -- from first query to last answer
 
+    -- added in version 1 by the store (appended so earlier column positions stay put)
+    policy_valid       INTEGER,             -- 0/1: the body parsed into a valid policy (tolerances allowed); NULL when no body was parsed
+    policy_warnings    TEXT,                -- JSON [{"code","line","message"}]: lint findings (tolerances used), NULL when none
+    txt_errors         TEXT,                -- JSON [{"code","line","message"}] of the _mta-sts record, NULL when none
+    tlsrpt_errors      TEXT,                -- JSON [{"code","line","message"}] of the _smtp._tls record, NULL when none
+
     PRIMARY KEY (scan_id, domain)
 ) WITHOUT ROWID;
 
 -- Report queries group one scan's rows by these.
 CREATE INDEX IF NOT EXISTS results_scan_status ON results (scan_id, status, category);
 CREATE INDEX IF NOT EXISTS results_scan_rank ON results (scan_id, rank);
+
+-- At most one row: the process currently writing a scan into this database. A second
+-- scanner refuses to start while the holder is alive; a row left by a killed process on
+-- the same host (pid gone, or reused by another program) is stale and taken over.
+CREATE TABLE IF NOT EXISTS scan_lock (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    scan_id     INTEGER NOT NULL,             -- the scan being written
+    pid         INTEGER NOT NULL,             -- process id of the writer
+    pid_start   INTEGER NOT NULL,             -- its start time (Linux /proc/PID/stat field 22), tells a reused pid apart
+    host        TEXT NOT NULL,                -- gethostname() of the writer
+    since       TEXT NOT NULL                 -- UTC, when the lock was taken
+);
 
 -- Input lines that were not domains, so none is silently dropped.
 CREATE TABLE IF NOT EXISTS input_errors (

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../scanner/rules/sts_classify.h"
 
@@ -104,5 +105,59 @@ int64_t store_scan_result_count(struct store *st, int64_t scan_id);
 
 /* The underlying handle, for read-only SQL in reports and export. */
 struct sqlite3 *store_db(struct store *st);
+
+/* ---- Added by the store (store/README.md describes them) ---- */
+
+/* Like store_write_row, but takes ownership of row (no copy): the writer thread's fast path.
+ * The row is freed by the store whatever the outcome. */
+int store_write_row_owned(struct store *st, int64_t scan_id, struct store_row *row);
+
+/* Rows dropped since the scan began or resumed because the domain already had a result in
+ * the scan (the first committed result is kept, never replaced). 0 in a correct scan. */
+int64_t store_duplicate_rows(const struct store *st);
+
+/* Batch size: commit after `rows` rows or `ms` milliseconds (defaults 4096 and 1000). */
+void store_set_batch(struct store *st, size_t rows, int ms);
+
+/* What a scan row says, for `scan --resume` (check the shard and inputs match) and tools. */
+struct store_scan_row {
+    int64_t id;
+    char state[16]; /* running, complete, interrupted */
+    char started_at[32];
+    int shard_index;       /* -1 when unsharded */
+    int shard_count;       /* 0 when unsharded */
+    int64_t input_domains; /* -1 when not recorded yet */
+    char *inputs_json;     /* owned: free() */
+    char *options_json;    /* owned: free() */
+};
+
+/* Reads scan `scan_id` (0: the latest scan). Returns 0, or -1 when there is none (message
+ * says so). Free the two strings with free(). */
+int store_scan_get(struct store *st, int64_t scan_id, struct store_scan_row *out);
+
+/* Decodes a stored artifact (blobs.codec, blobs.data, blobs.raw_size) into a malloc'ed,
+ * NUL-terminated buffer of raw_size bytes. Returns 0 or -1 (damaged blob, unknown codec). */
+int store_blob_read(struct store *st, const char *codec, const void *data, size_t len,
+                    size_t raw_size, char **out, size_t *out_len);
+
+/* Reads artifact `blob_id` (a results.*_blob value). Returns 0, or -1 (no such blob). */
+int store_artifact_get(struct store *st, int64_t blob_id, char **out, size_t *out_len);
+
+/* Text export of one scan (`mtasts export`). */
+enum store_export_format { STORE_EXPORT_CSV = 0, STORE_EXPORT_JSONL };
+struct store_export_options {
+    int64_t scan_id; /* 0: the latest complete scan, else the latest scan */
+    enum store_export_format format;
+    bool zstd;      /* compress the output stream */
+    bool artifacts; /* add the raw TXT/TLS-RPT records and the policy body */
+};
+/* Writes every result of the scan to `out`, ordered by rank (unranked last) then domain.
+ * Returns the number of records, or -1 (store_error() says why). */
+int64_t store_export(struct store *st, const struct store_export_options *opt, FILE *out);
+
+/* Merges the shard databases of one scan into a new scan of `out` (see store/README.md).
+ * Returns 0 and the new scan's id, or -1 with a message in err; `out` is unchanged then. */
+int store_merge(const char *out, const char *const *shards, size_t n_shards, int64_t *merged_id,
+                char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,197 @@
+/* Private to store/: the open database, the self-contained row and the helpers between them. */
+#ifndef STORE_INTERNAL_H
+#define STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_APPLICATION_ID 0x4d545354 /* "MTST" in the file header: an mtasts database */
+
+/* Default batch: commit after this many rows or this many milliseconds, whichever first. */
+#define STORE_BATCH_ROWS 4096
+#define STORE_BATCH_MS 1000
+/* Rows kept in memory while the disk refuses them (SQLITE_FULL); past this writes fail. */
+#define STORE_PENDING_MAX (64 * 1024)
+
+/* The current full schema (identical to store/schema.sql: a unit test compares them). */
+extern const char store_schema_sql[];
+
+/* A step from version `to - 1` to version `to`; applied in one transaction. */
+struct store_migration {
+    int to;
+    const char *sql;
+};
+extern const struct store_migration store_migrations[];
+extern const size_t store_n_migrations;
+
+/* Columns of the results table written per row, in the order of the INSERT (scan_id first,
+ * then these). One table so the INSERT, the row builder and the merge agree. */
+enum store_col {
+    SC_DOMAIN,
+    SC_RANK,
+    SC_SCANNED_AT,
+    SC_STATUS,
+    SC_CATEGORY,
+    SC_WARNINGS,
+    SC_VALID_STRICT,
+    SC_VALID_LENIENT,
+    SC_WOULD_FAIL_DELIVERY,
+    SC_READINESS,
+    SC_DETAIL,
+    SC_TXT_OUTCOME,
+    SC_TXT_RECORDS,
+    SC_TXT_VERSION_RECORDS,
+    SC_TXT_ID,
+    SC_TXT_BLOB,
+    SC_MX_OUTCOME,
+    SC_MX_HOSTS,
+    SC_NULL_MX,
+    SC_TLSRPT_OUTCOME,
+    SC_TLSRPT_STATUS,
+    SC_RUA,
+    SC_TLSRPT_BLOB,
+    SC_HOST_A_OUTCOME,
+    SC_HOST_AAAA_OUTCOME,
+    SC_HOST_ADDRS,
+    SC_HOST_ADDRS_REFUSED,
+    SC_HOST_CNAME,
+    SC_HTTPS_OUTCOME,
+    SC_HTTPS_ADDR,
+    SC_HTTP_STATUS,
+    SC_CONTENT_TYPE,
+    SC_LOCATION,
+    SC_TLS_VERSION,
+    SC_CERT_VERIFY_CODE,
+    SC_CERT_VERIFY_TEXT,
+    SC_CERT_NOT_BEFORE,
+    SC_CERT_NOT_AFTER,
+    SC_CERT_ISSUER,
+    SC_CERT_NAME_MATCHES,
+    SC_CERT_CHAIN_LEN,
+    SC_CERT_BLOB,
+    SC_TIME_CONNECT_MS,
+    SC_TIME_TLS_MS,
+    SC_TIME_TOTAL_MS,
+    SC_HTTPS_ERROR,
+    SC_POLICY_BLOB,
+    SC_POLICY_SIZE,
+    SC_POLICY_MODE,
+    SC_POLICY_MAX_AGE,
+    SC_MX_PATTERNS,
+    SC_LF_LINE_ENDINGS,
+    SC_POLICY_ERRORS,
+    SC_MX_COVERED,
+    SC_TIME_DNS_MS,
+    SC_POLICY_VALID,
+    SC_POLICY_WARNINGS,
+    SC_TXT_ERRORS,
+    SC_TLSRPT_ERRORS,
+    SC_COUNT
+};
+extern const char *const store_col_names[SC_COUNT];
+
+/* Raw artifacts kept per row, each referenced by one blob column. */
+enum store_art { SA_TXT, SA_TLSRPT, SA_POLICY, SA_CERT, SA_COUNT };
+
+enum store_val_type { SV_NULL = 0, SV_INT, SV_TEXT, SV_ART /* the id of artifact `i` */ };
+
+struct store_val {
+    uint8_t type;
+    int64_t i;    /* SV_INT value; SV_ART artifact index */
+    uint32_t off; /* SV_TEXT: offset into row->data */
+    uint32_t len;
+};
+
+struct store_artifact {
+    bool present;
+    uint8_t sha256[32];
+    uint32_t raw_size;
+    char codec[32]; /* "raw", "zstd", "zstd-dict:<id>" */
+    uint32_t off;   /* stored bytes in row->data */
+    uint32_t len;
+};
+
+enum store_row_kind { STORE_ROW_RESULT = 0, STORE_ROW_INPUT_ERROR };
+/* Values of an input-error row. */
+enum { IE_FILE = 0, IE_LINE, IE_TEXT, IE_REASON };
+#define STORE_INPUT_TEXT_MAX 300 /* bytes of a bad input line kept (schema.sql) */
+
+/* One result as an owned, position-independent block: every string lives in data[] and is
+ * addressed by offset, so a row is copied with one memcpy of `size` bytes. */
+struct store_row {
+    size_t size; /* of the whole allocation */
+    int kind;    /* enum store_row_kind */
+    struct store_val vals[SC_COUNT];
+    struct store_artifact arts[SA_COUNT];
+    uint32_t data_len;
+    char data[];
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    char err[1024];
+    bool read_only;
+
+    /* The write path: guarded by mu, because the commit timer thread flushes too. */
+    pthread_mutex_t mu;
+    sqlite3_stmt *ins_result, *ins_blob, *sel_blob, *ins_input_error;
+    struct store_row **pending; /* the open batch, owned copies */
+    size_t n_pending, cap_pending;
+    int64_t pending_scan; /* scan the batch belongs to */
+    int64_t batch_started_ms;
+    size_t batch_rows;
+    int batch_ms;
+    int64_t duplicate_rows; /* rows dropped because the (scan, domain) already had one */
+    int64_t rows_written;
+
+    /* The scan lock and its timer. */
+    int64_t locked_scan; /* 0 when this process holds no lock */
+    pthread_t timer;
+    bool timer_running;
+    bool timer_stop;
+    pthread_cond_t timer_cond;
+};
+
+/* Formats the store's error message (prefixed by nothing; callers name the file). */
+void store_set_error(struct store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "FILE: what (SQLite says: ...)" for the last SQLite error of the connection. */
+void store_set_sqlite_error(struct store *st, const char *what);
+/* Runs SQL without results; on failure sets the error naming `what`. Returns 0 or -1. */
+int store_exec(struct store *st, const char *sql, const char *what);
+
+int64_t store_now_ms(void);
+/* UTC now as 2026-11-22T12:00:00Z. */
+void store_utc_now(char *buf, size_t len);
+
+/* Rows (store_row.c). */
+struct store_row *store_row_input_error(const char *file, long line, const char *text,
+                                        const char *reason);
+/* The text of value `col`, or NULL when it is not text. */
+const char *store_row_text(const struct store_row *row, int col, size_t *len);
+
+/* The write path (store_write.c). */
+int store_flush_locked(struct store *st);
+void store_write_shutdown(struct store *st); /* flush, stop the timer, finalise statements */
+int store_timer_start(struct store *st);
+void store_timer_stop(struct store *st);
+
+/* The scan lock (store_lock.c). */
+int store_lock_take(struct store *st, int64_t scan_id);
+void store_lock_release(struct store *st);
+
+/* Artifacts (store_blob.c): hashes `raw` and compresses it into a newly allocated buffer. */
+int store_blob_encode(const char *raw, size_t len, enum store_art kind, uint8_t sha256[32],
+                      char *codec, size_t codec_len, void **out, size_t *out_len);
+/* Decodes a stored blob into a malloc'ed, NUL-terminated buffer. Returns 0 or -1. */
+int store_blob_decode(const char *codec, const void *data, size_t len, size_t raw_size, char **out,
+                      size_t *out_len);
+const char *store_art_kind(enum store_art kind);
+
+#endif
