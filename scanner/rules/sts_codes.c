@@ -374,6 +374,9 @@ static const struct sts_diag_code_info diag_codes[] = {
     INFO("policy_mx_duplicate", "the same mx pattern listed twice"),
     INFO("policy_unknown_key", "a key RFC 8461 does not define (ignored)"),
     INFO("max_age_short", "max_age below 86400"),
+    /* MX coverage (lint --mx and the classifier) */
+    E("mx_not_covered", STS_CAT_MX_NOT_COVERED, "an MX host matches no mx pattern"),
+    INFO("mx_pattern_unused", "an mx pattern matches none of the MX hosts"),
 };
 
 const struct sts_diag_code_info *sts_diag_code_lookup(const char *code)

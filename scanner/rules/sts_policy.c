@@ -380,6 +380,21 @@ static void finish_max_age(struct parse_ctx *c)
                       v);
 }
 
+/* Stable sort by line, findings without a line (0) last: output reads top to bottom. */
+static void sort_by_line(struct sts_diags *d)
+{
+    for (size_t i = 1; i < d->n; i++) {
+        struct sts_diag tmp = d->items[i];
+        unsigned key = tmp.line ? tmp.line : ~0u;
+        size_t j = i;
+        while (j > 0 && (d->items[j - 1].line ? d->items[j - 1].line : ~0u) > key) {
+            d->items[j] = d->items[j - 1];
+            j--;
+        }
+        d->items[j] = tmp;
+    }
+}
+
 static void finish(struct parse_ctx *c)
 {
     struct sts_policy *out = c->out;
@@ -400,6 +415,8 @@ static void finish(struct parse_ctx *c)
         out->category = STS_CAT_POLICY_SYNTAX;
     if (!out->valid)
         out->strict_ok = false;
+    sort_by_line(&out->errors);
+    sort_by_line(&out->warnings);
 }
 
 bool sts_policy_parse(const char *body, size_t len, struct sts_policy *out)
@@ -408,7 +425,8 @@ bool sts_policy_parse(const char *body, size_t len, struct sts_policy *out)
     out->strict_ok = true;
     if (len > STS_POLICY_MAX_BYTES) {
         sts_diags_add(&out->errors, "body_too_large", 0,
-                      "policy is %zu bytes; senders read at most %d", len, STS_POLICY_MAX_BYTES);
+                      "policy body is larger than %d bytes, the most senders read",
+                      STS_POLICY_MAX_BYTES);
         out->category = STS_CAT_BODY_TOO_LARGE;
         out->strict_ok = false;
         return false;
