@@ -44,7 +44,7 @@ struct fx {
 #define FX_SHARED_POLICY                                                                           \
     "version: STSv1\r\nmode: enforce\r\nmx: *.mail.example.net\r\nmax_age: 604800\r\n"
 
-static void fx_init(struct fx *f, const char *domain, enum fx_kind kind, long rank)
+__attribute__((unused)) static void fx_init(struct fx *f, const char *domain, enum fx_kind kind, long rank)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->domain, sizeof f->domain, "%s", domain);
@@ -133,13 +133,13 @@ static void fx_init(struct fx *f, const char *domain, enum fx_kind kind, long ra
     sts_classify(o, &f->verdict);
 }
 
-static void fx_free(struct fx *f)
+__attribute__((unused)) static void fx_free(struct fx *f)
 {
     sts_verdict_free(&f->verdict);
 }
 
 /* Builds and writes one result; returns store_write_row's status (or -2 when building fails). */
-static int fx_write(struct store *st, int64_t scan, const char *domain, enum fx_kind kind,
+__attribute__((unused)) static int fx_write(struct store *st, int64_t scan, const char *domain, enum fx_kind kind,
                     long rank)
 {
     struct fx f;
@@ -153,7 +153,7 @@ static int fx_write(struct store *st, int64_t scan, const char *domain, enum fx_
 
 /* A fresh temp directory for one suite. */
 static char fx_dir[256];
-static void fx_mkdir(const char *suite)
+__attribute__((unused)) static void fx_mkdir(const char *suite)
 {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(fx_dir, sizeof fx_dir, "%s/mtasts-%s-XXXXXX", base, suite);
@@ -163,7 +163,7 @@ static void fx_mkdir(const char *suite)
     }
 }
 
-static const char *fx_path(const char *name)
+__attribute__((unused)) static const char *fx_path(const char *name)
 {
     static char paths[8][512];
     static int next;
@@ -172,7 +172,7 @@ static const char *fx_path(const char *name)
     return p;
 }
 
-static void fx_rmdir(void)
+__attribute__((unused)) static void fx_rmdir(void)
 {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx_dir);
@@ -181,7 +181,7 @@ static void fx_rmdir(void)
 }
 
 /* One integer from SQL run on a separate connection (what another process would see). */
-static long long fx_query_int(const char *path, const char *sql)
+__attribute__((unused)) static long long fx_query_int(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     long long v = -1;
@@ -199,7 +199,7 @@ static long long fx_query_int(const char *path, const char *sql)
 }
 
 /* One text value (malloc'ed, NULL when SQL NULL or on error). */
-static char *fx_query_text(const char *path, const char *sql)
+__attribute__((unused)) static char *fx_query_text(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     char *v = NULL;
