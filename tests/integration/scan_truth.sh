@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Scans the whole local test world and compares every domain's row with the ground truth.
+# Needs the world up (tests/run does it) and its facts in MTASTS_WORLD_* (world env).
+set -u
+cd "$(dirname "$0")/../.."
+: "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
+world=(scripts/world/world exec --)
+[ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/truth.db
+
+"${world[@]}" "$MTASTS_BIN" scan "$MTASTS_WORLD_DOMAINS" --db "$db" \
+    --resolver "$MTASTS_WORLD_RESOLVER" --ca-file "$MTASTS_WORLD_CA" \
+    --allow-private 127.0.0.0/8 --timeout 3 --connect-timeout 2 --dns-qps 5000 --quiet \
+    >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then
+    echo "ok - scan of the world exits 0"
+else
+    echo "not ok - scan of the world exits 0 # status $rc: $(tail -3 "$tmp/out" | tr '\n' ' ')"
+fi
+if grep -q '^results written == inputs selected' "$tmp/out"; then
+    echo "ok - summary says results written == inputs selected"
+else
+    echo "not ok - summary says results written == inputs selected # $(grep -i 'results\|mismatch' "$tmp/out" | tr '\n' ' ')"
+fi
+n_in=$(grep -vc '^\s*$' "$MTASTS_WORLD_DOMAINS")
+n_rows=$(sqlite3 "$db" "SELECT count(*) FROM results WHERE scan_id = (SELECT max(id) FROM scans)")
+state=$(sqlite3 "$db" "SELECT state FROM scans ORDER BY id DESC LIMIT 1")
+[ "$n_rows" = "$n_in" ] && echo "ok - one row per input line ($n_rows)" ||
+    echo "not ok - one row per input line # $n_rows rows for $n_in lines"
+[ "$state" = complete ] && echo "ok - scan marked complete" ||
+    echo "not ok - scan marked complete # state '$state'"
+python3 tests/integration/compare_truth.py "$db" "$MTASTS_WORLD_TRUTH"
