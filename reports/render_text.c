@@ -66,7 +66,7 @@ static void text_section(struct report_out *o, const char *id, const char *title
 
 static void text_note(struct report_out *o, const char *text)
 {
-    sbuf_printf(&o->buf, "%s\n", text);
+    sbuf_printf(&o->buf, "\n%s\n", text);
 }
 
 static void text_table_begin(struct report_out *o, const char *id, const char *title,

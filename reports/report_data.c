@@ -126,7 +126,7 @@ struct row {
     int64_t rank, scanned_at;
     const char *status, *category, *warnings, *readiness, *mode, *mx_outcome, *tlsrpt_status;
     const char *mx_hosts, *rua, *host_cname; /* mx_hosts, rua: unit-separated lists */
-    bool valid_strict, valid_lenient, would_fail, null_mx;
+    bool valid_strict, valid_lenient, would_fail, null_mx, policy_valid;
     int64_t txt_records, txt_version_records;
     bool has_txt_id, has_policy_body, has_max_age, has_cert_not_after;
     int64_t http_status, max_age, cert_verify_code, cert_not_after;
@@ -143,7 +143,8 @@ static const char rows_sql[] =
     "host_cname, http_status, (policy_blob IS NOT NULL OR policy_size IS NOT NULL), "
     "policy_mode, policy_max_age, cert_verify_code, cert_not_after, "
     "CASE WHEN mx_outcome = 'ok' AND json_valid(mx_hosts) THEN (SELECT group_concat(value, "
-    "char(31)) FROM json_each(results.mx_hosts)) END "
+    "char(31)) FROM json_each(results.mx_hosts)) END, "
+    "policy_valid "
     "FROM results WHERE scan_id = ?1";
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -181,6 +182,7 @@ static void read_row(sqlite3_stmt *st, struct row *r)
     r->has_cert_not_after = sqlite3_column_type(st, 23) != SQLITE_NULL;
     r->cert_not_after = sqlite3_column_int64(st, 23);
     r->mx_hosts = col_text(st, 24);
+    r->policy_valid = sqlite3_column_int64(st, 25) == 1;
 }
 
 static bool str_is(const char *s, const char *want)
@@ -225,7 +227,7 @@ static void count_funnel(struct report_funnel *f, const struct row *r)
         f->valid_txt++;
     if (r->http_status == 200 && r->has_policy_body)
         f->policy_fetched++;
-    if (r->mode)
+    if (r->policy_valid)
         f->policy_valid++;
     if (str_is(r->status, "valid"))
         f->fully_valid++;

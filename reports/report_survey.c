@@ -85,7 +85,7 @@ static void section_funnel(struct report_out *o, const struct report_data *d)
         {"with_txt", "any TXT record at _mta-sts", f->with_txt},
         {"valid_txt", "exactly one well-formed v=STSv1 record", f->valid_txt},
         {"policy_fetched", "HTTP 200 with a policy body", f->policy_fetched},
-        {"policy_valid", "policy parsed (mode known)", f->policy_valid},
+        {"policy_valid", "policy parsed as valid (tolerances allowed)", f->policy_valid},
         {"fully_valid", "status valid: TXT, policy, every MX covered", f->fully_valid},
     };
     const size_t n = sizeof rows / sizeof rows[0];
