@@ -134,8 +134,12 @@ static void diff_row(struct report_out *o, int64_t *counts, const char *v[2][C_C
     if (both_differ(a[C_MX], b[C_MX]))
         emit(o, counts, DIFF_MX_PATTERNS, dom, a[C_MX], b[C_MX]);
     /* Blobs are stored once per distinct content, so another blob id is other content. */
-    if (str_eq(a[C_TXT_ID], b[C_TXT_ID]) && both_differ(a[C_BLOB], b[C_BLOB]))
-        emit(o, counts, DIFF_POLICY_SAME_ID, dom, a[C_TXT_ID], b[C_TXT_ID]);
+    if (str_eq(a[C_TXT_ID], b[C_TXT_ID]) && both_differ(a[C_BLOB], b[C_BLOB])) {
+        char before[128], after[128];
+        snprintf(before, sizeof before, "id %.40s, policy blob %s", a[C_TXT_ID], a[C_BLOB]);
+        snprintf(after, sizeof after, "id %.40s, policy blob %s", b[C_TXT_ID], b[C_BLOB]);
+        emit(o, counts, DIFF_POLICY_SAME_ID, dom, before, after);
+    }
 }
 
 static int64_t count_only(sqlite3 *db, int64_t in, int64_t notin)
