@@ -52,17 +52,18 @@ void check_render_text(struct sbuf *out, const struct store_result *r, bool colo
  *    "valid_strict": bool, "valid_lenient": bool, "exit_status": int,
  *    "layers": {"dns": L, "fetch": L, "parse": L, "mx": L, "tlsrpt": L, "readiness": L},
  *    "facts": {"txt_id": str|null, "mode": str|null, "max_age": int|null,
- *              "mx_patterns": [str], "mx_hosts": [{"host": str, "covered": bool|null,
- *              "pattern": str|null}], "policy_addresses": [str], "http_status": int|null,
+ *              "mx_patterns": [str], "mx_hosts": [{"host": str, "preference": int, "covered":
+ * bool|null, "pattern": str|null}], "policy_addresses": [str], "http_status": int|null,
  *              "content_type": str|null, "cert_not_after": int|null,
  *              "cert_issuer": str|null, "rua": [str]}}
  * with L = {"state": "pass|warn|fail|skip", "observed": str, "fix": str|null}.
  * Every remote string goes through esc_json. */
 void check_render_json(struct sbuf *out, const struct store_result *r);
 
-/* 0: status valid and no layer warns; 1: valid with warnings; 2: a failure (invalid, or
- * no_policy: a check asks whether MTA-STS protects this domain, and it does not); 3: could
- * not check (dns_error; domain_nxdomain: the name does not exist). */
+/* 0: status valid and no layer warns; 1: valid, but a warning (a taxonomy warning, a lenient
+ * parse, a failed MX or TLS-RPT lookup); 2: a failure (invalid, or no_policy: a check asks
+ * whether MTA-STS protects this domain, and it does not); 3: could not check (dns_error;
+ * domain_nxdomain: the name does not exist). The same value as the JSON's "exit_status". */
 int check_exit_status(const struct store_result *r);
 
 /* Combines the exit statuses of several domains: the highest wins. */
