@@ -498,8 +498,8 @@ fail:
 /* Renders through a renderer into a malloc'd string (caller frees). */
 typedef int (*fx_render_fn)(struct report_out *o, sqlite3 *db, void *arg);
 
-static char *fx_render(const char *format, sqlite3 *db, fx_render_fn fn, void *arg,
-                       const char *only)
+__attribute__((unused)) static char *fx_render(const char *format, sqlite3 *db, fx_render_fn fn,
+                                               void *arg, const char *only)
 {
     char *text = NULL;
     size_t len = 0;
@@ -521,7 +521,8 @@ static char *fx_render(const char *format, sqlite3 *db, fx_render_fn fn, void *a
 }
 
 /* Writes s to a temporary file; returns its path in buf. */
-static int fx_write_tmp(const char *s, const char *suffix, char *buf, size_t len)
+__attribute__((unused)) static int fx_write_tmp(const char *s, const char *suffix, char *buf,
+                                                size_t len)
 {
     snprintf(buf, len, "/tmp/mtasts-reports-test-%d%s", (int)getpid(), suffix);
     FILE *f = fopen(buf, "w");
