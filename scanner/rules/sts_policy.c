@@ -142,7 +142,6 @@ static void add_mx(struct parse_ctx *c, const char *v, size_t n, unsigned line)
 {
     struct sts_policy *out = c->out;
     char q[80];
-    c->mx_lines++;
     if (c->mx_lines > STS_POLICY_MX_MAX) {
         if (c->mx_lines == STS_POLICY_MX_MAX + 1)
             sts_diags_add(&out->errors, "policy_mx_too_many", line,
@@ -268,6 +267,8 @@ static void parse_line(struct parse_ctx *c, const char *s, size_t n, unsigned li
     if (!exact)
         tolerate(c, "policy_key_case", line, "key '%s' should be lower case",
                  sts_diag_quote(q, sizeof q, key, kl));
+    if (k == KEY_MX)
+        c->mx_lines++; /* counted even when the value is rejected: the line was meant */
     if (has_non_ascii(v, vl)) {
         sts_diags_add(&out->errors, "policy_non_ascii", line, "non-ASCII byte in the value of '%s'",
                       sts_diag_quote(q, sizeof q, key, kl));
