@@ -259,7 +259,8 @@ static int open_connection(struct store *st, enum store_open_mode mode)
 {
     int flags =
         mode == STORE_READ_ONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(st->path, &st->db, flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI, NULL) !=
+        SQLITE_OK) {
         store_set_sqlite_error(st, "cannot open");
         return -1;
     }

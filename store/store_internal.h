@@ -185,6 +185,9 @@ void store_timer_stop(struct store *st);
 /* The scan lock (store_lock.c). */
 int store_lock_take(struct store *st, int64_t scan_id);
 void store_lock_release(struct store *st);
+/* 1 when scan_id is locked by a live (or unverifiable, other-host) process, with a message;
+ * 0 when not; -1 on error. Reads only. */
+int store_lock_busy(struct store *st, int64_t scan_id, char *msg, size_t msglen);
 
 /* Artifacts (store_blob.c): hashes `raw` and compresses it into a newly allocated buffer. */
 int store_blob_encode(const char *raw, size_t len, enum store_art kind, uint8_t sha256[32],

@@ -138,3 +138,31 @@ void store_lock_release(struct store *st)
     sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     st->locked_scan = 0;
 }
+
+int store_lock_busy(struct store *st, int64_t scan_id, char *msg, size_t msglen)
+{
+    sqlite3_stmt *stmt = NULL;
+    const char *sql = "SELECT pid, pid_start, host, since FROM scan_lock WHERE id = 1 AND "
+                      "scan_id = ?";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        snprintf(msg, msglen, "%s: cannot read the scan lock: %s", st->path,
+                 sqlite3_errmsg(st->db));
+        return -1;
+    }
+    sqlite3_bind_int64(stmt, 1, scan_id);
+    int busy = 0;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(stmt, 0);
+        const char *host = (const char *)sqlite3_column_text(stmt, 2) ?: "";
+        if (!holder_dead(pid, sqlite3_column_int64(stmt, 1), host)) {
+            snprintf(msg, msglen,
+                     "%s: scan %lld is still being written by process %lld on %s "
+                     "(since %s)",
+                     st->path, (long long)scan_id, (long long)pid, host,
+                     (const char *)sqlite3_column_text(stmt, 3) ?: "?");
+            busy = 1;
+        }
+    }
+    sqlite3_finalize(stmt);
+    return busy;
+}

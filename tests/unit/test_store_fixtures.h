@@ -163,11 +163,12 @@ __attribute__((unused)) static void fx_mkdir(const char *suite)
     }
 }
 
+/* A path in the suite's directory; allocated once per call and never freed (tests are short). */
 __attribute__((unused)) static const char *fx_path(const char *name)
 {
-    static char paths[8][512];
-    static int next;
-    char *p = paths[next++ % 8];
+    char *p = malloc(512);
+    if (!p)
+        exit(1);
     snprintf(p, 512, "%s/%s", fx_dir, name);
     return p;
 }
