@@ -1,0 +1,226 @@
+/* Engine unit tests: libcurl outcome mapping, certificate error ranking and leaf facts, the
+ * event loop's timers and wakeup, --checks and the shared command-line options. */
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scanner/cert_facts.h"
+#include "scanner/event_loop.h"
+#include "scanner/https_stage.h"
+#include "scanner/scan_options.h"
+#include "tap.h"
+
+static void test_outcomes(void)
+{
+    TAP_CHECK(https_outcome_of(CURLE_OK, true, true, false, 0) == STS_HTTPS_OK, "200 is ok", "x");
+    TAP_CHECK(https_outcome_of(CURLE_COULDNT_CONNECT, false, false, false, 0) ==
+                  STS_HTTPS_CONNECT_FAILED,
+              "connection refused", "x");
+    TAP_CHECK(https_outcome_of(CURLE_OPERATION_TIMEDOUT, false, false, false, 0) ==
+                  STS_HTTPS_TIMEOUT,
+              "connect timeout", "x");
+    TAP_CHECK(https_outcome_of(CURLE_OPERATION_TIMEDOUT, true, true, false, 0) == STS_HTTPS_TIMEOUT,
+              "drip: total timeout after TLS", "x");
+    TAP_CHECK(https_outcome_of(CURLE_SSL_CONNECT_ERROR, true, false, false, 0) ==
+                  STS_HTTPS_TLS_FAILED,
+              "handshake failure", "x");
+    TAP_CHECK(https_outcome_of(CURLE_PEER_FAILED_VERIFICATION, true, false, false, 10) ==
+                  STS_HTTPS_CERT_FAILED,
+              "verification failure", "x");
+    TAP_CHECK(https_outcome_of(CURLE_SSL_CONNECT_ERROR, true, false, false, 18) ==
+                  STS_HTTPS_CERT_FAILED,
+              "a recorded verify error wins over a generic TLS error", "x");
+    TAP_CHECK(https_outcome_of(CURLE_WRITE_ERROR, true, true, true, 0) == STS_HTTPS_BODY_TOO_LARGE,
+              "body cap", "x");
+    TAP_CHECK(https_outcome_of(CURLE_GOT_NOTHING, true, true, false, 0) == STS_HTTPS_PROTOCOL_ERROR,
+              "TLS up, no HTTP response", "x");
+    TAP_CHECK(https_outcome_of(CURLE_RECV_ERROR, true, false, false, 0) == STS_HTTPS_TLS_FAILED,
+              "reset during the handshake", "x");
+    TAP_CHECK(https_should_try_next(CURLE_COULDNT_CONNECT, false) &&
+                  https_should_try_next(CURLE_OPERATION_TIMEDOUT, false) &&
+                  !https_should_try_next(CURLE_OPERATION_TIMEDOUT, true) &&
+                  !https_should_try_next(CURLE_PEER_FAILED_VERIFICATION, true),
+              "only connect failures move on to the next address", "x");
+    char ua[256];
+    https_user_agent(ua, sizeof ua, "https://example.org/scan");
+    TAP_CHECK(!strncmp(ua, "mtasts/", 7) && strstr(ua, "(+https://example.org/scan)"),
+              "User-Agent names tool, version and contact", "%s", ua);
+}
+
+static void test_cert_ranking(void)
+{
+    int e1[] = {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_CERT_HAS_EXPIRED};
+    TAP_CHECK(cert_most_significant(e1, 2) == X509_V_ERR_CERT_HAS_EXPIRED,
+              "expired self-signed is expired", "got %d", cert_most_significant(e1, 2));
+    int e2[] = {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE};
+    TAP_CHECK(sts_cert_category(cert_most_significant(e2, 2)) == STS_CAT_CERT_UNTRUSTED,
+              "unknown issuer is untrusted", "got %d", cert_most_significant(e2, 2));
+    TAP_CHECK(cert_most_significant(NULL, 0) == 0, "no error: 0", "x");
+
+    struct cert_capture c;
+    cert_capture_reset(&c, "mta-sts.example.test");
+    c.leaf_seen = true;
+    c.facts.name_matches = false;
+    TAP_CHECK(cert_capture_finish(&c) == X509_V_ERR_HOSTNAME_MISMATCH,
+              "verified chain, wrong name: hostname mismatch", "got %d", c.facts.verify_code);
+    cert_capture_reset(&c, "mta-sts.example.test");
+    c.leaf_seen = true;
+    c.errors[c.n_errors++] = X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+    TAP_CHECK(cert_capture_finish(&c) == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+              "self-signed with the wrong name stays self-signed", "got %d", c.facts.verify_code);
+}
+
+/* A self-signed leaf made in memory: dates, issuer, SAN match. */
+static void test_leaf_facts(void)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"leaf", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    X509_EXTENSION *ext =
+        X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, "DNS:mta-sts.example.test");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    X509_sign(x, key, EVP_sha256());
+    struct sts_cert_facts f;
+    memset(&f, 0, sizeof f);
+    cert_facts_from_leaf(&f, x, "mta-sts.example.test");
+    TAP_CHECK(f.present && f.name_matches, "SAN covers the policy host", "x");
+    TAP_CHECK(f.not_after - f.not_before == 86400, "notBefore/notAfter read", "%lld",
+              (long long)(f.not_after - f.not_before));
+    TAP_CHECK(f.self_signed, "issuer == subject is self-signed", "x");
+    TAP_STR_EQ(f.issuer, "CN=leaf", "issuer in RFC 2253 form");
+    cert_facts_from_leaf(&f, x, "mta-sts.other.test");
+    TAP_CHECK(!f.name_matches, "SAN does not cover another host", "x");
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+static int fired[8], n_fired;
+
+static void on_timer(void *arg)
+{
+    fired[n_fired++] = (int)(long)arg;
+}
+
+static void on_io(void *ctx, enum evl_owner owner, int fd, unsigned events)
+{
+    (void)fd;
+    (void)events;
+    *(int *)ctx += owner == EVL_OWNER_WAKE;
+}
+
+static void test_event_loop(void)
+{
+    struct evl l;
+    int wakes = 0;
+    TAP_CHECK(evl_init(&l, on_io, &wakes) == 0, "event loop created", "x");
+    evl_timer_at(&l, 300, on_timer, (void *)3L);
+    evl_timer_at(&l, 100, on_timer, (void *)1L);
+    evl_timer_at(&l, 200, on_timer, (void *)2L);
+    evl_timer_at(&l, 100, on_timer, (void *)4L);
+    TAP_CHECK(evl_next_timer(&l) == 100, "earliest deadline first", "%lld",
+              (long long)evl_next_timer(&l));
+    size_t ran = evl_run_timers(&l, 150);
+    TAP_CHECK(ran == 2 && fired[0] == 1 && fired[1] == 4, "due timers run, FIFO on ties",
+              "ran %zu: %d %d", ran, fired[0], fired[1]);
+    ran = evl_run_timers(&l, 1000);
+    TAP_CHECK(ran == 2 && fired[2] == 2 && fired[3] == 3 && evl_next_timer(&l) == -1,
+              "the rest in order, heap empty", "ran %zu", ran);
+    evl_wake(&l);
+    int n = evl_poll(&l, 1000);
+    TAP_CHECK(n == 1 && wakes == 1, "a wakeup ends the poll", "n %d wakes %d", n, wakes);
+    n = evl_poll(&l, 0);
+    TAP_CHECK(n == 0, "the wakeup was consumed", "n %d", n);
+    evl_close(&l);
+}
+
+static void test_checks(void)
+{
+    unsigned c;
+    const char *why;
+    TAP_CHECK(scan_options_parse_checks("policy", &c, &why) == 0 && c == ENGINE_CHECK_POLICY,
+              "--checks policy", "%#x", c);
+    TAP_CHECK(scan_options_parse_checks("+apex", &c, &why) == 0 &&
+                  c == (ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX),
+              "--checks +apex adds to the default", "%#x", c);
+    TAP_CHECK(scan_options_parse_checks("-tlsrpt,-mx", &c, &why) == 0 && c == ENGINE_CHECK_POLICY,
+              "--checks -tlsrpt,-mx", "%#x", c);
+    TAP_CHECK(scan_options_parse_checks("policy,bogus", &c, &why) < 0, "unknown check refused",
+              "accepted");
+    TAP_CHECK(scan_options_parse_checks("-policy,-mx,-tlsrpt", &c, &why) < 0,
+              "nothing left refused", "accepted");
+}
+
+static struct scan_options opt;
+
+static int parse(enum scan_command cmd, const char *line, char *err, size_t errlen)
+{
+    static char buf[1024];
+    static char *argv[64];
+    snprintf(buf, sizeof buf, "%s", line);
+    int argc = 0;
+    for (char *save, *t = strtok_r(buf, " ", &save); t && argc < 63; t = strtok_r(NULL, " ", &save))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    return scan_options_parse(cmd, argc, argv, &opt, err, errlen);
+}
+
+static void test_options(void)
+{
+    char err[512] = "";
+    int rc = parse(SCAN_CMD_SCAN,
+                   "scan --resolver 127.0.0.1:53 --allow-private 127.0.0.0/8 10.0.0.0/8 list.txt "
+                   "--dns-qps 1000 --threads 2 --per-ip 2 --timeout 3",
+                   err, sizeof err);
+    TAP_CHECK(rc == 0, "scan options parse", "%s", err);
+    TAP_CHECK(opt.n_args == 1 && !strcmp(opt.args[0], "list.txt"),
+              "--allow-private stops at the first non-CIDR", "n_args %zu", opt.n_args);
+    TAP_CHECK(opt.addrs.n_allow == 2, "two ranges allowed", "%zu", opt.addrs.n_allow);
+    uint8_t lo[4] = {127, 0, 0, 1}, pub[4] = {172, 16, 0, 1};
+    TAP_CHECK(addr_policy_permits(opt.engine.addrs, 2 /* AF_INET */, lo) &&
+                  !addr_policy_permits(opt.engine.addrs, 2, pub),
+              "the engine sees the address policy", "x");
+    TAP_CHECK(opt.engine.dns_qps == 1000 && opt.engine.threads == 2 && opt.engine.per_ip == 2 &&
+                  opt.engine.timeout_s == 3 && opt.engine.n_resolvers == 1,
+              "numbers reach the engine config", "x");
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan list --inflight 0", err, sizeof err) < 0 &&
+                  strstr(err, "--inflight"),
+              "out-of-range number refused naming the option", "%s", err);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan --db", err, sizeof err) < 0 && strstr(err, "--db"),
+              "missing value refused", "%s", err);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan", err, sizeof err) < 0, "no list refused", "accepted");
+    TAP_CHECK(parse(SCAN_CMD_CHECK, "check example.com --dns-qps 5", err, sizeof err) < 0,
+              "scan-only option refused by check", "accepted");
+    TAP_CHECK(parse(SCAN_CMD_CHECK, "check example.com --json --timeout 2", err, sizeof err) == 0 &&
+                  opt.json && opt.engine.threads == 1,
+              "check options", "%s", err);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan l --scan 3", err, sizeof err) < 0,
+              "--scan without --resume refused", "accepted");
+    struct sbuf js = SBUF_INIT;
+    parse(SCAN_CMD_SCAN, "scan l --resolver 127.0.0.1 --checks policy", err, sizeof err);
+    scan_options_json(&opt, &js);
+    TAP_CHECK(strstr(sbuf_str(&js), "\"checks\":[\"policy\"]") &&
+                  strstr(sbuf_str(&js), "\"resolvers\":[\"127.0.0.1\"]"),
+              "options JSON", "%s", sbuf_str(&js));
+    sbuf_free(&js);
+}
+
+int main(void)
+{
+    test_outcomes();
+    test_cert_ranking();
+    test_leaf_facts();
+    test_event_loop();
+    test_checks();
+    test_options();
+    TAP_DONE();
+}

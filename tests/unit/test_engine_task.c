@@ -1,0 +1,331 @@
+/* Engine unit tests: the per-domain state machine driven by fake answers, and DNS answer
+ * parsing from crafted packets (split TXT strings, null MX, CNAME, refused addresses). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "scanner/addr_policy.h"
+#include "scanner/dns_stage.h"
+#include "scanner/domain_task.h"
+#include "scanner/engine.h"
+#include "tap.h"
+
+#define Q(q) TASK_STEP_QUERY(q)
+
+static struct domain_task task;
+
+static void start(const char *domain, unsigned checks, bool orphans)
+{
+    domain_task_init(&task, domain, -1, checks, orphans, 1000);
+}
+
+static void txt(enum task_query q, const char *s)
+{
+    domain_task_add_txt(&task, q, s, strlen(s), true);
+}
+
+static void test_no_policy(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    unsigned s = domain_task_start(&task);
+    TAP_CHECK(s == (Q(TASK_Q_TXT) | Q(TASK_Q_MX) | Q(TASK_Q_TLSRPT)),
+              "default checks ask TXT, MX and TLS-RPT first", "steps %#x", s);
+    txt(TASK_Q_TXT, "v=spf1 -all");
+    s = domain_task_answered(&task, TASK_Q_TXT, STS_DNS_OK, 1010);
+    TAP_CHECK(s == 0, "no v=STSv1 record: no host lookup", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_MX, STS_DNS_NODATA, 1020);
+    TAP_CHECK(s == 0, "still waiting for TLS-RPT", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_TLSRPT, STS_DNS_NXDOMAIN, 1030);
+    TAP_CHECK(s == TASK_STEP_DONE && task.done, "done after the last answer", "steps %#x", s);
+    TAP_CHECK(task.dns_done_ms == 1030, "DNS time ends at the last answer", "%lld",
+              (long long)task.dns_done_ms);
+    s = domain_task_answered(&task, TASK_Q_TLSRPT, STS_DNS_OK, 1040);
+    TAP_CHECK(s == 0, "a duplicate answer is ignored", "steps %#x", s);
+}
+
+static void test_policy_path(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    domain_task_start(&task);
+    txt(TASK_Q_TXT, "v=STSv1; id=20240101;");
+    unsigned s = domain_task_answered(&task, TASK_Q_TXT, STS_DNS_OK, 1010);
+    TAP_CHECK(s == (Q(TASK_Q_A) | Q(TASK_Q_AAAA)), "v=STSv1 record: A and AAAA of mta-sts",
+              "steps %#x", s);
+    uint8_t v4[4] = {192, 0, 2, 1};
+    domain_task_add_addr(&task, AF_INET, v4, false);
+    s = domain_task_answered(&task, TASK_Q_A, STS_DNS_OK, 1020);
+    TAP_CHECK(s == 0, "no fetch before AAAA is in", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_AAAA, STS_DNS_NODATA, 1030);
+    TAP_CHECK(s == TASK_STEP_FETCH, "fetch once both host lookups are in", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_MX, STS_DNS_OK, 1040);
+    TAP_CHECK(s == 0, "not done while fetching", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_TLSRPT, STS_DNS_OK, 1050);
+    TAP_CHECK(s == 0, "not done while fetching (2)", "steps %#x", s);
+    task.fetch.outcome = STS_HTTPS_OK;
+    s = domain_task_fetched(&task);
+    TAP_CHECK(s == TASK_STEP_DONE, "done after the fetch", "steps %#x", s);
+}
+
+static void test_private_only(void)
+{
+    start("example.test", ENGINE_CHECK_POLICY, false);
+    unsigned s = domain_task_start(&task);
+    TAP_CHECK(s == Q(TASK_Q_TXT), "--checks policy asks only the TXT record", "steps %#x", s);
+    txt(TASK_Q_TXT, "v=STSv1; id=1;");
+    domain_task_answered(&task, TASK_Q_TXT, STS_DNS_OK, 1010);
+    uint8_t v4[4] = {10, 1, 2, 3};
+    domain_task_add_addr(&task, AF_INET, v4, true);
+    domain_task_answered(&task, TASK_Q_A, STS_DNS_OK, 1020);
+    s = domain_task_answered(&task, TASK_Q_AAAA, STS_DNS_NODATA, 1030);
+    TAP_CHECK(s == TASK_STEP_DONE && !task.fetch_started,
+              "every address refused: done without a fetch", "steps %#x", s);
+    TAP_CHECK(task.n_addrs == 1 && task.n_refused == 1, "the refused address is kept", "%zu/%zu",
+              task.n_addrs, task.n_refused);
+}
+
+static void test_orphans_and_apex(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX, true);
+    unsigned s = domain_task_start(&task);
+    unsigned want = Q(TASK_Q_TXT) | Q(TASK_Q_MX) | Q(TASK_Q_TLSRPT) | Q(TASK_Q_APEX) | Q(TASK_Q_A) |
+                    Q(TASK_Q_AAAA);
+    TAP_CHECK(s == want, "--probe-orphans and +apex ask everything at once", "steps %#x", s);
+    s = domain_task_answered(&task, TASK_Q_TXT, STS_DNS_NXDOMAIN, 1010);
+    TAP_CHECK(s == 0, "host lookups are not asked twice", "steps %#x", s);
+}
+
+static void test_split_txt_and_bounds(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    domain_task_add_txt(&task, TASK_Q_TXT, "v=STSv1; ", 9, true);
+    domain_task_add_txt(&task, TASK_Q_TXT, "id=abc;", 7, false);
+    domain_task_add_txt(&task, TASK_Q_TXT, "other", 5, true);
+    domain_task_add_txt(&task, TASK_Q_TXT, " record", 7, false);
+    const struct task_answer *a = &task.ans[TASK_Q_TXT];
+    TAP_CHECK(a->n == 2, "two records from four strings", "n=%zu", a->n);
+    TAP_STR_EQ(domain_task_str(&task, a->rec[0]), "v=STSv1; id=abc;", "strings of a record joined");
+    TAP_STR_EQ(domain_task_str(&task, a->rec[1]), "other record", "second record joined");
+    TAP_CHECK(domain_task_has_version_record(&task), "joined record is a version record", "no");
+    char nul[3] = {'a', '\0', 'b'};
+    domain_task_add_txt(&task, TASK_Q_TLSRPT, nul, 3, true);
+    TAP_CHECK(task.ans[TASK_Q_TLSRPT].rec[0].len == 3, "a NUL byte inside a record is kept",
+              "len %u", task.ans[TASK_Q_TLSRPT].rec[0].len);
+    for (int i = 0; i < TASK_MAX_TXT + 5; i++)
+        domain_task_add_txt(&task, TASK_Q_APEX, "x", 1, true);
+    TAP_CHECK(task.ans[TASK_Q_APEX].n == TASK_MAX_TXT && task.ans[TASK_Q_APEX].dropped == 5,
+              "records past the bound are counted, not stored", "n=%zu dropped=%zu",
+              task.ans[TASK_Q_APEX].n, task.ans[TASK_Q_APEX].dropped);
+}
+
+static void test_fetch_order(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    uint8_t a1[4] = {192, 0, 2, 1}, a2[4] = {192, 0, 2, 2}, a3[4] = {10, 0, 0, 1};
+    uint8_t b1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    domain_task_add_addr(&task, AF_INET, a1, false);
+    domain_task_add_addr(&task, AF_INET, a3, true);
+    domain_task_add_addr(&task, AF_INET, a2, false);
+    domain_task_add_addr(&task, AF_INET6, b1, false);
+    size_t order[TASK_MAX_ADDRS];
+    size_t n = domain_task_fetch_order(&task, order, TASK_MAX_ADDRS);
+    TAP_CHECK(n == 3, "refused addresses are never tried", "n=%zu", n);
+    TAP_CHECK(n == 3 && order[0] == 3 && order[1] == 0 && order[2] == 2,
+              "IPv6 first, then alternating with IPv4", "order %zu %zu %zu", order[0], order[1],
+              order[2]);
+    TAP_STR_EQ(task.addrs[3].text, "2001:db8::1", "IPv6 address text");
+    n = domain_task_fetch_order(&task, order, 2);
+    TAP_CHECK(n == 2, "the attempt bound is honoured", "n=%zu", n);
+}
+
+static void test_view(void)
+{
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    domain_task_start(&task);
+    txt(TASK_Q_TXT, "v=STSv1; id=1;");
+    domain_task_add_mx(&task, "mx.example.test", 10);
+    domain_task_answered(&task, TASK_Q_MX, STS_DNS_OK, 1100);
+    snprintf(task.cname, sizeof task.cname, "policy.provider.test");
+    struct domain_task_view *v = malloc(sizeof *v);
+    domain_task_view(&task, 1700000000, v);
+    TAP_CHECK(v->obs.n_txt == 1 && v->obs.txt[0].len == 14, "view: TXT records", "n=%zu",
+              v->obs.n_txt);
+    TAP_CHECK(v->obs.n_mx == 1 && v->obs.mx[0].preference == 10 &&
+                  !strcmp(v->obs.mx[0].host, "mx.example.test"),
+              "view: MX hosts", "n=%zu", v->obs.n_mx);
+    TAP_CHECK(v->obs.https == STS_HTTPS_NOT_ATTEMPTED && v->obs.body == NULL,
+              "view: no fetch, no body", "https %d", v->obs.https);
+    TAP_STR_EQ(v->result.host_cname, "policy.provider.test", "view: CNAME of the policy host");
+    TAP_CHECK(v->result.time_dns_ms == 100, "view: DNS time", "%d", v->result.time_dns_ms);
+    TAP_CHECK(v->obs.tlsrpt_outcome == STS_DNS_NOT_ASKED, "view: pending lookups not asked", "%d",
+              v->obs.tlsrpt_outcome);
+    free(v);
+}
+
+/* ---- DNS answers ---------------------------------------------------------------------- */
+
+struct pkt {
+    unsigned char b[2048];
+    size_t len;
+};
+
+static void put16(struct pkt *p, unsigned v)
+{
+    p->b[p->len++] = (unsigned char)(v >> 8);
+    p->b[p->len++] = (unsigned char)v;
+}
+
+static void put_name(struct pkt *p, const char *name)
+{
+    while (*name) {
+        const char *dot = strchr(name, '.');
+        size_t n = dot ? (size_t)(dot - name) : strlen(name);
+        p->b[p->len++] = (unsigned char)n;
+        memcpy(p->b + p->len, name, n);
+        p->len += n;
+        name += n + (dot ? 1 : 0);
+    }
+    p->b[p->len++] = 0;
+}
+
+/* A response to (name, type) with ancount answers appended by the caller. */
+static void begin(struct pkt *p, const char *name, unsigned type, unsigned ancount)
+{
+    p->len = 0;
+    put16(p, 0x1234);
+    put16(p, 0x8180);
+    put16(p, 1);
+    put16(p, ancount);
+    put16(p, 0);
+    put16(p, 0);
+    put_name(p, name);
+    put16(p, type);
+    put16(p, 1);
+}
+
+static void rr(struct pkt *p, const char *owner, unsigned type, const void *rdata, size_t len)
+{
+    if (owner)
+        put_name(p, owner);
+    else
+        put16(p, 0xc00c); /* the question's name */
+    put16(p, type);
+    put16(p, 1);
+    put16(p, 0);
+    put16(p, 60);
+    put16(p, (unsigned)len);
+    memcpy(p->b + p->len, rdata, len);
+    p->len += len;
+}
+
+static void test_parse_txt(void)
+{
+    struct pkt p;
+    begin(&p, "_mta-sts.example.test", 16, 2);
+    const char r1[] = "\x09v=STSv1; \x07id=abc;";
+    rr(&p, NULL, 16, r1, sizeof r1 - 1);
+    const char r2[] = "\x05other";
+    rr(&p, NULL, 16, r2, sizeof r2 - 1);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_TXT, p.b, (int)p.len, NULL);
+    TAP_CHECK(o == STS_DNS_OK && task.ans[TASK_Q_TXT].n == 2, "TXT answer: two records",
+              "outcome %d n %zu", o, task.ans[TASK_Q_TXT].n);
+    TAP_STR_EQ(domain_task_str(&task, task.ans[TASK_Q_TXT].rec[0]), "v=STSv1; id=abc;",
+               "TXT answer: character-strings of one record concatenated");
+
+    begin(&p, "_mta-sts.example.test", 16, 1);
+    const char cname[] = "\x03"
+                         "foo\x04test";
+    rr(&p, NULL, 5, cname, sizeof cname); /* includes the root label */
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    o = dns_parse_answer(&task, TASK_Q_TXT, p.b, (int)p.len, NULL);
+    TAP_CHECK(o == STS_DNS_NODATA, "TXT answer with only a CNAME is NODATA", "outcome %d", o);
+    o = dns_parse_answer(&task, TASK_Q_TXT, p.b, 7, NULL);
+    TAP_CHECK(o == STS_DNS_ERROR, "truncated answer is an error", "outcome %d", o);
+}
+
+static void test_parse_mx(void)
+{
+    struct pkt p;
+    begin(&p, "example.test", 15, 1);
+    const unsigned char null_mx[] = {0, 0, 0}; /* preference 0, root name */
+    rr(&p, NULL, 15, null_mx, sizeof null_mx);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_MX, p.b, (int)p.len, NULL);
+    TAP_CHECK(o == STS_DNS_OK && task.n_mx == 1 && task.mx_pref[0] == 0,
+              "null MX parsed as one host", "outcome %d n %zu", o, task.n_mx);
+    const char *h = domain_task_str(&task, task.mx_host[0]);
+    TAP_CHECK(!strcmp(h, "") || !strcmp(h, "."), "null MX host is the root", "host '%s'", h);
+
+    begin(&p, "example.test", 15, 2);
+    const unsigned char mx1[] = {0, 10, 2, 'm', 'x', 0xc0, 0x0c};
+    const unsigned char mx2[] = {0, 20, 3, 'm', 'x', '2', 0xc0, 0x0c};
+    rr(&p, NULL, 15, mx1, sizeof mx1);
+    rr(&p, NULL, 15, mx2, sizeof mx2);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    o = dns_parse_answer(&task, TASK_Q_MX, p.b, (int)p.len, NULL);
+    TAP_CHECK(o == STS_DNS_OK && task.n_mx == 2, "two MX hosts", "n %zu", task.n_mx);
+    TAP_STR_EQ(domain_task_str(&task, task.mx_host[1]), "mx2.example.test",
+               "MX host name decompressed");
+}
+
+static void test_parse_addrs(void)
+{
+    struct addr_policy pol;
+    addr_policy_init(&pol);
+    struct pkt p;
+    begin(&p, "mta-sts.example.test", 1, 3);
+    const char target[] = "\x06policy\x08provider\x04test";
+    rr(&p, NULL, 5, target, sizeof target);
+    const unsigned char pub[4] = {93, 184, 216, 34}; /* public: in no deny range */
+    const unsigned char priv[4] = {10, 0, 0, 1};
+    rr(&p, "policy.provider.test", 1, pub, 4);
+    rr(&p, "policy.provider.test", 1, priv, 4);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_A, p.b, (int)p.len, &pol);
+    TAP_CHECK(o == STS_DNS_OK && task.n_addrs == 2, "A answer through a CNAME: two addresses",
+              "outcome %d n %zu", o, task.n_addrs);
+    TAP_CHECK(task.n_refused == 1 && task.addrs[1].refused && !task.addrs[0].refused,
+              "the private address is marked refused", "refused %zu", task.n_refused);
+    TAP_STR_EQ(task.cname, "policy.provider.test", "the CNAME target is recorded");
+}
+
+static void test_names_and_status(void)
+{
+    char buf[300];
+    TAP_CHECK(dns_query_name(TASK_Q_TXT, "example.test", buf, sizeof buf) &&
+                  !strcmp(buf, "_mta-sts.example.test"),
+              "query name of the policy record", "%s", buf);
+    TAP_CHECK(dns_query_name(TASK_Q_TLSRPT, "example.test", buf, sizeof buf) &&
+                  !strcmp(buf, "_smtp._tls.example.test"),
+              "query name of the TLS-RPT record", "%s", buf);
+    char longname[260];
+    memset(longname, 'a', 250);
+    memcpy(longname + 250, ".te", 4);
+    TAP_CHECK(!dns_query_name(TASK_Q_TLSRPT, longname, buf, sizeof buf),
+              "a name over 253 bytes is refused", "accepted");
+    TAP_CHECK(dns_outcome_of_status(ARES_ENOTFOUND) == STS_DNS_NXDOMAIN &&
+                  dns_outcome_of_status(ARES_ENODATA) == STS_DNS_NODATA &&
+                  dns_outcome_of_status(ARES_ESERVFAIL) == STS_DNS_SERVFAIL &&
+                  dns_outcome_of_status(ARES_EREFUSED) == STS_DNS_REFUSED &&
+                  dns_outcome_of_status(ARES_ETIMEOUT) == STS_DNS_TIMEOUT &&
+                  dns_outcome_of_status(ARES_ECONNREFUSED) == STS_DNS_ERROR,
+              "c-ares statuses map to distinct outcomes", "mismatch");
+}
+
+int main(void)
+{
+    test_no_policy();
+    test_policy_path();
+    test_private_only();
+    test_orphans_and_apex();
+    test_split_txt_and_bounds();
+    test_fetch_order();
+    test_view();
+    test_parse_txt();
+    test_parse_mx();
+    test_parse_addrs();
+    test_names_and_status();
+    domain_task_free(&task);
+    TAP_DONE();
+}
