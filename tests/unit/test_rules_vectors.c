@@ -19,6 +19,23 @@
 /* Codes the vectors expect somewhere: every parser code must appear at least once. */
 static struct sbuf seen_codes = SBUF_INIT;
 
+/* With --dump-corpus DIR, each decoded input is also written to DIR/<kind>/<file>: the seed
+ * corpus of the fuzzers comes from the vectors through this same decoder. */
+static const char *dump_dir;
+
+static void dump_input(const char *kind, const char *fname, const struct sbuf *input)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/%s", dump_dir, kind, fname);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "cannot write %s\n", path);
+        return;
+    }
+    fwrite(input->data ? input->data : "", 1, input->len, f);
+    fclose(f);
+}
+
 struct vcase {
     char path[512];
     struct sbuf expect, mx, rua, errors, warnings;
@@ -400,6 +417,8 @@ static size_t run_dir(const char *kind, void (*run)(const struct vcase *, struct
         } else if (c.expect.len == 0) {
             TAP_CHECK(false, name, "malformed case file: no '# expect:' line");
         } else {
+            if (dump_dir)
+                dump_input(kind, names[i], &c.input);
             struct diffs d = {.len = 0};
             d.text[0] = '\0';
             run(&c, &d);
@@ -502,8 +521,10 @@ static void check_code_coverage(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--dump-corpus") == 0)
+        dump_dir = argv[2];
     size_t np = run_dir("policy", run_policy);
     size_t nt = run_dir("txt", run_txt);
     size_t nr = run_dir("tlsrpt", run_tlsrpt);
