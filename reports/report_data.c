@@ -211,9 +211,28 @@ static void count_mode(struct report_modes *m, enum sts_mode mode)
         m->none++;
 }
 
-/* The funnel stages of one row; see reports/README.md for the definitions. */
+/* The funnel stages of one row, nested: each stage is a subset of the one before (with_mx
+ * and null_mx aside); reports/README.md defines them. */
+struct stages {
+    bool valid_txt, fetched, accepted;
+};
+
+static struct stages row_stages(const struct row *r)
+{
+    struct stages s;
+    s.valid_txt = r->txt_records > 0 && r->txt_version_records == 1 && r->has_txt_id;
+    s.fetched = s.valid_txt && r->http_status == 200 && r->has_policy_body;
+    /* Accepted by a sender: fetched, parsed valid, and no fetch check failed, so the
+     * classification went on to MX coverage (valid, or invalid only for coverage). */
+    s.accepted = s.fetched && r->policy_valid &&
+                 (str_is(r->status, "valid") ||
+                  (str_is(r->status, "invalid") && str_is(r->category, "mx_not_covered")));
+    return s;
+}
+
 static void count_funnel(struct report_funnel *f, const struct row *r)
 {
+    struct stages s = row_stages(r);
     f->scanned++;
     if (!str_is(r->status, "domain_nxdomain") && !str_is(r->status, "dns_error"))
         f->resolving++;
@@ -221,16 +240,11 @@ static void count_funnel(struct report_funnel *f, const struct row *r)
         f->null_mx++;
     else if (str_is(r->mx_outcome, "ok"))
         f->with_mx++;
-    if (r->txt_records > 0)
-        f->with_txt++;
-    if (r->txt_version_records == 1 && r->has_txt_id)
-        f->valid_txt++;
-    if (r->http_status == 200 && r->has_policy_body)
-        f->policy_fetched++;
-    if (r->policy_valid)
-        f->policy_valid++;
-    if (str_is(r->status, "valid"))
-        f->fully_valid++;
+    f->with_txt += r->txt_records > 0;
+    f->valid_txt += s.valid_txt;
+    f->policy_fetched += s.fetched;
+    f->policy_valid += s.accepted;
+    f->fully_valid += s.accepted && str_is(r->status, "valid");
 }
 
 static bool maxage_push(struct report_maxage *m, int64_t v)
@@ -471,7 +485,9 @@ static bool aggregate_row(struct report_data *d, const struct row *r)
     if (s == STS_STATUS_INVALID)
         count_category(d, r);
 
-    if (r->has_max_age) {
+    /* max_age of the policies senders accept, and of those refused only for max_age (the
+     * over-the-limit bucket). */
+    if (r->has_max_age && (row_stages(r).accepted || str_is(r->category, "policy_max_age"))) {
         if (!maxage_push(&d->maxage[REPORT_MAXAGE_ALL], r->max_age))
             return false;
         int set = mode == STS_MODE_ENFORCE   ? REPORT_MAXAGE_ENFORCE

@@ -83,9 +83,9 @@ static void section_funnel(struct report_out *o, const struct report_data *d)
         {"with_mx", "MX answered with hosts (null MX excluded)", f->with_mx},
         {"null_mx", "null MX `0 .` (accepts no mail)", f->null_mx},
         {"with_txt", "any TXT record at _mta-sts", f->with_txt},
-        {"valid_txt", "exactly one well-formed v=STSv1 record", f->valid_txt},
-        {"policy_fetched", "HTTP 200 with a policy body", f->policy_fetched},
-        {"policy_valid", "policy parsed as valid (tolerances allowed)", f->policy_valid},
+        {"valid_txt", "with_txt, and exactly one well-formed v=STSv1 record", f->valid_txt},
+        {"policy_fetched", "valid_txt, and HTTP 200 with a body", f->policy_fetched},
+        {"policy_valid", "fetched, type/size/syntax pass (senders accept it)", f->policy_valid},
         {"fully_valid", "status valid: TXT, policy, every MX covered", f->fully_valid},
     };
     const size_t n = sizeof rows / sizeof rows[0];
@@ -172,8 +172,8 @@ static void section_maxage(struct report_out *o, const struct report_data *d)
     const struct report_maxage *all = &d->maxage[REPORT_MAXAGE_ALL];
     report_out_section(o, "max_age", "max_age distribution");
     report_out_note(o,
-                    "Population: %zu policies whose max_age was read (any status; by mode "
-                    "when the mode was read too); %" PRId64 " above the RFC limit.",
+                    "Population: %zu policies senders accept (funnel policy_valid) and those "
+                    "refused only for max_age; %" PRId64 " above the RFC limit.",
                     all->n, d->maxage_over_limit);
     report_out_table_begin(o, "max_age_buckets", "Buckets", bucket_cols, 7);
     const char *labels[REPORT_MAXAGE_BUCKETS];
