@@ -175,20 +175,20 @@ static enum sts_dns_outcome parse_mx(struct domain_task *t, const unsigned char 
     for (struct ares_mx_reply *p = mx; p; p = p->next)
         domain_task_add_mx(t, p->host ? p->host : "", p->priority);
     ares_free_data(mx);
-    return t->n_mx > 0 ? STS_DNS_OK : STS_DNS_NODATA;
+    return t->ans[TASK_Q_MX].n > 0 ? STS_DNS_OK : STS_DNS_NODATA;
 }
 
 /* The canonical name c-ares reports differs from the name asked when a CNAME was followed. */
 static void note_cname(struct domain_task *t, const struct hostent *he)
 {
-    char asked[TASK_DOMAIN_MAX];
-    if (!he || !he->h_name || t->cname[0])
+    char asked[TASK_DOMAIN_MAX + 16];
+    if (!he || !he->h_name || t->cname.len)
         return;
     if (!dns_query_name(TASK_Q_A, t->domain, asked, sizeof asked))
         return;
-    if (strcasecmp(asked, he->h_name) == 0 || strlen(he->h_name) >= sizeof t->cname)
+    if (strcasecmp(asked, he->h_name) == 0 || strlen(he->h_name) >= TASK_DOMAIN_MAX)
         return;
-    snprintf(t->cname, sizeof t->cname, "%s", he->h_name);
+    domain_task_set_cname(t, he->h_name);
 }
 
 static enum sts_dns_outcome parse_addrs(struct domain_task *t, enum task_query q,

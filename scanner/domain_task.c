@@ -1,10 +1,11 @@
 /* The per-domain state machine: which lookups follow which answers, and the task's storage. */
 #include "domain_task.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include "engine.h"
 #include "rules/sts_txt.h"
 
@@ -16,12 +17,11 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
                       bool probe_orphans, int64_t now_ms)
 {
     size_t len = strlen(domain);
-    if (len == 0 || len >= sizeof t->domain)
+    if (len == 0 || len >= TASK_DOMAIN_MAX)
         return false;
     struct sbuf arena = t->arena;
-    if (arena.cap > TASK_ARENA_KEEP) {
+    if (arena.cap > TASK_ARENA_KEEP)
         sbuf_free(&arena);
-    }
     sbuf_reset(&arena);
     struct domain_task *next = t->next;
     void *owner = t->owner;
@@ -29,13 +29,16 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
     t->arena = arena;
     t->next = next;
     t->owner = owner;
-    memcpy(t->domain, domain, len + 1);
+    t->domain = "";
+    t->domain_span = domain_task_put(t, domain, len);
+    if (t->domain_span.off == 0)
+        return false;
+    t->domain = domain_task_str(t, t->domain_span);
     t->rank = rank;
     t->checks = checks;
     t->probe_orphans = probe_orphans;
     t->started_ms = now_ms;
     t->dns_done_ms = now_ms;
-    t->fetch.http_status = 0;
     t->fetch.time_connect_ms = t->fetch.time_tls_ms = t->fetch.time_total_ms = -1;
     return true;
 }
@@ -75,10 +78,9 @@ unsigned domain_task_start(struct domain_task *t)
 
 bool domain_task_has_version_record(const struct domain_task *t)
 {
-    const struct task_answer *a = &t->ans[TASK_Q_TXT];
-    for (size_t i = 0; i < a->n; i++) {
-        const char *s = domain_task_str(t, a->rec[i]);
-        if (sts_txt_is_version_record(s, a->rec[i].len))
+    for (size_t i = 0; i < t->ans[TASK_Q_TXT].n; i++) {
+        struct task_span r = domain_task_record(t, TASK_Q_TXT, i);
+        if (sts_txt_is_version_record(domain_task_str(t, r), r.len))
             return true;
     }
     return false;
@@ -154,6 +156,8 @@ struct task_span domain_task_put(struct domain_task *t, const void *data, size_t
         return s;
     s.off = (uint32_t)off;
     s.len = (uint32_t)len;
+    if (t->domain_span.off)
+        t->domain = t->arena.data + t->domain_span.off;
     return s;
 }
 
@@ -164,14 +168,41 @@ const char *domain_task_str(const struct domain_task *t, struct task_span s)
     return t->arena.data + s.off;
 }
 
+struct task_span domain_task_record(const struct domain_task *t, enum task_query q, size_t i)
+{
+    struct task_span none = {0, 0};
+    const struct task_answer *a = &t->ans[q];
+    if (i >= a->n)
+        return none;
+    return t->rec[a->first + i];
+}
+
+/* Starts a new record of answer q in the pool; false when the pool is full. The answer's
+ * records must stay contiguous: a record for another answer in between is refused. */
+static bool new_record(struct domain_task *t, enum task_query q, struct task_span s)
+{
+    struct task_answer *a = &t->ans[q];
+    if (a->n == 0)
+        a->first = t->n_rec;
+    if (t->n_rec >= TASK_MAX_RECORDS || a->first + a->n != t->n_rec) {
+        a->dropped++;
+        return false;
+    }
+    t->rec[t->n_rec++] = s;
+    a->n++;
+    return true;
+}
+
 /* TXT character-strings of one record arrive one by one: a continuation extends the last
  * record, which is always the last thing written to the arena (the terminating NUL is moved). */
 bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *data, size_t len,
                          bool record_start)
 {
     struct task_answer *a = &t->ans[q];
-    if (!record_start && a->n > 0 && a->dropped == 0) {
-        struct task_span *last = &a->rec[a->n - 1];
+    if (!record_start && a->dropped > 0)
+        return false; /* the continuation of a dropped record */
+    if (!record_start && a->n > 0) {
+        struct task_span *last = &t->rec[a->first + a->n - 1];
         if (last->off + last->len + 1 == t->arena.len) {
             t->arena.len--; /* drop the NUL, append, terminate again */
             sbuf_append(&t->arena, data, len);
@@ -179,56 +210,65 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
             if (t->arena.oom)
                 return false;
             last->len += (uint32_t)len;
+            t->domain = t->arena.data + t->domain_span.off;
             return true;
         }
     }
-    if (!record_start && a->dropped > 0)
-        return false;
-    if (a->n >= TASK_MAX_TXT) {
+    if (t->n_rec >= TASK_MAX_RECORDS) {
         a->dropped++;
         return false;
     }
     struct task_span s = domain_task_put(t, data, len);
-    if (s.off == 0)
-        return false;
-    a->rec[a->n++] = s;
-    return true;
+    return s.off != 0 && new_record(t, q, s);
 }
 
 bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned preference)
 {
-    if (t->n_mx >= TASK_MAX_MX)
+    if (t->n_rec >= TASK_MAX_RECORDS) {
+        t->ans[TASK_Q_MX].dropped++;
         return false;
+    }
     struct task_span s = domain_task_put(t, host, strlen(host));
     if (s.off == 0)
         return false;
-    t->mx_host[t->n_mx] = s;
-    t->mx_pref[t->n_mx] = preference;
-    t->n_mx++;
+    uint16_t at = t->n_rec;
+    if (!new_record(t, TASK_Q_MX, s))
+        return false;
+    t->pref[at] = (uint16_t)(preference > 65535 ? 65535 : preference);
     return true;
 }
 
 bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused)
 {
-    if (t->n_addrs >= TASK_MAX_ADDRS)
+    if (t->n_addrs >= TASK_MAX_ADDRS || (family != AF_INET && family != AF_INET6))
         return false;
     struct task_addr *a = &t->addrs[t->n_addrs];
     memset(a, 0, sizeof *a);
-    a->family = family;
+    a->family = (uint8_t)family;
     memcpy(a->bytes, bytes, family == AF_INET6 ? 16 : 4);
     a->refused = refused;
-    if (!inet_ntop(family, bytes, a->text, sizeof a->text))
-        return false;
     t->n_addrs++;
     if (refused)
         t->n_refused++;
     return true;
 }
 
-size_t domain_task_fetch_order(const struct domain_task *t, size_t *order, size_t max)
+void task_addr_text(const struct task_addr *a, char *buf, size_t buflen)
 {
-    size_t v6[TASK_MAX_ADDRS], v4[TASK_MAX_ADDRS], n6 = 0, n4 = 0, n = 0;
-    for (size_t i = 0; i < t->n_addrs; i++) {
+    if (!inet_ntop(a->family, a->bytes, buf, (socklen_t)buflen))
+        snprintf(buf, buflen, "?");
+}
+
+void domain_task_set_cname(struct domain_task *t, const char *target)
+{
+    t->cname = domain_task_put(t, target, strlen(target));
+}
+
+size_t domain_task_fetch_order(const struct domain_task *t, uint8_t *order, size_t max)
+{
+    uint8_t v6[TASK_MAX_ADDRS], v4[TASK_MAX_ADDRS];
+    size_t n6 = 0, n4 = 0, n = 0;
+    for (uint8_t i = 0; i < t->n_addrs; i++) {
         if (t->addrs[i].refused)
             continue;
         if (t->addrs[i].family == AF_INET6)
@@ -248,12 +288,13 @@ size_t domain_task_fetch_order(const struct domain_task *t, size_t *order, size_
 static size_t view_records(const struct domain_task *t, enum task_query q,
                            struct sts_txt_record *out)
 {
-    const struct task_answer *a = &t->ans[q];
-    for (size_t i = 0; i < a->n; i++) {
-        out[i].data = domain_task_str(t, a->rec[i]);
-        out[i].len = a->rec[i].len;
+    size_t n = t->ans[q].n;
+    for (size_t i = 0; i < n; i++) {
+        struct task_span r = domain_task_record(t, q, i);
+        out[i].data = domain_task_str(t, r);
+        out[i].len = r.len;
     }
-    return a->n;
+    return n;
 }
 
 static const char *span_or_null(const struct domain_task *t, bool has, struct task_span s)
@@ -304,18 +345,21 @@ void domain_task_view(const struct domain_task *t, int64_t now, struct domain_ta
     o->n_apex = view_records(t, TASK_Q_APEX, v->apex);
     o->apex = v->apex;
     o->mx_outcome = t->ans[TASK_Q_MX].outcome;
-    for (size_t i = 0; i < t->n_mx; i++) {
-        v->mx[i].host = domain_task_str(t, t->mx_host[i]);
-        v->mx[i].preference = t->mx_pref[i];
+    const struct task_answer *mx = &t->ans[TASK_Q_MX];
+    for (size_t i = 0; i < mx->n; i++) {
+        v->mx[i].host = domain_task_str(t, t->rec[mx->first + i]);
+        v->mx[i].preference = t->pref[mx->first + i];
     }
     o->mx = v->mx;
-    o->n_mx = t->n_mx;
+    o->n_mx = mx->n;
     o->a_outcome = t->ans[TASK_Q_A].outcome;
     o->aaaa_outcome = t->ans[TASK_Q_AAAA].outcome;
     o->n_addrs = t->n_addrs;
     o->n_addrs_refused = t->n_refused;
-    for (size_t i = 0; i < t->n_addrs; i++)
-        v->addr_text[i] = t->addrs[i].text;
+    for (size_t i = 0; i < t->n_addrs; i++) {
+        task_addr_text(&t->addrs[i], v->addr_buf[i], sizeof v->addr_buf[i]);
+        v->addr_text[i] = v->addr_buf[i];
+    }
 
     struct store_result *r = &v->result;
     r->domain = t->domain;
@@ -324,7 +368,7 @@ void domain_task_view(const struct domain_task *t, int64_t now, struct domain_ta
     r->obs = o;
     r->addrs = v->addr_text;
     r->n_addrs = t->n_addrs;
-    r->host_cname = t->cname[0] ? t->cname : NULL;
+    r->host_cname = t->cname.len ? domain_task_str(t, t->cname) : NULL;
     r->time_dns_ms = (int)(t->dns_done_ms - t->started_ms);
     r->time_connect_ms = r->time_tls_ms = r->time_total_ms = -1;
     view_fetch(t, v);

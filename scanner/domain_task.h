@@ -10,9 +10,12 @@
 #include "../store/store.h"
 #include "rules/sts_classify.h"
 
-/* Bounds on what one domain keeps; answers beyond them are counted but not stored. */
-#define TASK_MAX_TXT 32   /* records per TXT answer */
-#define TASK_MAX_MX 64    /* MX hosts */
+/* Bounds on what one domain keeps; answers beyond them are counted but not stored. A task
+ * is kept small (about 1.2 KB, variable bytes in its arena) because --inflight of them live
+ * at once. */
+#define TASK_MAX_RECORDS 64 /* TXT records and MX hosts, every answer of a domain together */
+#define TASK_MAX_TXT TASK_MAX_RECORDS
+#define TASK_MAX_MX TASK_MAX_RECORDS
 #define TASK_MAX_ADDRS 16 /* A + AAAA addresses of mta-sts.D */
 #define TASK_ADDR_TEXT 48 /* INET6_ADDRSTRLEN rounded up */
 #define TASK_DOMAIN_MAX 256
@@ -39,17 +42,17 @@ struct task_span {
 };
 
 struct task_addr {
-    int family; /* AF_INET or AF_INET6 */
+    uint8_t family; /* AF_INET or AF_INET6 */
+    bool refused;   /* by the address policy */
     uint8_t bytes[16];
-    bool refused; /* by the address policy */
-    char text[TASK_ADDR_TEXT];
 };
 
+/* One answer's records are contiguous in the task's record pool: an answer is parsed in one
+ * go, so no other answer's records come between. */
 struct task_answer {
     enum sts_dns_outcome outcome;
-    size_t n;       /* records stored (TXT) */
-    size_t dropped; /* records beyond the bound */
-    struct task_span rec[TASK_MAX_TXT];
+    uint16_t first, n; /* records (TXT) or hosts (MX) in the pool */
+    uint16_t dropped;  /* beyond the bound */
 };
 
 /* Everything the HTTPS stage reports about the fetch. */
@@ -67,7 +70,8 @@ struct task_fetch {
 /* One domain in flight. Owned by the worker that runs it; reused from a pool, so nothing in
  * it is freed between domains except the arena's excess capacity. */
 struct domain_task {
-    char domain[TASK_DOMAIN_MAX];
+    struct task_span domain_span; /* the domain, first bytes of the arena */
+    const char *domain;           /* into the arena: valid while no span is added */
     long rank;
     unsigned checks; /* enum engine_check bits */
     bool probe_orphans;
@@ -79,13 +83,13 @@ struct domain_task {
     unsigned asked;   /* queries ever sent */
     bool fetch_started, fetch_done, done;
 
-    struct task_answer ans[TASK_Q_COUNT]; /* TXT answers; MX/A/AAAA use only outcome */
-    struct task_span mx_host[TASK_MAX_MX];
-    unsigned mx_pref[TASK_MAX_MX];
-    size_t n_mx;
+    struct task_answer ans[TASK_Q_COUNT];
+    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names */
+    uint16_t pref[TASK_MAX_RECORDS];        /* MX preferences */
+    uint16_t n_rec;
     struct task_addr addrs[TASK_MAX_ADDRS];
-    size_t n_addrs, n_refused;
-    char cname[TASK_DOMAIN_MAX]; /* CNAME target of mta-sts.D, "" when none */
+    uint8_t n_addrs, n_refused;
+    struct task_span cname; /* CNAME target of mta-sts.D, len 0 when none */
     struct task_fetch fetch;
 
     struct sbuf arena; /* bytes of every span */
@@ -94,8 +98,8 @@ struct domain_task {
     struct domain_task *next;      /* pool free list, result queue */
     struct domain_task *wait_next; /* HTTPS stage waiting list */
     void *owner;
-    size_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
-    size_t n_fetch_order, fetch_next;
+    uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
+    uint8_t n_fetch_order, fetch_next;
 };
 
 /* Resets a task for a new domain (keeps the arena's memory up to a bound). domain is copied;
@@ -122,10 +126,20 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
 bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned preference);
 bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused);
 
-/* Stores bytes in the arena and returns their span (len 0 on out-of-memory). */
+/* Stores bytes in the arena and returns their span (off 0 on out-of-memory). The arena may
+ * move: t->domain is updated, other pointers into it must be taken again. */
 struct task_span domain_task_put(struct domain_task *t, const void *data, size_t len);
 /* Pointer to a span's bytes (NUL-terminated: every put adds a NUL); valid until the next put. */
 const char *domain_task_str(const struct domain_task *t, struct task_span s);
+
+/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[first + i]). */
+struct task_span domain_task_record(const struct domain_task *t, enum task_query q, size_t i);
+
+/* Sets the CNAME target of the policy host. */
+void domain_task_set_cname(struct domain_task *t, const char *target);
+
+/* The text form of an address into buf (at least TASK_ADDR_TEXT bytes). */
+void task_addr_text(const struct task_addr *a, char *buf, size_t buflen);
 
 /* True when the _mta-sts answer holds a record beginning with v=STSv1. */
 bool domain_task_has_version_record(const struct domain_task *t);
@@ -133,7 +147,7 @@ bool domain_task_has_version_record(const struct domain_task *t);
 /* The addresses to try, in the order a sender would (allowed ones only, IPv6 and IPv4
  * alternating, IPv6 first as RFC 8305 suggests); writes up to max indexes into order and
  * returns how many. */
-size_t domain_task_fetch_order(const struct domain_task *t, size_t *order, size_t max);
+size_t domain_task_fetch_order(const struct domain_task *t, uint8_t *order, size_t max);
 
 /* Everything the classifier and the store need, as pointers into the task. Filled by
  * domain_task_view(); valid while the task is unchanged. */
@@ -142,6 +156,7 @@ struct domain_task_view {
     struct sts_txt_record txt[TASK_MAX_TXT], tlsrpt[TASK_MAX_TXT], apex[TASK_MAX_TXT];
     struct sts_mx_host mx[TASK_MAX_MX];
     const char *addr_text[TASK_MAX_ADDRS];
+    char addr_buf[TASK_MAX_ADDRS][TASK_ADDR_TEXT];
     struct store_result result; /* verdict pointer left for the caller to set */
 };
 

@@ -272,10 +272,12 @@ static int pin_address(struct https_slot *slot, const char *host, const struct t
     if (!(tmp = curl_slist_append(list, entry)))
         goto fail;
     list = tmp;
+    char text[TASK_ADDR_TEXT];
+    task_addr_text(a, text, sizeof text);
     if (a->family == AF_INET6)
-        snprintf(entry, sizeof entry, "%s:443:[%s]", host, a->text);
+        snprintf(entry, sizeof entry, "%s:443:[%s]", host, text);
     else
-        snprintf(entry, sizeof entry, "%s:443:%s", host, a->text);
+        snprintf(entry, sizeof entry, "%s:443:%s", host, text);
     if (!(tmp = curl_slist_append(list, entry)))
         goto fail;
     list = tmp;
@@ -312,7 +314,7 @@ static bool start_transfer(struct https_stage *s, struct https_slot *slot, struc
         curl_multi_add_handle(s->multi, slot->easy) != CURLM_OK)
         return false;
     t->fetch.attempts++;
-    snprintf(t->fetch.addr, sizeof t->fetch.addr, "%s", a->text);
+    task_addr_text(a, t->fetch.addr, sizeof t->fetch.addr);
     s->active++;
     __atomic_fetch_add(&s->stats->https_inflight, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->stats->https_fetches, 1, __ATOMIC_RELAXED);
