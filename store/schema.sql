@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS results (
     txt_records        INTEGER,             -- records in the answer
     txt_version_records INTEGER,            -- of which begin with v=STSv1
     txt_id             TEXT,                -- id of the valid record
-    txt_blob           INTEGER REFERENCES blobs(id), -- all records, one per line
+    txt_blob           INTEGER REFERENCES blobs(id), -- all records, sorted bytewise, one per line
 
     -- D MX
     mx_outcome         TEXT,
@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS results (
     tlsrpt_outcome     TEXT,
     tlsrpt_status      TEXT,                -- none, valid, invalid
     rua                TEXT,                -- JSON array of URIs
-    tlsrpt_blob        INTEGER REFERENCES blobs(id),
+    tlsrpt_blob        INTEGER REFERENCES blobs(id), -- all records, sorted bytewise, one per line
 
     -- mta-sts.D addresses
     host_a_outcome     TEXT,

@@ -165,17 +165,39 @@ static void set_artifact(struct row_builder *b, int c, enum store_art kind, cons
     b->row.vals[c] = (struct store_val){.type = SV_ART, .i = kind};
 }
 
-/* TXT records of one answer joined by newlines: the artifact of a TXT lookup. */
+static int txt_cmp(const void *a, const void *b)
+{
+    const struct sts_txt_record *x = *(const struct sts_txt_record *const *)a;
+    const struct sts_txt_record *y = *(const struct sts_txt_record *const *)b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->data, y->data, n) : 0;
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* TXT records of one answer, sorted bytewise and joined by newlines: the artifact of a TXT
+ * lookup. An RRset has no order (servers rotate it), so sorting gives the same content the
+ * same hash whatever order the answer came in. */
 static void set_txt_artifact(struct row_builder *b, int c, enum store_art kind,
                              const struct sts_txt_record *recs, size_t n, struct sbuf *tmp)
 {
     if (!recs || n == 0)
         return;
+    const struct sts_txt_record **sorted = calloc(n, sizeof *sorted);
+    if (!sorted) {
+        b->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &recs[i];
+    qsort(sorted, n, sizeof *sorted, txt_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i)
             sbuf_putc(tmp, '\n');
-        sbuf_append(tmp, recs[i].data, recs[i].len);
+        sbuf_append(tmp, sorted[i]->data, sorted[i]->len);
     }
+    free(sorted);
     if (tmp->oom)
         b->failed = true;
     else

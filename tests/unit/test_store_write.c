@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "../../store/store_internal.h"
 #include "tap.h"
 #include "test_store_fixtures.h"
 
@@ -407,6 +408,28 @@ static void test_nul_in_text(void)
     TAP_CHECK(store_row_build(NULL) == NULL, "store_row_build(NULL) is NULL", "not NULL");
 }
 
+/* The same TXT RRset in another order is the same artifact (servers rotate answers). */
+static void test_txt_order(void)
+{
+    struct fx a, b;
+    fx_init(&a, "order.example", FX_VALID, 1);
+    fx_init(&b, "order.example", FX_VALID, 1);
+    struct sts_txt_record ab[2] = {{"v=STSv1; id=1;", 14}, {"other record", 12}};
+    struct sts_txt_record ba[2] = {ab[1], ab[0]};
+    a.obs.txt = ab;
+    a.obs.n_txt = 2;
+    b.obs.txt = ba;
+    b.obs.n_txt = 2;
+    struct store_row *ra = store_row_build(&a.r), *rb = store_row_build(&b.r);
+    TAP_CHECK(ra && rb && ra->arts[SA_TXT].present &&
+                  memcmp(ra->arts[SA_TXT].sha256, rb->arts[SA_TXT].sha256, 32) == 0,
+              "TXT records in any order make the same artifact", "hashes differ");
+    store_row_free(ra);
+    store_row_free(rb);
+    fx_free(&a);
+    fx_free(&b);
+}
+
 int main(void)
 {
     fx_mkdir("write");
@@ -420,6 +443,7 @@ int main(void)
     test_input_errors();
     test_row_contents();
     test_nul_in_text();
+    test_txt_order();
     fx_rmdir();
     TAP_DONE();
 }
