@@ -1,5 +1,6 @@
 /* Runs the mtasts binary ($MTASTS_BIN): `lint` JSON contract and exit codes, `generate`
  * refusals, and generate -> lint round trips. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,45 @@ static void test_generate_refusals(void)
     }
 }
 
+/* `lint --json` on every policy vector (decoded inputs: tests/fuzz/corpus/policy/, written
+ * by test_rules_vectors --dump-corpus): JSON shape, exit status and verdict as expected. */
+static void test_lint_every_vector(void)
+{
+    DIR *dp = opendir("tests/fuzz/corpus/policy");
+    size_t files = 0, bad = 0;
+    char first_bad[600] = "";
+    struct dirent *e;
+    while (dp && (e = readdir(dp)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char vec[512], want_valid = '?';
+        snprintf(vec, sizeof vec, "tests/vectors/policy/%s", e->d_name);
+        FILE *f = fopen(vec, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *v = strstr(line, "# expect:") ? strstr(line, " valid=") : NULL;
+            if (v)
+                want_valid = v[7];
+        }
+        if (f)
+            fclose(f);
+        struct result r;
+        run(&r, "lint --json 'tests/fuzz/corpus/policy/%s'", e->d_name);
+        bool valid = has(&r, "{\"valid\":true,");
+        bool ok = json_shape(&r, false) && (r.rc == 0) == valid && (r.rc == 0 || r.rc == 1) &&
+                  want_valid == (valid ? '1' : '0');
+        files++;
+        if (!ok && !bad++)
+            snprintf(first_bad, sizeof first_bad, "%s: rc=%d want valid=%c out=%.300s", e->d_name,
+                     r.rc, want_valid, sbuf_str(&r.out));
+        result_free(&r);
+    }
+    if (dp)
+        closedir(dp);
+    TAP_CHECK(files >= 60 && bad == 0, "cli: lint --json agrees with every policy vector",
+              "%zu files, %zu differ; first: %s", files, bad, first_bad);
+}
+
 int main(void)
 {
     bin = getenv("MTASTS_BIN");
@@ -407,6 +447,7 @@ int main(void)
     test_lint_usage();
     test_generate();
     test_generate_refusals();
+    test_lint_every_vector();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
