@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# `make bench`: the scanner against the local bench world: throughput, DNS and HTTPS ratios, RSS, CPU.
+#
+# In one run, inside network namespaces whose only interface is loopback:
+#   1. the bench world (BENCH_N domains, about 1% with MTA-STS) is generated if needed and
+#      brought up; dnsperf measures what the world's resolver sustains for the scanner's query
+#      mix (TXT _mta-sts.D, MX D, TXT _smtp._tls.D) from a cold cache;
+#   2. `mtasts scan` of the whole list, BENCH_RUNS times, the resolver cache flushed before
+#      each run: domains/s, DNS queries/s (and its ratio to dnsperf's figure), peak RSS, CPU
+#      seconds per 1,000 domains, domains lost or duplicated (result rows vs input domains);
+#      then the first BENCH_SMALL_N domains the same way, for the RSS growth ratio;
+#   3. a policy-only world (BENCH_POLICY_N domains, every one serving a policy): the TLS
+#      handshake rate nginx sustains for new connections (parallel `openssl s_time -new`),
+#      then `mtasts scan` of it BENCH_RUNS times: policy fetches/s and its ratio.
+# Medians over the runs. Prints a Markdown table and writes it to build/bench/results.md, the
+# raw figures to build/bench/runs.tsv.
+#
+# Environment (defaults in brackets):
+#   BENCH_N [1000000]        domains in the bench world
+#   BENCH_RUNS [3]           measured scans per figure
+#   BENCH_SMALL_N [100000]   the smaller scan for the RSS ratio (capped at BENCH_N)
+#   BENCH_POLICY_N [20000]   domains in the policy-only world (0 skips the HTTPS part)
+#   BENCH_THREADS [nproc]    --threads
+#   BENCH_SCAN_ARGS          extra `mtasts scan` options (rate limits are raised by default,
+#                            see SCAN_LIMITS below: the bench measures the scanner, not politeness)
+#   BENCH_DNSPERF_N [200000] domains in dnsperf's query file (3 queries each, cold cache:
+#                            long enough to be a sustained rate, short enough for 3 runs)
+#   BENCH_INFLIGHT [1000]    --inflight of the measured scans
+#   MTASTS_BIN [./mtasts]    the binary
+#   BENCH_NS [mtasts-bench], BENCH_POLICY_NS [mtasts-bench-policy]: the namespaces
+#   BENCH_WORLD_DIR [build/world-bench], BENCH_POLICY_WORLD_DIR [build/world-bench-policy]
+# Quick run: BENCH_N=20000 BENCH_SMALL_N=5000 BENCH_POLICY_N=2000 BENCH_RUNS=1 make bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+BIN=${MTASTS_BIN:-$ROOT/mtasts}
+N=${BENCH_N:-1000000}
+RUNS=${BENCH_RUNS:-3}
+SMALL_N=${BENCH_SMALL_N:-100000}
+POLICY_N=${BENCH_POLICY_N:-20000}
+THREADS=${BENCH_THREADS:-$(nproc)}
+DNSPERF_N=${BENCH_DNSPERF_N:-200000}
+OUT=$ROOT/build/bench
+WORLD=${BENCH_WORLD_DIR:-$ROOT/build/world-bench}
+PWORLD=${BENCH_POLICY_WORLD_DIR:-$ROOT/build/world-bench-policy}
+NS=${BENCH_NS:-mtasts-bench}
+PNS=${BENCH_POLICY_NS:-mtasts-bench-policy}
+# Limits high enough that the resolver, nginx and the CPU are what bound the scan.
+# Limits high enough that the resolver, nginx and the CPU bound the scan, not politeness. The
+# in-flight count is what the world's resolver absorbs from a cold cache without dropping
+# queries (unbound, 2 threads x 4096 queries: 3000 domains x 3 queries already overflow it).
+INFLIGHT=${BENCH_INFLIGHT:-1000}
+SCAN_LIMITS=(--dns-qps 1000000 --inflight "$INFLIGHT" --https-conns 500 --per-ip 1000
+    --timeout 5 --connect-timeout 3 --dns-timeout 2 --dns-tries 3)
+
+[ "$SMALL_N" -gt "$N" ] && SMALL_N=$N
+[ "$DNSPERF_N" -gt "$N" ] && DNSPERF_N=$N
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"
+[ -x "$BIN" ] || die "$BIN not found: run make first"
+for b in dnsperf openssl python3 sqlite3 /usr/bin/time; do
+    command -v "$b" >/dev/null || die "$b not found (make deps)"
+done
+mkdir -p "$OUT"
+RUNS_TSV=$OUT/runs.tsv
+printf 'figure\trun\tvalue\n' >"$RUNS_TSV"
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RUNS_TSV"; }
+
+median() { # median FIGURE: the median of the recorded values of a figure, "n/a" when none
+    python3 - "$RUNS_TSV" "$1" <<'EOF'
+import statistics, sys
+vals = [float(l.split("\t")[2]) for l in open(sys.argv[1]).read().splitlines()[1:]
+        if l.split("\t")[0] == sys.argv[2] and l.split("\t")[2] not in ("", "n/a")]
+print("%.6g" % statistics.median(vals) if vals else "n/a")
+EOF
+}
+
+ratio() { # ratio A B: A/B with 2 decimals, n/a when either is missing or B is 0
+    python3 -c 'import sys
+a, b = sys.argv[1], sys.argv[2]
+try:
+    print("%.2f" % (float(a) / float(b)))
+except (ValueError, ZeroDivisionError):
+    print("n/a")' "$1" "$2"
+}
+
+# --- worlds -----------------------------------------------------------------------------------
+world_matches() { # world_matches DIR N MIX: the generated world has that size and mix
+    [ -f "$1/world.json" ] && python3 -c 'import json,sys
+m = json.load(open(sys.argv[1] + "/world.json"))
+sys.exit(0 if m["n"] == int(sys.argv[2]) and m["mix"] == sys.argv[3] else 1)' "$1" "$2" "$3"
+}
+
+world_ready() { # world_ready DIR NS N MIX: generate when needed, bring up
+    local dir=$1 ns=$2 n=$3 mix=$4 t0
+    if ! world_matches "$dir" "$n" "$mix"; then
+        MTASTS_WORLD_NS=$ns scripts/world/world down --dir "$dir" >/dev/null 2>&1 || true
+        t0=$(date +%s.%N)
+        MTASTS_WORLD_NS=$ns scripts/world/world gen --n "$n" --mix "$mix" --dir "$dir" >&2
+        GEN_SECONDS[$mix]=$(python3 -c "import sys; print('%.0f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")
+    fi
+    t0=$(date +%s.%N)
+    MTASTS_WORLD_NS=$ns scripts/world/world up --dir "$dir" >&2
+    UP_SECONDS[$mix]=$(python3 -c "import sys; print('%.0f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$(date +%s.%N)")
+}
+
+world_down() { MTASTS_WORLD_NS=$1 scripts/world/world down --dir "$2" >&2 || true; }
+
+declare -A GEN_SECONDS=() UP_SECONDS=()
+CLEANUP=()
+cleanup() { local c; for c in "${CLEANUP[@]}"; do eval "$c"; done; }
+trap cleanup EXIT
+
+in_world() { # in_world DIR NS CMD...
+    local dir=$1 ns=$2
+    shift 2
+    MTASTS_WORLD_NS=$ns scripts/world/world exec --dir "$dir" -- "$@"
+}
+
+flush_cache() { # flush_cache DIR NS: a survey starts cold
+    in_world "$1" "$2" unbound-control -c "$1/dns/unbound.conf" flush_zone test. >/dev/null
+    in_world "$1" "$2" unbound-control -c "$1/dns/unbound.conf" flush_infra all >/dev/null
+    in_world "$1" "$2" unbound-control -c "$1/dns/unbound.conf" flush_requestlist >/dev/null
+}
+
+# --- one measured scan ------------------------------------------------------------------------
+# scan_once DIR NS LIST TAG RUN: scans LIST into a fresh database; records
+# TAG.domains_per_s, TAG.dns_qps, TAG.fetches_per_s, TAG.rss_mib, TAG.cpu_per_1k, TAG.lost,
+# TAG.duplicated for this run.
+scan_once() {
+    local dir=$1 ns=$2 list=$3 tag=$4 run=$5
+    local db=$OUT/$tag-$run.db log=$OUT/$tag-$run.log tm=$OUT/$tag-$run.time
+    rm -f "$db" "$db-wal" "$db-shm"
+    flush_cache "$dir" "$ns"
+    local rc=0
+    /usr/bin/time -v -o "$tm" env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- \
+        "$BIN" scan "$list" --db "$db" --resolver 127.0.0.1:53 --ca-file "$dir/ca.pem" \
+        --allow-private 127.0.0.0/8 --quiet --threads "$THREADS" "${SCAN_LIMITS[@]}" \
+        ${BENCH_SCAN_ARGS:-} 2>"$log" || rc=$?
+    [ "$rc" -eq 0 ] || note "scan $tag run $run exited $rc (see $log)"
+    local inputs
+    inputs=$(python3 - "$list" <<'EOF'
+import sys
+seen = set()
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line and not line.startswith("#"):
+        seen.add(line.split(",")[-1].strip().lower().rstrip("."))
+print(len(seen))
+EOF
+)
+    python3 - "$log" "$tm" "$db" "$inputs" "$tag" "$run" "$dir/truth.jsonl" >>"$RUNS_TSV" <<'EOF'
+import json, re, sqlite3, sys
+log, tm, db, inputs, tag, run, truth_path = sys.argv[1:8]
+text = open(log, errors="replace").read()
+timing = open(tm, errors="replace").read()
+def grab(pattern, s, conv=float):
+    m = re.search(pattern, s, re.M)
+    return conv(m.group(1)) if m else None
+elapsed = grab(r"domains scanned in ([0-9.]+) s", text)
+queries = grab(r"^dns: (\d+) queries", text)
+fetches = grab(r"https: (\d+) fetches", text)
+rss_kb = grab(r"Maximum resident set size \(kbytes\): (\d+)", timing)
+user = grab(r"User time \(seconds\): ([0-9.]+)", timing) or 0.0
+system = grab(r"System time \(seconds\): ([0-9.]+)", timing) or 0.0
+rows = distinct = None
+try:
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    sid = con.execute("SELECT max(id) FROM scans").fetchone()[0]
+    rows, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT domain) FROM results WHERE scan_id = ?", (sid,)).fetchone()
+    got = dict(con.execute("SELECT domain, status FROM results WHERE scan_id = ?", (sid,)))
+    truth = {}
+    for l in open(truth_path):
+        t = json.loads(l)
+        truth[t["domain"]] = t["status"]
+    mismatches = sum(1 for d, st in got.items() if truth.get(d) not in (None, st))
+except Exception as e:
+    mismatches = None
+    print("bench: cannot read %s: %s" % (db, e), file=sys.stderr)
+inputs = int(inputs)
+def out(name, v):
+    print("%s.%s\t%s\t%s" % (tag, name, run, "n/a" if v is None else "%.6g" % v))
+out("elapsed_s", elapsed)
+out("domains_per_s", distinct / elapsed if elapsed and distinct is not None else None)
+out("dns_qps", queries / elapsed if elapsed and queries is not None else None)
+out("fetches_per_s", fetches / elapsed if elapsed and fetches is not None else None)
+out("rss_mib", rss_kb / 1024 if rss_kb else None)
+out("cpu_per_1k", (user + system) / inputs * 1000 if inputs else None)
+out("lost", inputs - distinct if distinct is not None else None)
+out("duplicated", rows - distinct if rows is not None else None)
+out("status_mismatch", mismatches)
+EOF
+    note "$tag run $run: $(grep -E 'domains scanned|MISMATCH|results written' "$log" | tr '\n' ' ')"
+}
+
+# --- dnsperf ----------------------------------------------------------------------------------
+dnsperf_once() { # dnsperf_once DIR NS QUERYFILE RUN: records dnsperf_qps
+    local dir=$1 ns=$2 qf=$3 run=$4 log=$OUT/dnsperf-$run.log
+    flush_cache "$dir" "$ns"
+    in_world "$dir" "$ns" dnsperf -s 127.0.0.1 -p 53 -d "$qf" -n 1 -c 32 -T "$THREADS" \
+        -q 500 -t 5 >"$log" 2>&1 || note "dnsperf run $run failed (see $log)"
+    record dnsperf_qps "$run" "$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$log" | head -n1)"
+}
+
+# --- TLS handshakes ---------------------------------------------------------------------------
+# The handshake client: P processes, each opening new TLS connections (SNI, certificate and
+# name verified against the world's CA, as the scanner does) round-robin over the policy
+# hosts for SECONDS, closing each right after the handshake. Prints handshakes per second.
+HANDSHAKE_PY='
+import multiprocessing, socket, ssl, sys, time
+ca, seconds, procs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+targets = [l.split() for l in open(sys.argv[4]) if l.strip()]
+def worker(i, q):
+    ctx = ssl.create_default_context(cafile=ca)
+    n, k, end = 0, i, time.monotonic() + seconds
+    while time.monotonic() < end:
+        host, addr = targets[k % len(targets)]
+        k += procs
+        try:
+            with socket.create_connection((addr, 443), timeout=5) as s:
+                with ctx.wrap_socket(s, server_hostname=host):
+                    n += 1
+        except OSError:
+            pass
+    q.put(n)
+q = multiprocessing.Queue()
+ps = [multiprocessing.Process(target=worker, args=(i, q)) for i in range(procs)]
+t0 = time.monotonic()
+for p in ps: p.start()
+total = sum(q.get() for _ in ps)
+for p in ps: p.join()
+print("%.6g" % (total / (time.monotonic() - t0)))
+'
+
+handshake_once() { # handshake_once DIR NS RUN: records handshakes_per_s
+    local dir=$1 ns=$2 run=$3 d addr targets=$OUT/handshake-targets.txt
+    if [ ! -s "$targets" ]; then
+        : >"$targets"
+        for d in $(python3 -c 'import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    t = json.loads(l)
+    if t["status"] == "valid" and n < 50:
+        print(t["domain"]); n += 1' "$dir/truth.jsonl"); do
+            addr=$(in_world "$dir" "$ns" dig +short @127.0.0.1 A "mta-sts.$d" | tail -n1)
+            [ -n "$addr" ] && echo "mta-sts.$d $addr" >>"$targets"
+        done
+    fi
+    local rate=n/a
+    if [ -s "$targets" ]; then
+        rate=$(in_world "$dir" "$ns" python3 -c "$HANDSHAKE_PY" "$dir/ca.pem" 10 4 "$targets" ||
+            echo n/a)
+    fi
+    record handshakes_per_s "$run" "$rate"
+}
+
+# ==============================================================================================
+START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+note "bench world: $N domains, $RUNS runs, $THREADS threads"
+world_ready "$WORLD" "$NS" "$N" bench
+CLEANUP+=("world_down $NS $WORLD")
+LIST=$WORLD/domains.csv
+SMALL_LIST=$OUT/domains-$SMALL_N.csv
+head -n "$SMALL_N" "$LIST" >"$SMALL_LIST"
+
+# dnsperf's query file: the scanner's per-domain mix
+QF=$OUT/queries-$DNSPERF_N.txt
+head -n "$DNSPERF_N" "$LIST" | cut -d, -f2 |
+    awk '{ print "_mta-sts." $1 " TXT"; print $1 " MX"; print "_smtp._tls." $1 " TXT" }' >"$QF"
+
+for run in $(seq 1 "$RUNS"); do
+    dnsperf_once "$WORLD" "$NS" "$QF" "$run"
+    scan_once "$WORLD" "$NS" "$LIST" full "$run"
+    scan_once "$WORLD" "$NS" "$SMALL_LIST" small "$run"
+done
+world_down "$NS" "$WORLD"
+CLEANUP=()
+
+if [ "$POLICY_N" -gt 0 ]; then
+    note "policy-only world: $POLICY_N domains"
+    world_ready "$PWORLD" "$PNS" "$POLICY_N" policy-only
+    CLEANUP+=("world_down $PNS $PWORLD")
+    for run in $(seq 1 "$RUNS"); do
+        handshake_once "$PWORLD" "$PNS" "$run"
+        scan_once "$PWORLD" "$PNS" "$PWORLD/domains.csv" policy "$run"
+    done
+    world_down "$PNS" "$PWORLD"
+    CLEANUP=()
+fi
+
+# --- the table --------------------------------------------------------------------------------
+m() { median "$1"; }
+DPS=$(m full.domains_per_s)
+QPS=$(m full.dns_qps)
+PERF=$(m dnsperf_qps)
+FPS=$(m policy.fetches_per_s)
+HS=$(m handshakes_per_s)
+RSS_FULL=$(m full.rss_mib)
+RSS_SMALL=$(m small.rss_mib)
+CPU=$(m full.cpu_per_1k)
+LOST=$(python3 -c 'import sys; print(int(sum(float(x) for x in sys.argv[1:] if x != "n/a")))' \
+    $(awk -F'\t' '$1 ~ /\.lost$/ {print $3}' "$RUNS_TSV"))
+MISMATCH=$(python3 -c 'import sys; print(int(sum(float(x) for x in sys.argv[1:] if x != "n/a")))' \
+    $(awk -F'\t' '$1 ~ /\.status_mismatch$/ {print $3}' "$RUNS_TSV"))
+DUP=$(python3 -c 'import sys; print(int(sum(float(x) for x in sys.argv[1:] if x != "n/a")))' \
+    $(awk -F'\t' '$1 ~ /\.duplicated$/ {print $3}' "$RUNS_TSV"))
+fmt() { python3 -c 'import sys
+try:
+    print(format(float(sys.argv[1]), sys.argv[2]))
+except ValueError:
+    print(sys.argv[1])' "$1" "$2"; }
+
+{
+    echo "## mtasts benchmark ($START)"
+    echo
+    echo "\`BENCH_N=$N BENCH_RUNS=$RUNS BENCH_SMALL_N=$SMALL_N BENCH_POLICY_N=$POLICY_N make bench\`;" \
+        "$(nproc) cores, $THREADS threads, --inflight $INFLIGHT, $("$BIN" --version); medians of $RUNS runs, resolver cache flushed before each run."
+    echo
+    echo "| figure | value | target |"
+    echo "|---|---|---|"
+    echo "| domains/s end to end ($N domains, bench mix) | $(fmt "$DPS" ,.0f) | |"
+    echo "| DNS queries/s, scanner | $(fmt "$QPS" ,.0f) | |"
+    echo "| DNS queries/s, dnsperf (same resolver, same mix, cold) | $(fmt "$PERF" ,.0f) | |"
+    echo "| DNS ratio scanner / dnsperf | $(ratio "$QPS" "$PERF") | >= 0.80 |"
+    echo "| policy fetches/s, scanner ($POLICY_N domains, policy-only) | $(fmt "$FPS" ,.0f) | |"
+    echo "| new TLS handshakes/s, nginx (4 client processes, SNI, verified) | $(fmt "$HS" ,.0f) | |"
+    echo "| HTTPS ratio scanner / handshakes | $(ratio "$FPS" "$HS") | >= 0.70 |"
+    echo "| peak RSS at $SMALL_N domains (MiB) | $(fmt "$RSS_SMALL" .1f) | |"
+    echo "| peak RSS at $N domains (MiB) | $(fmt "$RSS_FULL" .1f) | < 100 |"
+    echo "| RSS ratio $N / $SMALL_N | $(ratio "$RSS_FULL" "$RSS_SMALL") | <= 1.5 |"
+    echo "| CPU seconds per 1,000 domains | $(fmt "$CPU" .3f) | |"
+    echo "| domains lost / duplicated (all runs) | $LOST / $DUP | 0 / 0 |"
+    echo "| statuses differing from the world's ground truth (all runs) | $MISMATCH | 0 |"
+    [ -n "${GEN_SECONDS[bench]:-}" ] && echo "| bench world generation (s) | ${GEN_SECONDS[bench]} | |"
+    [ -n "${UP_SECONDS[bench]:-}" ] && echo "| bench world up (s) | ${UP_SECONDS[bench]} | |"
+    echo
+    echo "Raw figures per run: build/bench/runs.tsv; scan logs: build/bench/*.log."
+} | tee "$OUT/results.md"
