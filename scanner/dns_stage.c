@@ -18,7 +18,7 @@
 #define DNS_EDNS_SIZE 1232
 /* Retry backoff: BASE * 2^(try-1) plus up to half of it in jitter. */
 #define DNS_BACKOFF_BASE_MS 200
-#define DNS_MAX_ADDRTTLS TASK_MAX_ADDRS
+#define DNS_RCVBUF (4 * 1024 * 1024)
 
 static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 {
@@ -52,7 +52,8 @@ static int set_servers(struct dns_stage *s, const struct engine_config *cfg, cha
 
 int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_config *cfg,
                    struct engine_stats *stats, struct ratelimit *qps, size_t max_waiting,
-                   dns_answer_fn on_answer, void *ctx, char *err, size_t errlen)
+                   size_t max_outstanding, dns_answer_fn on_answer, void *ctx, char *err,
+                   size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->loop = loop;
@@ -61,6 +62,7 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_co
     s->qps = qps;
     s->on_answer = on_answer;
     s->ctx = ctx;
+    s->max_outstanding = max_outstanding ? max_outstanding : 1;
     s->wait_cap = max_waiting ? max_waiting : 1;
     s->wait = calloc(s->wait_cap, sizeof *s->wait);
     if (!s->wait) {
@@ -70,13 +72,16 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_co
     struct ares_options opt;
     memset(&opt, 0, sizeof opt);
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
-               ARES_OPT_EDNSPSZ;
+               ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
     opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
     opt.timeout = (int)(cfg->dns_timeout_s * 1000);
     if (opt.timeout < 50)
         opt.timeout = 50;
     opt.tries = 1; /* retries are ours: counted, backed off, and rate-limited */
     opt.ednspsz = DNS_EDNS_SIZE;
+    /* Answers to a burst of queries arrive together on one UDP socket: a small buffer drops
+     * them and turns them into timeouts (the kernel caps this at net.core.rmem_max). */
+    opt.socket_receive_buffer_size = DNS_RCVBUF;
     opt.sock_state_cb = sock_state_cb;
     opt.sock_state_cb_data = s;
     if (cfg->n_resolvers > 1)
@@ -298,8 +303,9 @@ void dns_stage_query(struct dns_stage *s, struct dns_qref *ref)
 
 int dns_stage_pump(struct dns_stage *s)
 {
-    while (s->wait_len > 0 && !s->stopping) {
-        size_t want = s->wait_len;
+    while (s->wait_len > 0 && !s->stopping && s->outstanding < s->max_outstanding) {
+        size_t room = s->max_outstanding - s->outstanding;
+        size_t want = s->wait_len < room ? s->wait_len : room;
         size_t got = want;
         if (s->qps)
             got = ratelimit_take_n(s->qps, ratelimit_now_ns(), want);
@@ -312,7 +318,7 @@ int dns_stage_pump(struct dns_stage *s)
             send_one(s, ref); /* may enqueue again (synchronous failure): loop re-checks */
         }
     }
-    if (s->wait_len == 0 || !s->qps)
+    if (s->wait_len == 0 || !s->qps || s->outstanding >= s->max_outstanding)
         return -1;
     uint64_t ns = ratelimit_wait_ns(s->qps, ratelimit_now_ns());
     return (int)((ns + 999999) / 1000000);

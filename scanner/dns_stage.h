@@ -32,7 +32,8 @@ struct dns_stage {
     /* Queries waiting for a rate-limit token: a FIFO ring of (task, query) references. */
     struct dns_qref **wait;
     size_t wait_cap, wait_head, wait_len;
-    size_t outstanding; /* queries sent to c-ares and not answered */
+    size_t outstanding;     /* queries sent to c-ares and not answered */
+    size_t max_outstanding; /* this worker's share of --dns-inflight */
 };
 
 /* Per (task, query) reference, the argument of c-ares callbacks and retry timers; lives in
@@ -45,11 +46,13 @@ struct dns_qref {
 };
 
 /* Sets up the channel: resolvers from cfg (or the system's), per-try timeout, EDNS, sockets
- * on the loop. max_waiting bounds the rate-limit queue (tasks * queries). Returns 0, or -1
- * with a message naming the resolver or the c-ares error in err. */
+ * on the loop. max_waiting bounds the queue of queries not yet sent (tasks * queries);
+ * max_outstanding bounds the queries sent and not answered. Returns 0, or -1 with a message
+ * naming the resolver or the c-ares error in err. */
 int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_config *cfg,
                    struct engine_stats *stats, struct ratelimit *qps, size_t max_waiting,
-                   dns_answer_fn on_answer, void *ctx, char *err, size_t errlen);
+                   size_t max_outstanding, dns_answer_fn on_answer, void *ctx, char *err,
+                   size_t errlen);
 
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);
@@ -57,8 +60,9 @@ void dns_stage_close(struct dns_stage *s);
 /* Queues query ref->q of ref->task; it is sent when the rate limit allows. */
 void dns_stage_query(struct dns_stage *s, struct dns_qref *ref);
 
-/* Sends queued queries the rate limit allows now. Returns the milliseconds until the next
- * token when queries are still waiting, or -1. */
+/* Sends queued queries the rate limit and the outstanding bound allow now. Returns the
+ * milliseconds until the next token when queries wait only for the rate limit, or -1 (an
+ * answer frees room for the others). */
 int dns_stage_pump(struct dns_stage *s);
 
 /* Socket events for c-ares descriptors, and timeouts: call after every poll. */

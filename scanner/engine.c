@@ -99,6 +99,7 @@ void engine_config_defaults(struct engine_config *cfg)
     cfg->connect_timeout_s = 5;
     cfg->dns_timeout_s = 3;
     cfg->dns_tries = 3;
+    cfg->dns_inflight = 1000;
 }
 
 void engine_stop(void)
@@ -410,6 +411,12 @@ static void writer_loop(struct engine *e)
 
 /* ---- setup and teardown ------------------------------------------------------------- */
 
+static size_t share(int total, int n)
+{
+    int s = (total + n - 1) / n;
+    return s > 0 ? (size_t)s : 1;
+}
+
 static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t transfers,
                        char *err, size_t errlen)
 {
@@ -433,7 +440,8 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
     }
     struct ratelimit *qps = e->qps_ok ? &e->qps : NULL;
     if (dns_stage_init(&w->dns, &w->loop, e->cfg, e->stats, qps, tasks * TASK_Q_COUNT,
-                       on_dns_answer, w, err, errlen) < 0)
+                       share(e->cfg->dns_inflight, e->n_workers), on_dns_answer, w, err,
+                       errlen) < 0)
         return -1;
     if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, transfers, on_fetch_done,
                          w, err, errlen) < 0)
@@ -457,20 +465,14 @@ static void worker_close(struct worker *w)
     pthread_mutex_destroy(&w->lock);
 }
 
-static size_t share(int total, int n)
-{
-    int s = (total + n - 1) / n;
-    return s > 0 ? (size_t)s : 1;
-}
-
 static int check_config(const struct engine_config *cfg, char *err, size_t errlen)
 {
     if (cfg->threads < 1 || cfg->threads > ENGINE_MAX_THREADS) {
         snprintf(err, errlen, "--threads must be 1..%d", ENGINE_MAX_THREADS);
         return -1;
     }
-    if (cfg->inflight < 1 || cfg->https_conns < 1) {
-        snprintf(err, errlen, "--inflight and --https-conns must be at least 1");
+    if (cfg->inflight < 1 || cfg->https_conns < 1 || cfg->dns_inflight < 1) {
+        snprintf(err, errlen, "--inflight, --dns-inflight and --https-conns must be at least 1");
         return -1;
     }
     if (!cfg->user_agent || !cfg->addrs) {

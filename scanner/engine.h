@@ -41,6 +41,9 @@ struct engine_config {
     const char *user_agent;                   /* full User-Agent string */
     const struct addr_policy *addrs;          /* which addresses may be contacted */
     bool keep_cert_pem;                       /* store the peer chain as an artifact */
+    /* DNS queries outstanding at once, all workers together (added by the engine): a
+     * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
+    int dns_inflight;
 };
 
 void engine_config_defaults(struct engine_config *cfg);
