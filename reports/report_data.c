@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "groups.h"
+#include "json_list.h"
 #include "stats.h"
 
 #define RFC_MAX_AGE 31557600
@@ -124,26 +125,25 @@ struct row {
     const char *domain;
     bool has_rank;
     int64_t rank, scanned_at;
-    const char *status, *category, *warnings, *readiness, *mode, *mx_outcome, *tlsrpt_status;
-    const char *mx_hosts, *rua, *host_cname; /* mx_hosts, rua: unit-separated lists */
+    int status; /* enum sts_status, or -1 for an unknown code */
+    const char *category, *warnings, *readiness, *mode, *mx_outcome, *tlsrpt_status;
+    const char *mx_hosts, *rua, *host_cname; /* mx_hosts, rua: JSON arrays of strings */
     bool valid_strict, valid_lenient, would_fail, null_mx, policy_valid;
     int64_t txt_records, txt_version_records;
     bool has_txt_id, has_policy_body, has_max_age, has_cert_not_after;
     int64_t http_status, max_age, cert_verify_code, cert_not_after;
 };
 
-/* Lists are unnested with json_each and joined by the unit separator, which a host name or
- * URI cannot usefully contain; the aggregation splits them again. */
+/* JSON lists (mx_hosts, rua) are read in C (json_list.h): json_each() over a million rows
+ * cost more than the rest of the query. */
 static const char rows_sql[] =
     "SELECT domain, rank, scanned_at, status, category, warnings, valid_strict, valid_lenient, "
     "would_fail_delivery, readiness, txt_records, txt_version_records, txt_id IS NOT NULL, "
     "mx_outcome, null_mx, tlsrpt_status, "
-    "CASE WHEN tlsrpt_status = 'valid' AND json_valid(rua) THEN (SELECT group_concat(value, "
-    "char(31)) FROM json_each(results.rua)) END, "
+    "rua, "
     "host_cname, http_status, (policy_blob IS NOT NULL OR policy_size IS NOT NULL), "
     "policy_mode, policy_max_age, cert_verify_code, cert_not_after, "
-    "CASE WHEN mx_outcome = 'ok' AND json_valid(mx_hosts) THEN (SELECT group_concat(value, "
-    "char(31)) FROM json_each(results.mx_hosts)) END, "
+    "mx_hosts, "
     "policy_valid "
     "FROM results WHERE scan_id = ?1";
 
@@ -158,7 +158,8 @@ static void read_row(sqlite3_stmt *st, struct row *r)
     r->has_rank = sqlite3_column_type(st, 1) != SQLITE_NULL;
     r->rank = sqlite3_column_int64(st, 1);
     r->scanned_at = sqlite3_column_int64(st, 2);
-    r->status = col_text(st, 3);
+    const char *status = col_text(st, 3);
+    r->status = status ? sts_status_from_name(status) : -1;
     r->category = col_text(st, 4);
     r->warnings = col_text(st, 5);
     r->valid_strict = sqlite3_column_int64(st, 6) != 0;
@@ -225,8 +226,8 @@ static struct stages row_stages(const struct row *r)
     /* Accepted by a sender: fetched, parsed valid, and no fetch check failed, so the
      * classification went on to MX coverage (valid, or invalid only for coverage). */
     s.accepted = s.fetched && r->policy_valid &&
-                 (str_is(r->status, "valid") ||
-                  (str_is(r->status, "invalid") && str_is(r->category, "mx_not_covered")));
+                 (r->status == STS_STATUS_VALID ||
+                  (r->status == STS_STATUS_INVALID && str_is(r->category, "mx_not_covered")));
     return s;
 }
 
@@ -234,7 +235,7 @@ static void count_funnel(struct report_funnel *f, const struct row *r)
 {
     struct stages s = row_stages(r);
     f->scanned++;
-    if (!str_is(r->status, "domain_nxdomain") && !str_is(r->status, "dns_error"))
+    if (r->status != STS_STATUS_DOMAIN_NXDOMAIN && r->status != STS_STATUS_DNS_ERROR)
         f->resolving++;
     if (str_is(r->mx_outcome, "ok") && r->null_mx)
         f->null_mx++;
@@ -244,7 +245,7 @@ static void count_funnel(struct report_funnel *f, const struct row *r)
     f->valid_txt += s.valid_txt;
     f->policy_fetched += s.fetched;
     f->policy_valid += s.accepted;
-    f->fully_valid += s.accepted && str_is(r->status, "valid");
+    f->fully_valid += s.accepted && r->status == STS_STATUS_VALID;
 }
 
 static bool maxage_push(struct report_maxage *m, int64_t v)
@@ -376,30 +377,33 @@ static bool add_expiring(struct report_data *d, const struct row *r)
     return true;
 }
 
+struct rua_seen {
+    struct report_data *d;
+    bool mailto, https, other;
+};
+
+static void rua_uri(const char *uri, void *arg)
+{
+    struct rua_seen *seen = arg;
+    if (!strncasecmp(uri, "mailto:", 7)) {
+        seen->d->rua_uris_mailto++;
+        seen->mailto = true;
+    } else if (!strncasecmp(uri, "https:", 6)) {
+        seen->d->rua_uris_https++;
+        seen->https = true;
+    } else {
+        seen->d->rua_uris_other++;
+        seen->other = true;
+    }
+}
+
 static void count_rua(struct report_data *d, const struct row *r)
 {
-    bool mailto = false, https = false, other = false;
-    const char *p = r->rua;
-    while (p && *p) {
-        const char *end = strchr(p, '\x1f');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len >= 7 && !strncasecmp(p, "mailto:", 7)) {
-            d->rua_uris_mailto++;
-            mailto = true;
-        } else if (len >= 6 && !strncasecmp(p, "https:", 6)) {
-            d->rua_uris_https++;
-            https = true;
-        } else {
-            d->rua_uris_other++;
-            other = true;
-        }
-        p += len;
-        if (*p)
-            p++;
-    }
-    d->rua_domains_mailto += mailto;
-    d->rua_domains_https += https;
-    d->rua_domains_other += other;
+    struct rua_seen seen = {.d = d};
+    report_json_strings(r->rua, rua_uri, &seen);
+    d->rua_domains_mailto += seen.mailto;
+    d->rua_domains_https += seen.https;
+    d->rua_domains_other += seen.other;
 }
 
 static void count_group(struct report_group *g, const struct row *r, bool mta_sts,
@@ -407,7 +411,7 @@ static void count_group(struct report_group *g, const struct row *r, bool mta_st
 {
     g->domains++;
     g->mta_sts += mta_sts;
-    if (str_is(r->status, "valid")) {
+    if (r->status == STS_STATUS_VALID) {
         g->valid++;
         if (mode == STS_MODE_ENFORCE)
             g->enforce++;
@@ -416,40 +420,45 @@ static void count_group(struct report_group *g, const struct row *r, bool mta_st
         else if (mode == STS_MODE_NONE)
             g->none++;
     }
-    g->invalid += str_is(r->status, "invalid");
+    g->invalid += r->status == STS_STATUS_INVALID;
+}
+
+/* The registered domains of one row's MX hosts, each once. */
+struct mx_seen {
+    char reg[8][256];
+    size_t n;
+    bool overflow;
+};
+
+static void mx_host(const char *host, void *arg)
+{
+    struct mx_seen *seen = arg;
+    char reg[256];
+    if (!report_registered_domain(host, reg, sizeof reg))
+        return;
+    for (size_t i = 0; i < seen->n; i++)
+        if (!strcmp(seen->reg[i], reg))
+            return;
+    if (seen->n == 8) {
+        seen->overflow = true; /* more than 8 providers for one domain: the rest uncounted */
+        return;
+    }
+    memcpy(seen->reg[seen->n++], reg, sizeof reg);
 }
 
 /* Each distinct registered domain among the row's MX hosts counts the domain once. */
 static bool count_providers(struct report_data *d, const struct row *r, bool mta_sts,
                             enum sts_mode mode)
 {
-    char seen[8][256];
-    size_t nseen = 0;
-    const char *p = r->mx_hosts;
-    while (p && *p) {
-        const char *end = strchr(p, '\x1f');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char host[256], reg[256];
-        if (len > 0 && len < sizeof host) {
-            memcpy(host, p, len);
-            host[len] = '\0';
-            if (report_registered_domain(host, reg, sizeof reg)) {
-                bool dup = false;
-                for (size_t i = 0; i < nseen; i++)
-                    dup = dup || !strcmp(seen[i], reg);
-                if (!dup) {
-                    struct report_group *g = report_groups_get(&d->providers, reg);
-                    if (!g)
-                        return false;
-                    count_group(g, r, mta_sts, mode);
-                    if (nseen < 8)
-                        strcpy(seen[nseen++], reg);
-                }
-            }
-        }
-        p += len;
-        if (*p)
-            p++;
+    if (!str_is(r->mx_outcome, "ok") || r->null_mx)
+        return true;
+    struct mx_seen seen = {.n = 0};
+    report_json_strings(r->mx_hosts, mx_host, &seen);
+    for (size_t i = 0; i < seen.n; i++) {
+        struct report_group *g = report_groups_get(&d->providers, seen.reg[i]);
+        if (!g)
+            return false;
+        count_group(g, r, mta_sts, mode);
     }
     return true;
 }
@@ -469,7 +478,7 @@ static bool count_policy_host(struct report_data *d, const struct row *r, enum s
 
 static bool aggregate_row(struct report_data *d, const struct row *r)
 {
-    int s = r->status ? sts_status_from_name(r->status) : -1;
+    int s = r->status;
     if (s >= 0 && s < STS_STATUS_COUNT)
         d->status[s]++;
     else
