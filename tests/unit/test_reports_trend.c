@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../../reports/groups.h"
+#include "../../reports/json_list.h"
 #include "../../reports/stats.h"
 #include "tap.h"
 #include "test_reports_fixture.h"
@@ -262,9 +263,56 @@ static void check_stats(void)
               "registered domain of the null MX is refused", "accepted");
 }
 
+static void collect(const char *item, void *arg)
+{
+    struct sbuf *b = arg;
+    sbuf_printf(b, "[%s]", item);
+}
+
+static void check_json_list(void)
+{
+    static const struct {
+        const char *json, *want;
+        int n;
+    } cases[] = {
+        {"[\"mx1.example\",\"mx2.example\"]", "[mx1.example][mx2.example]", 2},
+        {" [ \"a\" , \"b\" ] ", "[a][b]", 2},
+        {"[]", "", 0},
+        {"[\"q\\\"uote\\\\ \\u0041\\u00e9\"]", "[q\"uote\\ A?]", 1},
+        {"[\"a\",]", "[a]", -1},
+        {"[\"a\"", "[a]", -1},
+        {"[1]", "", -1},
+        {"{\"a\":1}", "", -1},
+        {"[\"a\"] x", "[a]", -1},
+        {"[\"bad \\x escape\"]", "", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sbuf b = SBUF_INIT;
+        int n = report_json_strings(cases[i].json, collect, &b);
+        char name[160];
+        snprintf(name, sizeof name, "json list %s", cases[i].json);
+        TAP_CHECK(n == cases[i].n && !strcmp(sbuf_str(&b), cases[i].want), name, "got %d '%s'", n,
+                  sbuf_str(&b));
+        sbuf_free(&b);
+    }
+    TAP_CHECK(report_json_strings(NULL, collect, NULL) == -1, "json list NULL is -1", "no");
+    char big[3000];
+    memset(big, 'x', sizeof big);
+    big[0] = '[';
+    big[1] = '"';
+    memcpy(big + sizeof big - 8, "\",\"ok\"]", 7);
+    big[sizeof big - 1] = '\0';
+    struct sbuf b = SBUF_INIT;
+    int n = report_json_strings(big, collect, &b);
+    TAP_CHECK(n == 2 && !strcmp(sbuf_str(&b), "[ok]"), "json list skips an over-long string",
+              "got %d '%s'", n, sbuf_str(&b));
+    sbuf_free(&b);
+}
+
 int main(void)
 {
     check_stats();
+    check_json_list();
     const char *path = "/tmp/mtasts-reports-trend.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
