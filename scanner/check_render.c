@@ -352,7 +352,7 @@ static void layer_parse(const struct store_result *r, struct check_layer *l)
     add(l->observed, "mode %s, max_age %lld", sts_mode_name(p->mode) ? sts_mode_name(p->mode) : "?",
         p->max_age);
     if (p->max_age >= 86400)
-        add(l->observed, " (%lld days)", p->max_age / 86400);
+        add(l->observed, " (%lld day%s)", p->max_age / 86400, p->max_age < 2 * 86400 ? "" : "s");
     add(l->observed, ", mx:");
     for (size_t i = 0; i < p->n_mx; i++) {
         add(l->observed, " ");
@@ -380,12 +380,30 @@ static void layer_parse(const struct store_result *r, struct check_layer *l)
     }
 }
 
+#define MX_SHOWN 16
+
+/* Indices of the first MX_SHOWN MX hosts ordered by preference (then answer order). */
+static size_t mx_order(const struct sts_observation *o, size_t idx[MX_SHOWN])
+{
+    size_t n = o->n_mx < MX_SHOWN ? o->n_mx : MX_SHOWN;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 && o->mx[idx[j - 1]].preference > o->mx[i].preference; j--)
+            idx[j] = idx[j - 1];
+        idx[j] = i;
+    }
+    return n;
+}
+
 /* Lists the MX hosts, with the pattern covering each when there is a policy to apply. */
 static void add_mx_hosts(const struct store_result *r, char *buf, bool coverage)
 {
     const struct sts_observation *o = r->obs;
     const struct sts_verdict *v = r->verdict;
-    for (size_t i = 0; i < o->n_mx && i < 16; i++) {
+    size_t idx[MX_SHOWN];
+    size_t n = mx_order(o, idx);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = idx[k];
         add(buf, "\n");
         add_remote_str(buf, o->mx[i].host ? o->mx[i].host : "");
         add(buf, " (preference %u)", o->mx[i].preference);
@@ -400,6 +418,8 @@ static void add_mx_hosts(const struct store_result *r, char *buf, bool coverage)
             add(buf, "NOT covered");
         }
     }
+    if (o->n_mx > n)
+        add(buf, "\n(%zu more)", o->n_mx - n);
 }
 
 static void layer_mx(const struct store_result *r, struct check_layer *l)

@@ -364,6 +364,22 @@ static void test_hostile(void)
     release(&x);
 }
 
+static void test_mx_order(void)
+{
+    static struct sts_mx_host reversed[] = {{"a.mail.example.net", 20}, {"mx1.example.com", 10}};
+    struct sts_observation o = base_obs();
+    o.mx = reversed;
+    struct rendered x;
+    render(&o, &x);
+    const char *obs = x.layers[CHECK_LAYER_MX].observed;
+    const char *first = strstr(obs, "mx1.example.com (preference 10)");
+    const char *second = strstr(obs, "a.mail.example.net (preference 20)");
+    TAP_CHECK(first && second && first < second, "MX hosts listed by preference", "%s", obs);
+    TAP_CHECK(strstr(x.layers[CHECK_LAYER_PARSE].observed, "(7 days)") != NULL,
+              "max_age shown in days", "%s", x.layers[CHECK_LAYER_PARSE].observed);
+    release(&x);
+}
+
 static void test_names(void)
 {
     TAP_CHECK(!strcmp(check_layer_key(CHECK_LAYER_TLSRPT), "tlsrpt") &&
@@ -383,6 +399,7 @@ int main(void)
     test_could_not_check();
     test_txt_syntax();
     test_hostile();
+    test_mx_order();
     test_names();
     TAP_DONE();
 }
