@@ -1,6 +1,7 @@
 /* Unit tests of sharding: SipHash-2-4 reference vectors, fixed shards, balance, --shard parsing. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scanner/shard.h"
 #include "tests/unit/tap.h"
@@ -76,6 +77,80 @@ static void test_balance(unsigned n)
     free(counts);
 }
 
+/* An independent implementation (the one docs/input.md gives users), run by python3 over
+ * 2,000 names and compared with shard_hash() and shard_of(). */
+static const char python_reference[] =
+    "def siphash24(key: bytes, data: bytes) -> int:\n"
+    "    M = (1 << 64) - 1\n"
+    "    rotl = lambda x, b: ((x << b) | (x >> (64 - b))) & M\n"
+    "    k0, k1 = int.from_bytes(key[:8], \"little\"), int.from_bytes(key[8:], \"little\")\n"
+    "    v = [k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D, k0 ^ 0x6C7967656E657261, k1 ^ "
+    "0x7465646279746573]\n"
+    "    def rnd():\n"
+    "        v[0] = (v[0] + v[1]) & M; v[1] = rotl(v[1], 13) ^ v[0]; v[0] = rotl(v[0], 32)\n"
+    "        v[2] = (v[2] + v[3]) & M; v[3] = rotl(v[3], 16) ^ v[2]\n"
+    "        v[0] = (v[0] + v[3]) & M; v[3] = rotl(v[3], 21) ^ v[0]\n"
+    "        v[2] = (v[2] + v[1]) & M; v[1] = rotl(v[1], 17) ^ v[2]; v[2] = rotl(v[2], 32)\n"
+    "    tail = len(data) % 8\n"
+    "    blocks = [int.from_bytes(data[i:i + 8], \"little\") for i in range(0, len(data) - tail, "
+    "8)]\n"
+    "    blocks.append(int.from_bytes(data[len(data) - tail:], \"little\") | ((len(data) & 0xFF) "
+    "<< 56))\n"
+    "    for m in blocks:\n"
+    "        v[3] ^= m; rnd(); rnd(); v[0] ^= m\n"
+    "    v[2] ^= 0xFF\n"
+    "    for _ in range(4):\n"
+    "        rnd()\n"
+    "    return v[0] ^ v[1] ^ v[2] ^ v[3]\n"
+    "\n"
+    "def shard_of(domain: str, n: int) -> int:\n"
+    "    return siphash24(b\"mtasts-shard-v1.\", domain.encode()) % n if n > 1 else 0\n"
+    "import sys\n"
+    "for line in sys.stdin:\n"
+    "    d = line.strip()\n"
+    "    print(d, format(siphash24(b'mtasts-shard-v1.', d.encode()), '016x'), shard_of(d, 7))\n";
+
+static void test_python_reference(void)
+{
+    char dir[] = "/tmp/mtasts-shard-XXXXXX";
+    if (!mkdtemp(dir)) {
+        TAP_CHECK(0, "python reference: temp dir", "mkdtemp failed");
+        return;
+    }
+    char py[96], names[96], out[96], cmd[400];
+    snprintf(py, sizeof py, "%s/ref.py", dir);
+    snprintf(names, sizeof names, "%s/names.txt", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    FILE *f = fopen(py, "w");
+    fputs(python_reference, f);
+    fclose(f);
+    f = fopen(names, "w");
+    for (int i = 0; i < 2000; i++)
+        fprintf(f, "%s%d.example%s\n", i % 2 ? "mail-" : "x", i, i % 3 ? ".com" : "");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "python3 %s < %s > %s", py, names, out);
+    int rc = system(cmd);
+    f = fopen(out, "r");
+    char d[128], hex[32];
+    unsigned s7;
+    int n = 0, bad = 0;
+    while (f && fscanf(f, "%127s %31s %u", d, hex, &s7) == 3) {
+        n++;
+        char mine[32];
+        snprintf(mine, sizeof mine, "%016llx", (unsigned long long)shard_hash(d));
+        if (strcmp(mine, hex) != 0 || shard_of(d, 7) != s7)
+            bad++;
+    }
+    if (f)
+        fclose(f);
+    TAP_CHECK(rc == 0 && n == 2000 && bad == 0, "python reference agrees on 2000 names",
+              "rc %d n %d bad %d", rc, n, bad);
+    unlink(py);
+    unlink(names);
+    unlink(out);
+    rmdir(dir);
+}
+
 static void test_parse(void)
 {
     unsigned i = 99, n = 99;
@@ -103,5 +178,6 @@ int main(void)
     test_balance(16);
     test_balance(100);
     test_parse();
+    test_python_reference();
     TAP_DONE();
 }
