@@ -8,8 +8,14 @@
 #include "store_internal.h"
 
 /* Level 3 is zstd's default: on the short texts stored here, higher levels gain a few
- * bytes for several times the CPU (measured in store/README.md). */
-#define STORE_ZSTD_LEVEL 3
+ * bytes for several times the CPU (measured in store/README.md). 0 stores everything raw
+ * (the benchmark's baseline). */
+static int zstd_level = 3;
+
+void store_blob_set_level(int level)
+{
+    zstd_level = level;
+}
 
 static pthread_key_t cctx_key, dctx_key;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -74,12 +80,12 @@ int store_blob_encode(const char *raw, size_t len, enum store_art kind, uint8_t 
     unsigned int md_len = 0;
     if (!EVP_Digest(raw, len, sha256, &md_len, EVP_sha256(), NULL) || md_len != 32)
         return -1;
-    if (worth_compressing(len)) {
+    if (zstd_level > 0 && worth_compressing(len)) {
         ZSTD_CCtx *cctx = thread_cctx();
         size_t bound = ZSTD_compressBound(len);
         void *buf = cctx ? malloc(bound) : NULL;
         if (buf) {
-            size_t n = ZSTD_compressCCtx(cctx, buf, bound, raw, len, STORE_ZSTD_LEVEL);
+            size_t n = ZSTD_compressCCtx(cctx, buf, bound, raw, len, zstd_level);
             if (!ZSTD_isError(n) && n < len) {
                 snprintf(codec, codec_len, "zstd");
                 *out = buf;

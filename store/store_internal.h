@@ -196,5 +196,7 @@ int store_blob_encode(const char *raw, size_t len, enum store_art kind, uint8_t 
 int store_blob_decode(const char *codec, const void *data, size_t len, size_t raw_size, char **out,
                       size_t *out_len);
 const char *store_art_kind(enum store_art kind);
+/* zstd level for new artifacts (default 3; 0: store raw). For the benchmark; not thread-safe. */
+void store_blob_set_level(int level);
 
 #endif

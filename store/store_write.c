@@ -75,19 +75,23 @@ static int blob_id(struct store *st, const struct store_row *row, enum store_art
     sqlite3_bind_int64(ins, 3, a->raw_size);
     sqlite3_bind_text(ins, 4, a->codec, -1, SQLITE_STATIC);
     sqlite3_bind_blob(ins, 5, row->data + a->off, (int)a->len, SQLITE_STATIC);
-    if (sqlite3_step(ins) != SQLITE_DONE)
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE)
         return -1;
     if (sqlite3_changes(st->db) == 1) {
         *id = sqlite3_last_insert_rowid(st->db);
         return 0;
     }
+    /* Reset at once: a statement left on a row keeps a read transaction open, and then no
+     * checkpoint can ever restart the WAL, which grows without bound. */
     sqlite3_stmt *sel = st->sel_blob;
-    sqlite3_reset(sel);
     sqlite3_bind_blob(sel, 1, a->sha256, 32, SQLITE_STATIC);
-    if (sqlite3_step(sel) != SQLITE_ROW)
-        return -1;
-    *id = sqlite3_column_int64(sel, 0);
-    return 0;
+    rc = sqlite3_step(sel);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(sel, 0);
+    sqlite3_reset(sel);
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 static int bind_value(struct store *st, sqlite3_stmt *stmt, int param, const struct store_row *row,
@@ -121,10 +125,11 @@ static int write_one(struct store *st, int64_t scan_id, const struct store_row *
     for (int c = 0; c < ncols; c++)
         if (bind_value(st, stmt, c + 2, row, c) != SQLITE_OK)
             return -1;
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-        return -1;
-    *dup = !input_error && sqlite3_changes(st->db) == 0;
-    return 0;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE)
+        *dup = !input_error && sqlite3_changes(st->db) == 0;
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void free_pending(struct store *st)
