@@ -98,6 +98,12 @@ CURLcode cert_capture_ssl_ctx(CURL *curl, void *ssl_ctx, void *userptr)
     if (capture_index < 0)
         return CURLE_SSL_CERTPROBLEM;
     SSL_CTX *ctx = ssl_ctx;
+    struct cert_capture *c = userptr;
+    if (c->store) {
+        if (X509_STORE_up_ref(c->store) != 1)
+            return CURLE_OUT_OF_MEMORY;
+        SSL_CTX_set_cert_store(ctx, c->store); /* takes the reference, frees the empty one */
+    }
     SSL_CTX_set_ex_data(ctx, capture_index, userptr);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
     return CURLE_OK;
@@ -124,4 +130,27 @@ int cert_capture_finish(struct cert_capture *c)
         add_error(c, X509_V_ERR_HOSTNAME_MISMATCH);
     c->facts.verify_code = cert_most_significant(c->errors, c->n_errors);
     return c->facts.verify_code;
+}
+
+void *cert_store_new(const char *ca_file, char *err, size_t errlen)
+{
+    X509_STORE *store = X509_STORE_new();
+    if (!store) {
+        snprintf(err, errlen, "out of memory for the certificate store");
+        return NULL;
+    }
+    int ok = ca_file ? X509_STORE_load_file(store, ca_file) : X509_STORE_set_default_paths(store);
+    if (ok != 1) {
+        snprintf(err, errlen, "cannot load CA certificates from %s",
+                 ca_file ? ca_file : "the system's default locations");
+        X509_STORE_free(store);
+        return NULL;
+    }
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    return store;
+}
+
+void cert_store_free(void *store)
+{
+    X509_STORE_free(store);
 }

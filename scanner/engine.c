@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "addr_policy.h"
+#include "cert_facts.h"
 #include "dns_stage.h"
 #include "domain_task.h"
 #include "event_loop.h"
@@ -69,6 +70,7 @@ struct engine {
     struct ratelimit qps;
     bool qps_ok;
     struct ratelimit_perip *perip;
+    void *cert_store; /* X509_STORE shared by every connection */
 
     pthread_t feeder;
     bool feeder_started;
@@ -443,8 +445,8 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
                        share(e->cfg->dns_inflight, e->n_workers), on_dns_answer, w, err,
                        errlen) < 0)
         return -1;
-    if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, transfers, on_fetch_done,
-                         w, err, errlen) < 0)
+    if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, e->cert_store, transfers,
+                         on_fetch_done, w, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -517,6 +519,9 @@ static int engine_setup(struct engine *e, char *err, size_t errlen)
         }
         e->qps_ok = true;
     }
+    e->cert_store = cert_store_new(cfg->ca_file, err, errlen);
+    if (!e->cert_store)
+        return -1;
     e->perip = ratelimit_perip_new(cfg->per_ip, (size_t)cfg->https_conns + 16);
     e->n_workers = cfg->threads;
     e->workers = calloc((size_t)e->n_workers, sizeof *e->workers);
@@ -538,6 +543,8 @@ static void engine_teardown(struct engine *e)
         for (int i = 0; i < e->n_workers; i++)
             worker_close(&e->workers[i]);
     free(e->workers);
+    if (e->cert_store)
+        cert_store_free(e->cert_store);
     if (e->perip)
         ratelimit_perip_free(e->perip);
     if (e->qps_ok)

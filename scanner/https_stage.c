@@ -143,8 +143,10 @@ static int slot_setup(struct https_stage *s, struct https_slot *slot)
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, slot);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, slot);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot->errbuf);
-    if (cfg->ca_file)
-        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
+    /* libcurl loads no CA file of its own: the shared store goes in through the ssl-ctx
+     * callback (cert_capture_ssl_ctx), built once instead of once per connection. */
+    rc |= curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -176,11 +178,12 @@ static void slot_put(struct https_stage *s, struct https_slot *slot)
 }
 
 int https_stage_init(struct https_stage *s, struct evl *loop, const struct engine_config *cfg,
-                     struct engine_stats *stats, struct ratelimit_perip *perip,
+                     struct engine_stats *stats, struct ratelimit_perip *perip, void *store,
                      size_t max_transfers, https_done_fn on_done, void *ctx, char *err,
                      size_t errlen)
 {
     memset(s, 0, sizeof *s);
+    s->store = store;
     s->loop = loop;
     s->cfg = cfg;
     s->stats = stats;
@@ -309,6 +312,7 @@ static bool start_transfer(struct https_stage *s, struct https_slot *slot, struc
     slot->blocked = false;
     slot->errbuf[0] = '\0';
     cert_capture_reset(&slot->cert, host);
+    slot->cert.store = s->store;
     if (pin_address(slot, host, a) < 0 ||
         curl_easy_setopt(slot->easy, CURLOPT_URL, slot->url) != CURLE_OK ||
         curl_multi_add_handle(s->multi, slot->easy) != CURLM_OK)

@@ -29,6 +29,7 @@ struct https_stage {
     const struct engine_config *cfg;
     struct engine_stats *stats;
     struct ratelimit_perip *perip; /* shared by every worker */
+    void *store;                   /* X509_STORE shared by every worker */
     https_done_fn on_done;
     void *ctx;
     int64_t timer_at; /* libcurl's timer deadline (monotonic ms), -1 when none */
@@ -41,9 +42,10 @@ struct https_stage {
     bool stopping;
 };
 
-/* max_transfers: this worker's share of --https-conns. Returns 0, or -1 with a message. */
+/* max_transfers: this worker's share of --https-conns; store: the trust store
+ * (cert_store_new), shared. Returns 0, or -1 with a message. */
 int https_stage_init(struct https_stage *s, struct evl *loop, const struct engine_config *cfg,
-                     struct engine_stats *stats, struct ratelimit_perip *perip,
+                     struct engine_stats *stats, struct ratelimit_perip *perip, void *store,
                      size_t max_transfers, https_done_fn on_done, void *ctx, char *err,
                      size_t errlen);
 
