@@ -438,6 +438,6 @@ void scan_options_limits(const struct scan_options *o, char *buf, size_t buflen)
         snprintf(qps, sizeof qps, "%g", c->dns_qps);
     else
         snprintf(qps, sizeof qps, "unlimited");
-    snprintf(buf, buflen, "qps %s, inflight %d, https %d, per-ip %d, timeout %gs", qps, c->inflight,
-             c->https_conns, c->per_ip, c->timeout_s);
+    snprintf(buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %d, timeout %gs", qps,
+             c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->timeout_s);
 }

@@ -55,8 +55,8 @@ int scan_options_parse_checks(const char *list, unsigned *checks, const char **r
 /* The options that shape results, as a JSON object (stored with the scan). */
 void scan_options_json(const struct scan_options *o, struct sbuf *out);
 
-/* The rate limits as shown in the progress line: "qps 500, inflight 2000, https 200,
- * per-ip 4, timeout 10s". */
+/* The rate limits as shown in the progress line: "qps 500, dns 1000, inflight 2000,
+ * https 200, per-ip 4, timeout 10s". */
 void scan_options_limits(const struct scan_options *o, char *buf, size_t buflen);
 
 #endif
