@@ -643,6 +643,7 @@ def main():
             if counts.get(name):
                 f.write("%s %d\n" % (name, counts[name]))
     meta = dict(n=a.n, seed=a.seed, mix=a.mix, generated_at=int(now.timestamp()),
+                generator_sha256=hashlib.sha256(open(__file__, "rb").read()).hexdigest(),
                 generated_at_iso=now.isoformat(), dir=d, addresses=ADDR,
                 nginx_addresses=NGINX_ADDRS, certificates=ncerts + 1,
                 https_hosts=len(normal) + len(special), gen_seconds=round(time.time() - t0, 2))
