@@ -637,6 +637,24 @@ long long input_estimate_total(const char *const *files, size_t n_files)
     return total;
 }
 
+long long input_count_selected(const struct input_options *opt)
+{
+    for (size_t i = 0; i < opt->n_files; i++)
+        if (!strcmp(opt->files[i], "-"))
+            return -1;
+    char err[256];
+    struct input *in = input_open(opt, err, sizeof err);
+    if (!in)
+        return -1;
+    struct input_entry e;
+    enum input_kind k;
+    while ((k = input_next(in, &e)) == INPUT_DOMAIN || k == INPUT_BAD_LINE)
+        ;
+    long long n = k == INPUT_END ? (long long)in->counts.domains : -1;
+    input_close(in);
+    return n;
+}
+
 int input_sha256_file(const char *path, char hex[65], char *err, size_t errlen)
 {
     hex[0] = '\0';

@@ -138,6 +138,13 @@ void input_close(struct input *in);
  * twice) or cannot be read. An upper bound of the domains input_next() will return. */
 long long input_estimate_total(const char *const *files, size_t n_files);
 
+/* The exact number of domains input_next() will return for these options (shard, exclude,
+ * dedup and the skip hook applied): a full first pass over the lists, about 2 s per million
+ * lines, with a transient dedup set. The progress total of a sharded, excluding or resumed
+ * scan, where input_estimate_total() would overcount. Returns -1 when a file is "-" or
+ * cannot be read (the scan itself then reports the error). */
+long long input_count_selected(const struct input_options *opt);
+
 /* SHA-256 of a file's bytes as it is on disk (compressed for .zst), 64 lower-case hex
  * digits and a NUL into hex. "-" (stdin) has no hash: returns -1 and hex is "". Returns 0,
  * or -1 with a message naming the file in err. */

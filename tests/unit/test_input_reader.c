@@ -410,6 +410,16 @@ static void test_shard_and_skip(void)
         input_close(in);
     }
     TAP_CHECK(total == 3000 && disjoint, "three shards partition the list", "total %lu", total);
+    struct input_options o1 = {.files = files, .n_files = 1, .shard_index = 1, .shard_count = 3};
+    struct input *in1 = input_open(&o1, (char[64]){0}, 64);
+    unsigned long n1 = 0;
+    struct input_entry e1;
+    while (input_next(in1, &e1) == INPUT_DOMAIN)
+        n1++;
+    input_close(in1);
+    TAP_CHECK(input_count_selected(&o1) == (long long)n1 && n1 > 900 && n1 < 1100,
+              "count_selected is the exact count of a shard", "count %lld read %lu",
+              input_count_selected(&o1), n1);
     free(list);
 
     int calls = 0;
