@@ -275,11 +275,9 @@ static int run_scan(struct scan_run *r, int argc, char **argv)
     int rc = engine_run(&o->engine, source_next, r, sink_row, r, &stats, err, sizeof err);
     double elapsed = now_s() - t0;
     progress_stop(prog);
-    if (rc < 0) {
-        fprintf(stderr, "mtasts scan: %s\n", err);
-        engine_stop(); /* mark the scan interrupted below, resumable */
-    }
-    bool interrupted = engine_stopped() || r->input_failed || r->store_err[0];
+    if (rc < 0)
+        fprintf(stderr, "mtasts scan: %s\n", err); /* setup failed: nothing was scanned */
+    bool interrupted = rc < 0 || engine_stopped() || r->input_failed || r->store_err[0];
     if (r->input_failed)
         fprintf(stderr, "mtasts scan: reading the input failed: %s\n", r->input_err);
     if (r->store_err[0])
@@ -301,6 +299,8 @@ static int run_scan(struct scan_run *r, int argc, char **argv)
     if (r->write_errors)
         fprintf(stderr, "mtasts scan: %llu invalid lines could not be recorded\n",
                 (unsigned long long)r->write_errors);
+    if (rc < 0)
+        return 1;
     if (interrupted) {
         print_resume_hint(argc, argv, o);
         return 130;

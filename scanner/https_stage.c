@@ -330,58 +330,65 @@ static void finish_task(struct https_stage *s, struct domain_task *t)
     s->on_done(s->ctx, t);
 }
 
-/* Tries to start t on its next address; false when the per-IP limit holds it back. */
-static bool try_start(struct https_stage *s, struct domain_task *t)
+enum start_result {
+    START_RUNNING, /* the transfer is running */
+    START_HELD,    /* the per-IP limit (or no free slot) holds it back: try again later */
+    START_FINISHED /* could not start: the task was finished with a failure */
+};
+
+/* Starts t on its next address. */
+static enum start_result try_start(struct https_stage *s, struct domain_task *t)
 {
+    if (t->fetch_next >= t->n_fetch_order) { /* nothing (left) to try: cannot happen */
+        record_failure(t, "no address to try");
+        finish_task(s, t);
+        return START_FINISHED;
+    }
     const struct task_addr *a = &t->addrs[t->fetch_order[t->fetch_next]];
     if (s->perip && !ratelimit_perip_acquire(s->perip, a->family, a->bytes))
-        return false;
+        return START_HELD;
     struct https_slot *slot = slot_get(s);
     if (!slot) {
         if (s->perip)
             ratelimit_perip_release(s->perip, a->family, a->bytes);
-        return false;
+        return START_HELD;
     }
     t->fetch_next++;
-    if (!start_transfer(s, slot, t, a)) {
-        release_addr(s, slot);
-        slot_put(s, slot);
-        record_failure(t, "libcurl: cannot start the transfer");
-        finish_task(s, t);
-    }
-    return true;
+    if (start_transfer(s, slot, t, a))
+        return START_RUNNING;
+    release_addr(s, slot);
+    slot_put(s, slot);
+    record_failure(t, "libcurl: cannot start the transfer");
+    finish_task(s, t);
+    return START_FINISHED;
 }
 
+static struct domain_task *wait_pop(struct https_stage *s)
+{
+    struct domain_task *t = s->wait_head;
+    s->wait_head = t->wait_next;
+    if (!s->wait_head)
+        s->wait_tail = NULL;
+    t->wait_next = NULL;
+    s->waiting--;
+    return t;
+}
+
+/* Fetches held back by the per-IP limit go to the back of the line, so a busy address does
+ * not block fetches to others; each pump looks at a bounded number of them. */
 int https_stage_pump(struct https_stage *s)
 {
     bool held = false;
-    struct domain_task *prev = NULL, *t = s->wait_head;
-    size_t looked = 0;
-    while (t && !s->stopping && looked < HTTPS_SCAN_WAITING) {
-        struct domain_task *next = t->wait_next;
-        if (s->active >= s->max_slots)
-            break;
-        looked++;
-        if (t->fetch_next >= t->n_fetch_order) { /* nothing (left) to try: cannot happen */
-            record_failure(t, "no address to try");
-        } else if (!try_start(s, t)) {
+    size_t budget = s->waiting < HTTPS_SCAN_WAITING ? s->waiting : HTTPS_SCAN_WAITING;
+    while (budget-- > 0 && s->wait_head && !s->stopping && s->active < s->max_slots) {
+        struct domain_task *t = wait_pop(s);
+        if (try_start(s, t) == START_HELD) {
+            wait_push(s, t, false);
             held = true;
-            prev = t;
-            t = next;
-            continue;
         }
-        /* Started or finished: unlink. */
-        if (prev)
-            prev->wait_next = next;
-        else
-            s->wait_head = next;
-        if (s->wait_tail == t)
-            s->wait_tail = prev;
-        s->waiting--;
-        if (t->fetch.outcome == STS_HTTPS_CONNECT_FAILED && t->fetch.attempts == 0)
-            finish_task(s, t);
-        t = next;
     }
+    if (s->waiting > 0 && s->active < s->max_slots)
+        held = true; /* budget spent: look again soon */
     return held ? HTTPS_PERIP_RETRY_MS : -1;
 }
 

@@ -2,6 +2,7 @@
  * configuration, the address policy and the scan's own settings. */
 #include "scan_options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -148,10 +149,43 @@ static int parse_int(const char *opt, const char *v, long min, long max, int *ou
     return 0;
 }
 
+/* "IP", "IP:PORT", "IPv6" or "[IPv6]:PORT", the forms c-ares accepts. */
+static bool resolver_valid(const char *v)
+{
+    char host[64];
+    unsigned char buf[16];
+    const char *port = NULL;
+    size_t len = strlen(v);
+    if (len == 0 || len >= sizeof host)
+        return false;
+    if (v[0] == '[') {
+        const char *close = strchr(v, ']');
+        if (!close || (close[1] != '\0' && close[1] != ':'))
+            return false;
+        snprintf(host, sizeof host, "%.*s", (int)(close - v - 1), v + 1);
+        port = close[1] == ':' ? close + 2 : NULL;
+        if (inet_pton(AF_INET6, host, buf) != 1)
+            return false;
+    } else if (inet_pton(AF_INET6, v, buf) == 1) {
+        return true;
+    } else {
+        const char *colon = strchr(v, ':');
+        snprintf(host, sizeof host, "%.*s", (int)(colon ? (size_t)(colon - v) : len), v);
+        port = colon ? colon + 1 : NULL;
+        if (inet_pton(AF_INET, host, buf) != 1)
+            return false;
+    }
+    if (!port)
+        return true;
+    char *end;
+    long p = strtol(port, &end, 10);
+    return *port && !*end && p >= 1 && p <= 65535;
+}
+
 static int add_resolver(struct scan_options *o, const char *v, char *err, size_t errlen)
 {
     struct engine_config *c = &o->engine;
-    if (!v || !*v || strlen(v) >= sizeof c->resolvers[0] || strchr(v, ',')) {
+    if (!v || !*v || strlen(v) >= sizeof c->resolvers[0] || !resolver_valid(v)) {
         snprintf(err, errlen, "--resolver: '%s' is not IP, IP:PORT or [IPv6]:PORT", v ? v : "");
         return -1;
     }

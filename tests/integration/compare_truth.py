@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Compares a scan's result rows with the test world's ground truth, one line per scenario.
 
-Usage: compare_truth.py DB TRUTH.jsonl [--scan ID] [--domains N]
+Usage: compare_truth.py DB TRUTH.jsonl [--scan ID] [--only FILE] [--fields F,F...]
 
 Prints `ok - scenario <name> (<n> domains)` or `not ok - scenario <name> # <domain>: <field>
 expected <x>, got <y>` (the first mismatches, then a count), a line asserting that every
@@ -54,6 +54,8 @@ def main():
     ap.add_argument("db")
     ap.add_argument("truth")
     ap.add_argument("--scan", type=int, default=0, help="scan id (default: the latest)")
+    ap.add_argument("--only", help="compare only the domains of this list (one a line)")
+    ap.add_argument("--fields", help="compare only these fields (comma-separated)")
     args = ap.parse_args()
 
     db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
@@ -70,6 +72,16 @@ def main():
         rows[r["domain"]] = r
 
     truth = [json.loads(line) for line in open(args.truth) if line.strip()]
+    fields = FIELDS
+    if args.fields:
+        fields = [f for f in args.fields.split(",") if f]
+        unknown = set(fields) - set(FIELDS)
+        if unknown:
+            print("not ok - compare_truth arguments # unknown fields %s" % sorted(unknown))
+            return 0
+    if args.only:
+        only = {line.strip() for line in open(args.only) if line.strip()}
+        truth = [t for t in truth if t["domain"] in only]
     by_scenario = collections.OrderedDict()
     for t in truth:
         by_scenario.setdefault(t["scenario"], []).append(t)
@@ -90,7 +102,7 @@ def main():
                 problems.append("%s: no result row" % t["domain"])
                 continue
             got, want = row_facts(r), truth_facts(t)
-            for field in FIELDS:
+            for field in fields:
                 if got[field] != want[field]:
                     problems.append("%s: %s expected %s, got %s (detail: %s)"
                                     % (t["domain"], field, json.dumps(want[field]),

@@ -198,6 +198,15 @@ static void test_options(void)
     TAP_CHECK(parse(SCAN_CMD_SCAN, "scan --db", err, sizeof err) < 0 && strstr(err, "--db"),
               "missing value refused", "%s", err);
     TAP_CHECK(parse(SCAN_CMD_SCAN, "scan", err, sizeof err) < 0, "no list refused", "accepted");
+    TAP_CHECK(parse(SCAN_CMD_SCAN,
+                    "scan l --resolver [::1]:5353 --resolver ::1 --resolver 10.0.0.1:53", err,
+                    sizeof err) == 0 &&
+                  opt.engine.n_resolvers == 3,
+              "resolver forms accepted", "%s", err);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan l --resolver dns.example", err, sizeof err) < 0 &&
+                  parse(SCAN_CMD_SCAN, "scan l --resolver 10.0.0.1:0", err, sizeof err) < 0 &&
+                  parse(SCAN_CMD_SCAN, "scan l --resolver [::1", err, sizeof err) < 0,
+              "bad resolvers refused before anything starts", "accepted");
     TAP_CHECK(parse(SCAN_CMD_CHECK, "check example.com --dns-qps 5", err, sizeof err) < 0,
               "scan-only option refused by check", "accepted");
     TAP_CHECK(parse(SCAN_CMD_CHECK, "check example.com --json --timeout 2", err, sizeof err) == 0 &&
