@@ -81,14 +81,16 @@ static const char *https_outcome_name(enum sts_https_outcome o)
 
 /* A row under construction: values in `row`, the bytes they point at in `data`. */
 struct row_builder {
-    struct store_row row;
+    int kind;
+    struct store_val vals[SC_COUNT];
+    struct store_artifact arts[SA_COUNT];
     struct sbuf data;
     bool failed;
 };
 
 static void set_int(struct row_builder *b, int c, int64_t v)
 {
-    b->row.vals[c] = (struct store_val){.type = SV_INT, .i = v};
+    b->vals[c] = (struct store_val){.type = SV_INT, .i = v};
 }
 
 static void set_bool(struct row_builder *b, int c, bool v)
@@ -120,7 +122,7 @@ static void set_text_len(struct row_builder *b, int c, const char *s, size_t len
     }
     size_t n = b->data.len - off;
     sbuf_putc(&b->data, '\0');
-    b->row.vals[c] = (struct store_val){.type = SV_TEXT, .off = (uint32_t)off, .len = (uint32_t)n};
+    b->vals[c] = (struct store_val){.type = SV_TEXT, .off = (uint32_t)off, .len = (uint32_t)n};
 }
 
 static void set_text(struct row_builder *b, int c, const char *s)
@@ -148,7 +150,7 @@ static void set_outcome(struct row_builder *b, int c, enum sts_dns_outcome o)
 static void set_artifact(struct row_builder *b, int c, enum store_art kind, const char *raw,
                          size_t len)
 {
-    struct store_artifact *a = &b->row.arts[kind];
+    struct store_artifact *a = &b->arts[kind];
     void *packed = NULL;
     size_t packed_len = 0;
     if (len > UINT32_MAX / 4 || store_blob_encode(raw, len, kind, a->sha256, a->codec,
@@ -162,7 +164,7 @@ static void set_artifact(struct row_builder *b, int c, enum store_art kind, cons
     a->len = (uint32_t)packed_len;
     sbuf_append(&b->data, packed, packed_len);
     free(packed);
-    b->row.vals[c] = (struct store_val){.type = SV_ART, .i = kind};
+    b->vals[c] = (struct store_val){.type = SV_ART, .i = kind};
 }
 
 static int txt_cmp(const void *a, const void *b)
@@ -406,7 +408,10 @@ static struct store_row *row_finish(struct row_builder *b)
     struct store_row *row = malloc(size);
     if (!row)
         return NULL;
-    *row = b->row;
+    memset(row, 0, sizeof *row);
+    row->kind = b->kind;
+    memcpy(row->vals, b->vals, sizeof row->vals);
+    memcpy(row->arts, b->arts, sizeof row->arts);
     row->size = size;
     row->data_len = (uint32_t)b->data.len;
     if (b->data.len)
@@ -420,7 +425,7 @@ struct store_row *store_row_build(const struct store_result *r)
         return NULL;
     struct row_builder b = {.data = SBUF_INIT};
     struct sbuf tmp = SBUF_INIT;
-    b.row.kind = STORE_ROW_RESULT;
+    b.kind = STORE_ROW_RESULT;
     set_text(&b, SC_DOMAIN, r->domain);
     if (r->rank >= 0)
         set_int(&b, SC_RANK, r->rank);
@@ -442,7 +447,7 @@ struct store_row *store_row_input_error(const char *file, long line, const char 
                                         const char *reason)
 {
     struct row_builder b = {.data = SBUF_INIT};
-    b.row.kind = STORE_ROW_INPUT_ERROR;
+    b.kind = STORE_ROW_INPUT_ERROR;
     size_t tlen = text ? strnlen(text, STORE_INPUT_TEXT_MAX) : 0;
     set_text(&b, IE_FILE, file ? file : "-");
     set_int(&b, IE_LINE, line);

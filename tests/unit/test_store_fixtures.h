@@ -44,7 +44,8 @@ struct fx {
 #define FX_SHARED_POLICY                                                                           \
     "version: STSv1\r\nmode: enforce\r\nmx: *.mail.example.net\r\nmax_age: 604800\r\n"
 
-__attribute__((unused)) static void fx_init(struct fx *f, const char *domain, enum fx_kind kind, long rank)
+__attribute__((unused)) static void fx_init(struct fx *f, const char *domain, enum fx_kind kind,
+                                            long rank)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->domain, sizeof f->domain, "%s", domain);
@@ -139,8 +140,8 @@ __attribute__((unused)) static void fx_free(struct fx *f)
 }
 
 /* Builds and writes one result; returns store_write_row's status (or -2 when building fails). */
-__attribute__((unused)) static int fx_write(struct store *st, int64_t scan, const char *domain, enum fx_kind kind,
-                    long rank)
+__attribute__((unused)) static int fx_write(struct store *st, int64_t scan, const char *domain,
+                                            enum fx_kind kind, long rank)
 {
     struct fx f;
     fx_init(&f, domain, kind, rank);
@@ -163,13 +164,16 @@ __attribute__((unused)) static void fx_mkdir(const char *suite)
     }
 }
 
-/* A path in the suite's directory; allocated once per call and never freed (tests are short). */
+/* A path in the suite's directory; valid until fx_rmdir(). */
+static char *fx_paths[4096];
+static size_t fx_n_paths;
 __attribute__((unused)) static const char *fx_path(const char *name)
 {
     char *p = malloc(512);
-    if (!p)
+    if (!p || fx_n_paths == sizeof fx_paths / sizeof fx_paths[0])
         exit(1);
     snprintf(p, 512, "%s/%s", fx_dir, name);
+    fx_paths[fx_n_paths++] = p;
     return p;
 }
 
@@ -179,6 +183,9 @@ __attribute__((unused)) static void fx_rmdir(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx_dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", fx_dir);
+    for (size_t i = 0; i < fx_n_paths; i++)
+        free(fx_paths[i]);
+    fx_n_paths = 0;
 }
 
 /* One integer from SQL run on a separate connection (what another process would see). */
