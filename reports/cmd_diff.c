@@ -117,7 +117,7 @@ int cmd_diff(int argc, char **argv)
     int64_t changes = report_write_diff(&o, store_db(st), a, b, err, sizeof err);
     if (changes < 0) {
         fprintf(stderr, "mtasts diff: %s: %s\n", db_path, err);
-        sbuf_free(&o.buf);
+        report_out_discard(&o);
         rc = 1;
     } else if (report_out_finish(&o) < 0) {
         fprintf(stderr, "mtasts diff: write error on %s\n", output ? output : "stdout");

@@ -211,18 +211,17 @@ int cmd_report(int argc, char **argv)
         o.timestamp = now;
     }
     rc = render(&o, &a, store_db(st));
-    bool started = rc == 0;
-    if (started && a.section && !o.matched) {
+    if (rc == 0 && a.section && !o.matched) {
         fprintf(stderr, "mtasts report: no table or section named '%s' (see reports/README.md)\n",
                 a.section);
+        report_out_discard(&o);
         rc = 2;
-    }
-    if (started && report_out_finish(&o) < 0) {
+    } else if (rc == 0 && report_out_finish(&o) < 0) {
         fprintf(stderr, "mtasts report: write error on %s\n", a.output ? a.output : "stdout");
         rc = 1;
+    } else if (rc != 0) {
+        report_out_discard(&o);
     }
-    if (!started)
-        sbuf_free(&o.buf);
     if (o.data)
         report_data_free((struct report_data *)o.data);
     if (report_cli_close_output("report", f, a.output, rc == 0) < 0 && rc == 0)

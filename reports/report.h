@@ -213,7 +213,7 @@ struct report_out {
     const char *only;               /* --section: a table or section id, NULL for all */
 
     /* state kept by the dispatcher and renderers */
-    bool in_section, section_open, table_skip, matched, any_section, any_table;
+    bool begun, in_section, section_open, table_skip, matched, any_section, any_table;
     const char *section_id, *section_title;
     const struct report_col *cols;
     size_t ncols;
@@ -235,6 +235,8 @@ void report_out_table_end(struct report_out *o);
 void report_out_chart(struct report_out *o, const struct report_chart *c);
 /* Ends the document and flushes. Returns 0, or -1 on a write error (or out of memory). */
 int report_out_finish(struct report_out *o);
+/* Ends a begun document without writing what is still buffered (after an error). */
+void report_out_discard(struct report_out *o);
 /* Moves buffered output to the file once it is large. */
 void report_out_maybe_flush(struct report_out *o);
 

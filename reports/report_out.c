@@ -42,6 +42,7 @@ void report_out_maybe_flush(struct report_out *o)
 
 void report_out_begin(struct report_out *o)
 {
+    o->begun = true;
     o->r->begin(o);
 }
 
@@ -140,6 +141,13 @@ int report_out_finish(struct report_out *o)
         o->write_error = true;
     sbuf_free(&o->buf);
     return o->write_error ? -1 : 0;
+}
+
+void report_out_discard(struct report_out *o)
+{
+    if (o->begun)
+        o->r->end(o); /* frees renderer state; the buffered output is dropped */
+    sbuf_free(&o->buf);
 }
 
 struct report_cell report_text(const char *s)
