@@ -78,6 +78,12 @@ struct report_scan {
     double elapsed_s;
     int64_t shard_index, shard_count; /* -1 when unsharded */
     int64_t rows;                     /* result rows of the scan */
+    /* Top-level fields of the options JSON, and the inputs' names and hashes, in stored
+     * order: "key" and its value as text (JSON for arrays and objects). */
+    char **option_keys, **option_values;
+    size_t noptions;
+    char **input_names, **input_hashes;
+    size_t ninputs;
 };
 
 struct report_data {

@@ -79,6 +79,8 @@ static char *col_strdup(sqlite3_stmt *st, int i)
     return s ? strdup((const char *)s) : NULL;
 }
 
+static int load_scan_json(sqlite3 *db, struct report_scan *s);
+
 static int load_scan(sqlite3 *db, int64_t scan_id, struct report_scan *s, char *err, size_t errlen)
 {
     static const char sql[] =
@@ -117,7 +119,62 @@ static int load_scan(sqlite3 *db, int64_t scan_id, struct report_scan *s, char *
     s->merged_from = col_strdup(st, 15);
     s->rows = sqlite3_column_int64(st, 16);
     sqlite3_finalize(st);
+    if (load_scan_json(db, s) < 0) {
+        set_err(err, errlen, "cannot read the options of scan %lld: %s", (long long)scan_id,
+                sqlite3_errmsg(db));
+        return -1;
+    }
     return 0;
+}
+
+/* Appends the pairs of one query over json_each into (keys, values). */
+static int load_pairs(sqlite3 *db, const char *sql, const char *json, char ***keys, char ***values,
+                      size_t *n)
+{
+    if (!json)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **k = realloc(*keys, cap * sizeof *k), **v;
+            if (k)
+                *keys = k;
+            v = k ? realloc(*values, cap * sizeof *v) : NULL;
+            if (!v) {
+                sqlite3_finalize(st);
+                return -1;
+            }
+            *values = v;
+        }
+        (*keys)[*n] = col_strdup(st, 0);
+        (*values)[*n] = col_strdup(st, 1);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The options' top-level fields and the inputs' names; malformed JSON yields none (the raw
+ * text is still printed). */
+static int load_scan_json(sqlite3 *db, struct report_scan *s)
+{
+    static const char options_sql[] =
+        "SELECT key, CASE WHEN type IN ('object', 'array') THEN json(value) "
+        "WHEN type IN ('null', 'true', 'false') THEN type ELSE value END FROM json_each(?1) "
+        "WHERE json_valid(?1) AND json_type(?1) = 'object'";
+    static const char inputs_sql[] =
+        "SELECT json_extract(value, '$.name'), json_extract(value, '$.sha256') FROM "
+        "json_each(?1) WHERE json_valid(?1) AND json_type(?1) = 'array'";
+    if (load_pairs(db, options_sql, s->options, &s->option_keys, &s->option_values, &s->noptions) <
+        0)
+        return -1;
+    return load_pairs(db, inputs_sql, s->inputs, &s->input_names, &s->input_hashes, &s->ninputs);
 }
 
 /* One result row, as the aggregation needs it. Strings borrowed from the statement. */
@@ -612,6 +669,18 @@ void report_data_free(struct report_data *d)
     free(s->inputs);
     free(s->options);
     free(s->merged_from);
+    for (size_t i = 0; i < s->noptions; i++) {
+        free(s->option_keys[i]);
+        free(s->option_values[i]);
+    }
+    free(s->option_keys);
+    free(s->option_values);
+    for (size_t i = 0; i < s->ninputs; i++) {
+        free(s->input_names[i]);
+        free(s->input_hashes[i]);
+    }
+    free(s->input_names);
+    free(s->input_hashes);
     for (int i = 0; i < REPORT_MAXAGE_SETS; i++)
         free(d->maxage[i].values);
     for (size_t i = 0; i < d->nexpiring; i++)

@@ -37,7 +37,15 @@ static void section_scan(struct report_out *o, const struct report_data *d)
     scan_row(o, "started", s->started_at);
     scan_row(o, "finished", s->finished_at);
     scan_row(o, "tool version", s->tool_version);
-    scan_row(o, "inputs", s->inputs);
+    if (s->ninputs == 0)
+        scan_row(o, "inputs", s->inputs);
+    for (size_t i = 0; i < s->ninputs; i++) {
+        char field[64];
+        snprintf(field, sizeof field, "input %zu", i + 1);
+        scan_row(o, field, s->input_names[i]);
+        snprintf(field, sizeof field, "input %zu sha256", i + 1);
+        scan_row(o, field, s->input_hashes[i]);
+    }
     if (s->has_input_domains)
         scan_row_int(o, "input domains", s->input_domains);
     scan_row_int(o, "result rows", s->rows);
@@ -59,7 +67,13 @@ static void section_scan(struct report_out *o, const struct report_data *d)
     }
     if (s->merged_from)
         scan_row(o, "merged from", s->merged_from);
-    scan_row(o, "options (resolver, rate limits, timeouts)", s->options);
+    if (s->noptions == 0)
+        scan_row(o, "options (resolver, rate limits, timeouts)", s->options);
+    for (size_t i = 0; i < s->noptions; i++) {
+        char field[128];
+        snprintf(field, sizeof field, "option %.100s", s->option_keys[i]);
+        scan_row(o, field, s->option_values[i]);
+    }
     report_out_table_end(o);
     if (s->has_input_domains && s->input_domains != s->rows)
         report_out_note(

@@ -207,7 +207,8 @@ static void check_json(sqlite3 *db, struct report_data *d)
         "assert r[\"rollups\"][\"https_certificate\"][\"of\"]==7;"
         "assert r[\"would_fail_delivery\"][\"of\"]==11;"
         "t=r[\"tables\"][\"scan\"][\"rows\"];"
-        "assert any(x[\"value\"]==\"{\\\"resolver\\\":\\\"<b>markup</b>\\\"}\" for x in t);"
+        "assert {\"field\":\"option resolver\",\"value\":\"<b>markup</b>\"} in t;"
+        "assert {\"field\":\"input 1\",\"value\":\"list.txt\"} in t;"
         "d=[x for x in r[\"tables\"][\"policy_hosts\"][\"rows\"] if \"markup\" in x[\"group\"]];"
         "assert d[0][\"group\"]==\"mta-sts.<b>markup</b>\"'",
         path);
@@ -252,9 +253,11 @@ static void check_csv(sqlite3 *db, struct report_data *d)
     TAP_CHECK(c && strstr(c, "\r\nfully_valid,"), "csv funnel has the fully_valid row", "no");
     TAP_CHECK(c && !strstr(c, "# "), "csv --section has no block marker", "found one");
     free(c);
-    c = fx_render("csv", db, render_survey, d, "scan");
-    TAP_CHECK(c && strstr(c, "\"{\"\"resolver\"\"") != NULL,
-              "csv quotes a remote value with quotes", "got %s", c ? c : "(null)");
+    c = fx_render("csv", db, render_survey, d, "categories");
+    TAP_CHECK(c &&
+                  strstr(c, "\r\ncert_expired,sts-webpki-invalid,1,1,7,14.2857,2.5680,51.3128\r\n"),
+              "csv categories row with count, denominator, percentage and interval", "got %s",
+              c ? c : "(null)");
     free(c);
 }
 
