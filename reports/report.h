@@ -130,6 +130,10 @@ struct report_data {
     struct report_groups policy_hosts; /* CNAME target (registered domain) or self-hosted */
 };
 
+/* Group names that are not registered domains (parentheses cannot occur in a host name). */
+#define REPORT_SELF_HOSTED "(self-hosted)"        /* MX under the domain's own name */
+#define REPORT_NO_CNAME "(self-hosted: no CNAME)" /* policy host without a CNAME */
+
 extern const int64_t report_rank_limits[REPORT_RANK_BUCKETS];
 extern const char *const report_maxage_bucket_names[REPORT_MAXAGE_BUCKETS];
 

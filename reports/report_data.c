@@ -480,8 +480,10 @@ static void count_group(struct report_group *g, const struct row *r, bool mta_st
     g->invalid += r->status == STS_STATUS_INVALID;
 }
 
-/* The registered domains of one row's MX hosts, each once. */
+/* The registered domains of one row's MX hosts, each once; hosts under the domain's own
+ * registered domain count as REPORT_SELF_HOSTED. */
 struct mx_seen {
+    char own[256];
     char reg[8][256];
     size_t n;
     bool overflow;
@@ -493,6 +495,8 @@ static void mx_host(const char *host, void *arg)
     char reg[256];
     if (!report_registered_domain(host, reg, sizeof reg))
         return;
+    if (seen->own[0] && !strcmp(reg, seen->own))
+        snprintf(reg, sizeof reg, "%s", REPORT_SELF_HOSTED);
     for (size_t i = 0; i < seen->n; i++)
         if (!strcmp(seen->reg[i], reg))
             return;
@@ -510,6 +514,8 @@ static bool count_providers(struct report_data *d, const struct row *r, bool mta
     if (!str_is(r->mx_outcome, "ok") || r->null_mx)
         return true;
     struct mx_seen seen = {.n = 0};
+    if (!r->domain || !report_registered_domain(r->domain, seen.own, sizeof seen.own))
+        seen.own[0] = '\0';
     report_json_strings(r->mx_hosts, mx_host, &seen);
     for (size_t i = 0; i < seen.n; i++) {
         struct report_group *g = report_groups_get(&d->providers, seen.reg[i]);
@@ -523,7 +529,7 @@ static bool count_providers(struct report_data *d, const struct row *r, bool mta
 static bool count_policy_host(struct report_data *d, const struct row *r, enum sts_mode mode)
 {
     char reg[256];
-    const char *name = "(self-hosted: no CNAME)";
+    const char *name = REPORT_NO_CNAME;
     if (r->host_cname && report_registered_domain(r->host_cname, reg, sizeof reg))
         name = reg;
     struct report_group *g = report_groups_get(&d->policy_hosts, name);

@@ -490,6 +490,26 @@ static void section_ranks(struct report_out *o, const struct report_data *d)
         report_out_row(o, cells);
     }
     report_out_table_end(o);
+
+    static const struct report_col fcols[] = {{"top", "top", REPORT_TEXT},
+                                              {"scanned", "scanned", REPORT_INT},
+                                              {"resolving", "resolving", REPORT_INT},
+                                              {"with_mx", "with MX", REPORT_INT},
+                                              {"with_txt", "with TXT", REPORT_INT},
+                                              {"valid_txt", "valid TXT", REPORT_INT},
+                                              {"policy_fetched", "policy fetched", REPORT_INT},
+                                              {"policy_valid", "policy valid", REPORT_INT},
+                                              {"fully_valid", "fully valid", REPORT_INT}};
+    report_out_table_begin(o, "ranks_funnel", "Funnel by rank", fcols, 9);
+    for (int i = 0; i < REPORT_RANK_BUCKETS; i++) {
+        const struct report_funnel *f = &d->rank[i].funnel;
+        struct report_cell cells[9] = {
+            report_text(names[i]),         report_int(f->scanned),      report_int(f->resolving),
+            report_int(f->with_mx),        report_int(f->with_txt),     report_int(f->valid_txt),
+            report_int(f->policy_fetched), report_int(f->policy_valid), report_int(f->fully_valid)};
+        report_out_row(o, cells);
+    }
+    report_out_table_end(o);
 }
 
 static void group_table(struct report_out *o, const char *id, const char *title, const char *first,
@@ -517,8 +537,9 @@ static void section_providers(struct report_out *o, const struct report_data *d)
     report_out_section(o, "providers", "By mail provider");
     report_out_note(o,
                     "MX hosts grouped by registered domain (last two labels, three under a "
-                    "known multi-label suffix such as co.uk); a domain counts once per "
-                    "provider. Top %d of %zu providers.",
+                    "known multi-label suffix such as co.uk); MX hosts under the domain's own "
+                    "registered domain count as " REPORT_SELF_HOSTED "; a domain counts once "
+                    "per provider. Top %d of %zu providers.",
                     GROUP_TOP, d->providers.n);
     group_table(o, "providers", "Mail providers (MX)", "provider", &d->providers);
     report_out_note(o,

@@ -151,13 +151,14 @@ else:
               sum(1 for t in sub if t["status"] == "valid"))
 
 # Providers: each distinct registered domain (last two labels: the world uses .test) of a
-# domain's MX hosts counts the domain once.
+# domain's MX hosts counts the domain once; under the domain's own name: (self-hosted).
+reg = lambda h: ".".join(h.rstrip(".").split(".")[-2:])
 prov = Counter()
 for t in truth:
     if t["status"] in ("domain_nxdomain",):
         continue
-    for reg in {".".join(h.rstrip(".").split(".")[-2:]) for h in t["mx_hosts"]}:
-        prov[reg] += 1
+    for g in {reg(h) if reg(h) != reg(t["domain"]) else "(self-hosted)" for h in t["mx_hosts"]}:
+        prov[g] += 1
 rows = report["tables"]["providers"]["rows"]
 for row in rows[:5]:
     check("providers.%s.domains" % row["group"], row["domains"], prov[row["group"]])

@@ -136,7 +136,8 @@ static void check_ranks_groups(const struct report_data *d)
                   g->testing == 1,
               "provider google.com: three domains, one per domain despite two MX",
               "got %lld domains", g ? I64(g->domains) : -1LL);
-    TAP_CHECK(d->providers.n > 0 && !strcmp(d->providers.items[0].name, "google.com"),
+    TAP_CHECK(d->providers.n > 2 && !strcmp(d->providers.items[0].name, "(self-hosted)") &&
+                  !strcmp(d->providers.items[1].name, "google.com"),
               "providers sorted by domains", "first %s",
               d->providers.n ? d->providers.items[0].name : "-");
     TAP_CHECK(find_group(&d->providers, "provider.co.uk") != NULL,
@@ -144,6 +145,12 @@ static void check_ranks_groups(const struct report_data *d)
     g = find_group(&d->policy_hosts, "mtasts-provider.net");
     TAP_CHECK(g && g->domains == 2 && g->invalid == 2, "policy hosts grouped by CNAME target",
               "got %lld", g ? I64(g->domains) : -1LL);
+    g = find_group(&d->providers, "(self-hosted)");
+    TAP_CHECK(g && g->domains == 8 && g->valid == 1 && g->invalid == 7,
+              "MX hosts under the domain's own name group as (self-hosted)", "got %lld",
+              g ? I64(g->domains) : -1LL);
+    TAP_CHECK(find_group(&d->providers, "d.example") == NULL,
+              "a self-hosted MX is not a provider of its own", "found d.example");
     g = find_group(&d->policy_hosts, "(self-hosted: no CNAME)");
     TAP_CHECK(g && g->domains == 8, "policy hosts without CNAME", "got %lld",
               g ? I64(g->domains) : -1LL);
