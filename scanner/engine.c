@@ -48,6 +48,7 @@ struct worker {
     struct https_stage https;
     struct worker_task *pool;
     size_t pool_size;
+    size_t pool_used;               /* tasks ever taken: the rest of the pool is untouched */
     struct domain_task *free_tasks; /* worker-local */
     size_t active;                  /* tasks running in this worker (not yet finished) */
 
@@ -193,11 +194,34 @@ static void take_returned(struct worker *w, bool *input_done)
     }
 }
 
+/* A task from the free list, else the next never-used one of the pool: pages of the pool
+ * are touched only when that many domains are really in flight. */
+static struct domain_task *task_get(struct worker *w)
+{
+    struct domain_task *t = w->free_tasks;
+    if (t) {
+        w->free_tasks = t->next;
+        return t;
+    }
+    if (w->pool_used >= w->pool_size)
+        return NULL;
+    t = &w->pool[w->pool_used++].t;
+    t->owner = w;
+    return t;
+}
+
+/* New domains wait in the inbox while the DNS stage already has twice what it may have
+ * outstanding queued: admitting them would only hold memory, not speed anything up. */
+static bool dns_has_room(const struct worker *w)
+{
+    return w->dns.wait_len < 2 * w->dns.max_outstanding;
+}
+
 static void admit(struct worker *w)
 {
     struct engine *e = w->eng;
     bool made_room = false;
-    while (w->free_tasks && !stopping()) {
+    while (!stopping() && dns_has_room(w) && (w->free_tasks || w->pool_used < w->pool_size)) {
         struct inbox_entry entry;
         pthread_mutex_lock(&w->lock);
         bool have = w->in_len > 0;
@@ -210,8 +234,7 @@ static void admit(struct worker *w)
         if (!have)
             break;
         made_room = true;
-        struct domain_task *t = w->free_tasks;
-        w->free_tasks = t->next;
+        struct domain_task *t = task_get(w);
         w->active++;
         __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
         if (!domain_task_init(t, entry.domain, entry.rank, e->cfg->checks, e->cfg->probe_orphans,
@@ -434,12 +457,7 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
         snprintf(err, errlen, "out of memory for %zu domains in flight", tasks);
         return -1;
     }
-    w->pool_size = tasks;
-    for (size_t i = 0; i < tasks; i++) {
-        w->pool[i].t.owner = w;
-        w->pool[i].t.next = w->free_tasks;
-        w->free_tasks = &w->pool[i].t;
-    }
+    w->pool_size = tasks; /* calloc: pages stay untouched until task_get() reaches them */
     struct ratelimit *qps = e->qps_ok ? &e->qps : NULL;
     if (dns_stage_init(&w->dns, &w->loop, e->cfg, e->stats, qps, tasks * TASK_Q_COUNT,
                        share(e->cfg->dns_inflight, e->n_workers), on_dns_answer, w, err,
@@ -458,7 +476,7 @@ static void worker_close(struct worker *w)
     dns_stage_close(&w->dns);
     https_stage_close(&w->https);
     if (w->pool)
-        for (size_t i = 0; i < w->pool_size; i++)
+        for (size_t i = 0; i < w->pool_used; i++)
             domain_task_free(&w->pool[i].t);
     free(w->pool);
     if (w->loop_ok)
