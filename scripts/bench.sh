@@ -5,12 +5,15 @@
 #   1. the bench world (BENCH_N domains, about 1% with MTA-STS) is generated if needed and
 #      brought up; dnsperf measures what the world's resolver sustains for the scanner's query
 #      mix (TXT _mta-sts.D, MX D, TXT _smtp._tls.D) from a cold cache;
+#      (scripts/world/bench_resolver.sh when present, which uses that exact mix plus A/AAAA
+#      for deployments);
 #   2. `mtasts scan` of the whole list, BENCH_RUNS times, the resolver cache flushed before
 #      each run: domains/s, DNS queries/s (and its ratio to dnsperf's figure), peak RSS, CPU
 #      seconds per 1,000 domains, domains lost or duplicated (result rows vs input domains);
 #      then the first BENCH_SMALL_N domains the same way, for the RSS growth ratio;
 #   3. a policy-only world (BENCH_POLICY_N domains, every one serving a policy): the TLS
-#      handshake rate nginx sustains for new connections (parallel `openssl s_time -new`),
+#      handshake rate nginx sustains for new connections (scripts/world/bench_tls.sh when
+#      present: ab without keep-alive; else 4 Python clients),
 #      then `mtasts scan` of it BENCH_RUNS times: policy fetches/s and its ratio.
 # Medians over the runs. Prints a Markdown table and writes it to build/bench/results.md, the
 # raw figures to build/bench/runs.tsv.
@@ -27,7 +30,7 @@
 #                            long enough to be a sustained rate, short enough for 3 runs)
 #   BENCH_INFLIGHT [5000], BENCH_DNS_INFLIGHT [1000]: --inflight, --dns-inflight
 #   MTASTS_BIN [./mtasts]    the binary
-#   BENCH_NS [mtasts-bench], BENCH_POLICY_NS [mtasts-bench-policy]: the namespaces
+#   BENCH_NS [mtasts-makebench], BENCH_POLICY_NS [mtasts-makebench-pol]: the namespaces
 #   BENCH_WORLD_DIR [build/world-bench], BENCH_POLICY_WORLD_DIR [build/world-bench-policy]
 # Quick run: BENCH_N=20000 BENCH_SMALL_N=5000 BENCH_POLICY_N=2000 BENCH_RUNS=1 make bench
 set -euo pipefail
@@ -44,8 +47,8 @@ DNSPERF_N=${BENCH_DNSPERF_N:-200000}
 OUT=$ROOT/build/bench
 WORLD=${BENCH_WORLD_DIR:-$ROOT/build/world-bench}
 PWORLD=${BENCH_POLICY_WORLD_DIR:-$ROOT/build/world-bench-policy}
-NS=${BENCH_NS:-mtasts-bench}
-PNS=${BENCH_POLICY_NS:-mtasts-bench-policy}
+NS=${BENCH_NS:-mtasts-makebench}
+PNS=${BENCH_POLICY_NS:-mtasts-makebench-pol}
 # Limits high enough that the resolver, nginx and the CPU are what bound the scan.
 # Limits high enough that the resolver, nginx and the CPU bound the scan, not politeness.
 # DNS queries outstanding stay at what the world's resolver absorbs from a cold cache without
@@ -202,12 +205,21 @@ EOF
 }
 
 # --- dnsperf ----------------------------------------------------------------------------------
+# The world's own measurement (scripts/world/bench_resolver.sh: the scanner's exact mix, A/AAAA
+# for deployments included, cold cache) when present, else dnsperf directly.
 dnsperf_once() { # dnsperf_once DIR NS QUERYFILE RUN: records dnsperf_qps
-    local dir=$1 ns=$2 qf=$3 run=$4 log=$OUT/dnsperf-$run.log
-    flush_cache "$dir" "$ns"
-    in_world "$dir" "$ns" dnsperf -s 127.0.0.1 -p 53 -d "$qf" -n 1 -c 32 -T "$THREADS" \
-        -q 500 -t 5 >"$log" 2>&1 || note "dnsperf run $run failed (see $log)"
-    record dnsperf_qps "$run" "$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$log" | head -n1)"
+    local dir=$1 ns=$2 qf=$3 run=$4 log=$OUT/dnsperf-$run.log qps=""
+    if [ -x scripts/world/bench_resolver.sh ]; then
+        MTASTS_WORLD_NS=$ns scripts/world/bench_resolver.sh --dir "$dir" --domains "$DNSPERF_N" \
+            --seconds 120 >"$log" 2>&1 || note "bench_resolver.sh run $run failed (see $log)"
+        qps=$(sed -n 's/^resolver_qps_cold=\([0-9.]*\).*/\1/p' "$log" | tail -n1)
+    else
+        flush_cache "$dir" "$ns"
+        in_world "$dir" "$ns" dnsperf -s 127.0.0.1 -p 53 -d "$qf" -n 1 -c 32 -T "$THREADS" \
+            -q 500 -t 5 >"$log" 2>&1 || note "dnsperf run $run failed (see $log)"
+        qps=$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$log" | head -n1)
+    fi
+    record dnsperf_qps "$run" "${qps:-n/a}"
 }
 
 # --- TLS handshakes ---------------------------------------------------------------------------
@@ -241,7 +253,16 @@ print("%.6g" % (total / (time.monotonic() - t0)))
 '
 
 handshake_once() { # handshake_once DIR NS RUN: records handshakes_per_s
-    local dir=$1 ns=$2 run=$3 d addr targets=$OUT/handshake-targets.txt
+    local dir=$1 ns=$2 run=$3 d addr targets=$OUT/handshake-targets.txt rate=""
+    # The world's own measurement (scripts/world/bench_tls.sh: ab, new connection per request,
+    # SNI per host, nginx static blocks as in the scans) when present.
+    if [ -x scripts/world/bench_tls.sh ]; then
+        MTASTS_WORLD_NS=$ns scripts/world/bench_tls.sh --dir "$dir" --modes static \
+            >"$OUT/tls-$run.log" 2>&1 || note "bench_tls.sh run $run failed (see $OUT/tls-$run.log)"
+        rate=$(sed -n 's/^tls_handshakes_per_s_static=\([0-9.]*\).*/\1/p' "$OUT/tls-$run.log")
+        record handshakes_per_s "$run" "${rate:-n/a}"
+        return
+    fi
     if [ ! -s "$targets" ]; then
         : >"$targets"
         for d in $(python3 -c 'import json, sys
@@ -254,12 +275,11 @@ for l in open(sys.argv[1]):
             [ -n "$addr" ] && echo "mta-sts.$d $addr" >>"$targets"
         done
     fi
-    local rate=n/a
     if [ -s "$targets" ]; then
         rate=$(in_world "$dir" "$ns" python3 -c "$HANDSHAKE_PY" "$dir/ca.pem" 10 4 "$targets" ||
             echo n/a)
     fi
-    record handshakes_per_s "$run" "$rate"
+    record handshakes_per_s "$run" "${rate:-n/a}"
 }
 
 # ==============================================================================================
@@ -298,6 +318,8 @@ fi
 
 # --- the table --------------------------------------------------------------------------------
 m() { median "$1"; }
+HS_HOW="4 Python clients, SNI, verified"
+[ -x scripts/world/bench_tls.sh ] && HS_HOW="bench_tls.sh: ab, new connection per request"
 DPS=$(m full.domains_per_s)
 QPS=$(m full.dns_qps)
 PERF=$(m dnsperf_qps)
@@ -328,10 +350,10 @@ except ValueError:
     echo "|---|---|---|"
     echo "| domains/s end to end ($N domains, bench mix) | $(fmt "$DPS" ,.0f) | |"
     echo "| DNS queries/s, scanner | $(fmt "$QPS" ,.0f) | |"
-    echo "| DNS queries/s, dnsperf (same resolver, same mix, cold) | $(fmt "$PERF" ,.0f) | |"
+    echo "| DNS queries/s, dnsperf (same resolver, same mix, cold; $DNSPERF_N domains) | $(fmt "$PERF" ,.0f) | |"
     echo "| DNS ratio scanner / dnsperf | $(ratio "$QPS" "$PERF") | >= 0.80 |"
     echo "| policy fetches/s, scanner ($POLICY_N domains, policy-only) | $(fmt "$FPS" ,.0f) | |"
-    echo "| new TLS handshakes/s, nginx (4 client processes, SNI, verified) | $(fmt "$HS" ,.0f) | |"
+    echo "| new TLS handshakes/s, nginx ($HS_HOW) | $(fmt "$HS" ,.0f) | |"
     echo "| HTTPS ratio scanner / handshakes | $(ratio "$FPS" "$HS") | >= 0.70 |"
     echo "| peak RSS at $SMALL_N domains (MiB) | $(fmt "$RSS_SMALL" .1f) | |"
     echo "| peak RSS at $N domains (MiB) | $(fmt "$RSS_FULL" .1f) | < 100 |"
