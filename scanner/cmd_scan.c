@@ -260,14 +260,24 @@ static int open_inputs(struct scan_run *r, struct exclude_list **xl, struct inpu
     return 0;
 }
 
-static int run_scan(struct scan_run *r, int argc, char **argv)
+/* The progress total: an exact count when shard, exclude or resume drop domains (a full pass
+ * over the lists first), else the cheap line count. -1 when unknown (stdin). */
+static long long progress_total(const struct scan_run *r, const struct input_options *io)
+{
+    const struct scan_options *o = r->opt;
+    if (o->sharded || o->exclude_file || o->resume)
+        return input_count_selected(io);
+    return input_estimate_total(o->args, o->n_args);
+}
+
+static int run_scan(struct scan_run *r, const struct input_options *io, int argc, char **argv)
 {
     struct scan_options *o = r->opt;
     struct engine_stats stats;
     memset(&stats, 0, sizeof stats);
     char limits[256], err[1024];
     scan_options_limits(o, limits, sizeof limits);
-    long long total = input_estimate_total(o->args, o->n_args);
+    long long total = progress_total(r, io);
     struct progress_options popt = {o->progress, stderr, 10, total, limits};
     struct progress *prog = progress_start(&popt, &stats);
     install_signals();
@@ -344,7 +354,7 @@ int cmd_scan(int argc, char **argv)
         store_scan_finish(r.st, r.scan_id, "interrupted", &none);
         goto out;
     }
-    rc = run_scan(&r, argc, argv);
+    rc = run_scan(&r, &io, argc, argv);
 out:
     if (r.in)
         input_close(r.in);
