@@ -12,7 +12,8 @@ static const char style[] =
     "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #e2e8f0;"
     "padding:3px 8px;vertical-align:top}th{background:#edf2f7;text-align:left}"
     "td.n{text-align:right;white-space:nowrap}p.note{color:#4a5568;margin:.3em 0}"
-    "svg.chart{display:block;margin:.8em 0}svg.chart text{font-size:12px;fill:#2d3748}";
+    "svg.chart{display:block;margin:.4em 0}svg.chart text{font-size:12px;fill:#2d3748}"
+    "figure{margin:1em 0}figcaption{font-weight:bold;color:#2d3748}";
 
 static void html_begin(struct report_out *o)
 {
@@ -96,7 +97,11 @@ static void html_table_end(struct report_out *o)
 
 static void html_chart(struct report_out *o, const struct report_chart *c)
 {
+    sbuf_puts(&o->buf, "<figure>\n<figcaption>");
+    esc_html(&o->buf, c->title);
+    sbuf_puts(&o->buf, "</figcaption>\n");
     report_svg_chart(&o->buf, c);
+    sbuf_puts(&o->buf, "</figure>\n");
 }
 
 static void html_end(struct report_out *o)

@@ -101,7 +101,7 @@ static void draw_columns(struct sbuf *b, const struct report_chart *c)
 
 static void draw_lines(struct sbuf *b, const struct report_chart *c)
 {
-    const int h = 300, top = 20, bottom = 70, left = 60, right = 160;
+    const int h = 300, top = 20, bottom = 40, left = 70, right = 160;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n * c->nseries);
     if (max <= 0)
@@ -117,7 +117,13 @@ static void draw_lines(struct sbuf *b, const struct report_chart *c)
         esc_html(b, c->unit);
     sbuf_printf(b, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n", left - 4,
                 top + plot_h);
+    /* At most about eight x labels, always the first and the last. */
+    size_t step = c->n > 8 ? (c->n + 7) / 8 : 1;
     for (size_t i = 0; i < c->n; i++) {
+        if (i % step != 0 && i + 1 != c->n)
+            continue;
+        if (i + 1 == c->n && i % step != 0 && c->n - 1 - (i - i % step) < step / 2 + 1)
+            continue; /* too close to the previous label */
         int x = left + (c->n > 1 ? (int)(i * (size_t)plot_w / (c->n - 1)) : plot_w / 2);
         sbuf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x, top + plot_h + 16);
         esc_html(b, c->labels[i]);
@@ -133,6 +139,13 @@ static void draw_lines(struct sbuf *b, const struct report_chart *c)
             sbuf_printf(b, "%s%d,%d", i ? " " : "", x, y);
         }
         sbuf_puts(b, "\"/>\n");
+        /* Markers, so a single scan (one point, an empty polyline) still shows. */
+        for (size_t i = 0; i < c->n && c->n <= 60; i++) {
+            int x = left + (c->n > 1 ? (int)(i * (size_t)plot_w / (c->n - 1)) : plot_w / 2);
+            int y = top + plot_h - (int)lround(value_at(c, s * c->n + i) / max * plot_h);
+            sbuf_printf(b, "<circle cx=\"%d\" cy=\"%d\" r=\"3\" fill=\"%s\"/>", x, y, colour);
+        }
+        sbuf_putc(b, '\n');
         int ly = top + 12 + (int)s * 18;
         sbuf_printf(b,
                     "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"

@@ -10,6 +10,7 @@
 struct trend_point {
     int64_t id;
     char started[32];
+    char day[16]; /* chart label: the date of started_at */
     struct report_funnel funnel;
     struct report_modes modes;
     int64_t mta_sts, invalid, no_address, cert, expired, mismatch, would_fail;
@@ -45,6 +46,7 @@ static int trend_points(sqlite3 *db, struct trend_point **out, size_t *n, char *
         p->id = sqlite3_column_int64(st, 0);
         const char *started = (const char *)sqlite3_column_text(st, 1);
         snprintf(p->started, sizeof p->started, "%s", started ? started : "");
+        snprintf(p->day, sizeof p->day, "%.10s", p->started);
         (*n)++;
     }
     if (rc != SQLITE_DONE) {
@@ -94,7 +96,7 @@ static void trend_charts(struct report_out *o, const struct trend_point *p, size
         return;
     }
     for (size_t i = 0; i < n; i++)
-        labels[i] = p[i].started;
+        labels[i] = p[i].day;
 
     static const char *const funnel_series[] = {"MTA-STS", "fully valid"};
     for (size_t i = 0; i < n; i++) {
