@@ -126,8 +126,12 @@ CREATE TABLE IF NOT EXISTS results (
     txt_errors         TEXT,                -- JSON [{"code","line","message"}] of the _mta-sts record, NULL when none
     tlsrpt_errors      TEXT,                -- JSON [{"code","line","message"}] of the _smtp._tls record, NULL when none
 
-    PRIMARY KEY (scan_id, domain)
-) WITHOUT ROWID;
+    -- One result per domain and scan. A rowid table with a UNIQUE index, not a WITHOUT ROWID
+    -- table keyed by domain: rows arrive in input order, so appending them by rowid and keeping
+    -- only the small (scan_id, domain) index in domain order writes 2.6x fewer pages per batch
+    -- and makes the file 10% smaller (store/README.md, measurements).
+    UNIQUE (scan_id, domain)
+);
 
 -- Report queries group one scan's rows by these.
 CREATE INDEX IF NOT EXISTS results_scan_status ON results (scan_id, status, category);
