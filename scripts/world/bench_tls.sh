@@ -41,9 +41,12 @@ done
 per=$((N / ${#hosts[@]}))
 orig=$(cat "$DIR/run/nginx.mode" 2>/dev/null || echo static)
 
-restart_nginx() { # restart_nginx MODE
+restart_nginx() { # restart_nginx MODE: nginx running in MODE (restarted only if in another mode)
     local pid
     pid=$(cat "$DIR/run/nginx.pid" 2>/dev/null || true)
+    if [ "$(cat "$DIR/run/nginx.mode" 2>/dev/null)" = "$1" ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        return 0
+    fi
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q nginx "/proc/$pid/cmdline"; then
         kill -TERM "$pid"
         for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
