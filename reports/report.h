@@ -69,6 +69,8 @@ struct report_groups {
     size_t nslots;
 };
 
+#define REPORT_INPUT_ERRORS 50
+
 /* The scans row. Strings owned (NULL when the column is NULL). */
 struct report_scan {
     int64_t id;
@@ -84,6 +86,13 @@ struct report_scan {
     size_t noptions;
     char **input_names, **input_hashes;
     size_t ninputs;
+    /* The first REPORT_INPUT_ERRORS rows of input_errors by file and line; their total. */
+    struct report_input_error {
+        char *file, *text, *reason;
+        int64_t line;
+    } input_errors[REPORT_INPUT_ERRORS];
+    size_t ninput_errors;
+    int64_t input_errors_total;
 };
 
 struct report_data {

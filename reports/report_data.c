@@ -80,6 +80,7 @@ static char *col_strdup(sqlite3_stmt *st, int i)
 }
 
 static int load_scan_json(sqlite3 *db, struct report_scan *s);
+static int load_input_errors(sqlite3 *db, struct report_scan *s);
 
 static int load_scan(sqlite3 *db, int64_t scan_id, struct report_scan *s, char *err, size_t errlen)
 {
@@ -119,7 +120,7 @@ static int load_scan(sqlite3 *db, int64_t scan_id, struct report_scan *s, char *
     s->merged_from = col_strdup(st, 15);
     s->rows = sqlite3_column_int64(st, 16);
     sqlite3_finalize(st);
-    if (load_scan_json(db, s) < 0) {
+    if (load_scan_json(db, s) < 0 || load_input_errors(db, s) < 0) {
         set_err(err, errlen, "cannot read the options of scan %lld: %s", (long long)scan_id,
                 sqlite3_errmsg(db));
         return -1;
@@ -175,6 +176,31 @@ static int load_scan_json(sqlite3 *db, struct report_scan *s)
         0)
         return -1;
     return load_pairs(db, inputs_sql, s->inputs, &s->input_names, &s->input_hashes, &s->ninputs);
+}
+
+/* The first input errors of the scan, and how many there are. */
+static int load_input_errors(sqlite3 *db, struct report_scan *s)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT file, line, reason, text, (SELECT count(*) FROM input_errors "
+                           "WHERE scan_id = ?1) FROM input_errors WHERE scan_id = ?1 ORDER BY "
+                           "file, line LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, s->id);
+    sqlite3_bind_int(st, 2, REPORT_INPUT_ERRORS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->ninput_errors < REPORT_INPUT_ERRORS) {
+        struct report_input_error *e = &s->input_errors[s->ninput_errors++];
+        e->file = col_strdup(st, 0);
+        e->line = sqlite3_column_int64(st, 1);
+        e->reason = col_strdup(st, 2);
+        e->text = col_strdup(st, 3);
+        s->input_errors_total = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* One result row, as the aggregation needs it. Strings borrowed from the statement. */
@@ -687,6 +713,11 @@ void report_data_free(struct report_data *d)
     }
     free(s->input_names);
     free(s->input_hashes);
+    for (size_t i = 0; i < s->ninput_errors; i++) {
+        free(s->input_errors[i].file);
+        free(s->input_errors[i].text);
+        free(s->input_errors[i].reason);
+    }
     for (int i = 0; i < REPORT_MAXAGE_SETS; i++)
         free(d->maxage[i].values);
     for (size_t i = 0; i < d->nexpiring; i++)

@@ -75,6 +75,22 @@ static void section_scan(struct report_out *o, const struct report_data *d)
         scan_row(o, field, s->option_values[i]);
     }
     report_out_table_end(o);
+    if (s->input_errors_total > 0) {
+        static const struct report_col ecols[] = {{"file", "file", REPORT_TEXT},
+                                                  {"line", "line", REPORT_INT},
+                                                  {"reason", "reason", REPORT_TEXT},
+                                                  {"text", "text", REPORT_TEXT}};
+        report_out_note(o, "%" PRId64 " input lines were not domains; the first %zu:",
+                        s->input_errors_total, s->ninput_errors);
+        report_out_table_begin(o, "input_errors", "Invalid input lines", ecols, 4);
+        for (size_t i = 0; i < s->ninput_errors; i++) {
+            const struct report_input_error *e = &s->input_errors[i];
+            struct report_cell cells[4] = {report_text(e->file), report_int(e->line),
+                                           report_text(e->reason), report_text(e->text)};
+            report_out_row(o, cells);
+        }
+        report_out_table_end(o);
+    }
     if (s->has_input_domains && s->input_domains != s->rows)
         report_out_note(
             o, "Warning: %" PRId64 " result rows for %" PRId64 " input domains (the scan is %s).",

@@ -484,6 +484,10 @@ static sqlite3 *fx_build(const char *path)
                     "(3, '2026-11-22T00:00:00Z', NULL, 'running', 'test', '[]', '{}', NULL, "
                     "0, 0, NULL)") < 0)
         goto fail;
+    if (fx_exec(db, "INSERT INTO input_errors (scan_id, file, line, text, reason) VALUES "
+                    "(1, 'list.txt', 7, 'bad_domain<b>markup</b>,x', 'not a domain name'), "
+                    "(1, 'list.txt', 3, '-leading.example', 'label starts with a hyphen')") < 0)
+        goto fail;
     for (size_t i = 0; i < sizeof fx_scan1 / sizeof fx_scan1[0]; i++)
         if (fx_insert(db, 1, &fx_scan1[i]) < 0)
             goto fail;

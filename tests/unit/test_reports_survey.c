@@ -288,6 +288,10 @@ static void check_text(sqlite3 *db, struct report_data *d)
     char *t = fx_render("text", db, render_survey, d, NULL);
     TAP_CHECK(t && strstr(t, "Adoption funnel\n---------------\n"), "text has section headings",
               "missing");
+    const char *l3 = t ? strstr(t, "label starts with a hyphen") : NULL;
+    const char *l7 = t ? strstr(t, "not a domain name") : NULL;
+    TAP_CHECK(l3 && l7 && l3 < l7 && strstr(t, "2 input lines were not domains"),
+              "text lists invalid input lines by file and line", "missing or unordered");
     TAP_CHECK(t && strstr(t, "Denominator: 7 invalid deployments"),
               "text prints the denominator of the categories", "missing");
     TAP_CHECK(t && strstr(t, "26.67% [10.90, 51.95]"),
