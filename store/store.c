@@ -215,9 +215,32 @@ static int configure_writer(struct store *st)
     return store_exec(st, "PRAGMA synchronous = NORMAL", "cannot set synchronous mode");
 }
 
+/* WAL mode keeps FILE-wal and FILE-shm next to the database: its directory must be writable. */
+static int check_dir_writable(struct store *st)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", st->path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK) == 0)
+        return 0;
+    store_set_error(st,
+                    "%s: cannot write in its directory %s (%s); the database needs it for its "
+                    "-wal and -shm files",
+                    st->path, dir, strerror(errno));
+    return -1;
+}
+
 /* Why a file cannot be opened for writing, before SQLite touches it. */
 static int check_writable(struct store *st)
 {
+    if (check_dir_writable(st) < 0)
+        return -1;
     struct stat sb;
     if (stat(st->path, &sb) == 0) {
         if (S_ISDIR(sb.st_mode)) {

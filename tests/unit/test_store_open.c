@@ -176,6 +176,32 @@ static void test_read_only(void)
     }
 }
 
+/* A read-only directory: the -wal file could not be created. */
+static void test_read_only_dir(void)
+{
+    char dir[600], cmd[2000];
+    snprintf(dir, sizeof dir, "%s/rodir", fx_dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && chmod 0555 '%s' && chattr +i '%s' 2>/dev/null", dir,
+             dir, dir);
+    int immutable = system(cmd) == 0;
+    char path[700];
+    snprintf(path, sizeof path, "%s/new.db", dir);
+    if (access(dir, W_OK) == 0) {
+        printf("ok - a read-only directory is refused # SKIP cannot make one here\n");
+    } else {
+        char err[1024] = "";
+        struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+        TAP_CHECK(!st && strstr(err, "cannot write in its directory") && strstr(err, "new.db"),
+                  "a read-only directory is refused, naming file and directory", "%s", err);
+        store_close(st);
+    }
+    if (immutable) {
+        snprintf(cmd, sizeof cmd, "chattr -i '%s' 2>/dev/null", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not undo chattr on %s\n", dir);
+    }
+}
+
 /* Another process holds an exclusive lock: the open waits, then names the lock. */
 static void test_locked(void)
 {
@@ -269,6 +295,7 @@ int main(void)
     test_columns_exist();
     test_refusals();
     test_read_only();
+    test_read_only_dir();
     test_locked();
     test_disk_full();
     test_fixture_schema();
