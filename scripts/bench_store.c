@@ -58,8 +58,8 @@ static double cpu(void)
 
 static void random_domain(char *buf, size_t len, long rank)
 {
-    static const char *tlds[] = {"com", "com", "com", "com", "net", "org", "de", "co.uk", "io",
-                                 "ru", "jp", "fr", "nl", "info", "com.br"};
+    static const char *tlds[] = {"com", "com", "com", "com", "net", "org",  "de",    "co.uk",
+                                 "io",  "ru",  "jp",  "fr",  "nl",  "info", "com.br"};
     char label[20];
     unsigned n = 5 + pick(10);
     for (unsigned i = 0; i < n; i++)
@@ -289,8 +289,8 @@ static void gen_domain(struct gen *g, long rank, bool dict_sample, struct sts_ob
     if (fate >= 80)
         return;
     size_t n_mx = 0;
-    size_t blen = make_policy(g->body, sizeof g->body, g->domain, g->patterns, g->pattern_store,
-                              &n_mx);
+    size_t blen =
+        make_policy(g->body, sizeof g->body, g->domain, g->patterns, g->pattern_store, &n_mx);
     o->http_status = 200;
     snprintf(g->content_type, sizeof g->content_type, "text/plain");
     o->content_type = g->content_type;
@@ -444,8 +444,7 @@ int main(int argc, char **argv)
     printf("time: generate %.1f s (certificates), classify+row_build %.1f s wall, %.1f us/row CPU "
            "(worker threads), writer %.1f s wall = %.0f rows/s; writer CPU %.1f us/row = %.0f "
            "rows/s per core\n",
-           t_gen, t_build, c_build * 1e6 / n, t_write, n / t_write, c_write * 1e6 / n,
-           n / c_write);
+           t_gen, t_build, c_build * 1e6 / n, t_write, n / t_write, c_write * 1e6 / n, n / c_write);
     if (dict) {
         dict_experiment("policy bodies", &policies);
         dict_experiment("certificate chains", &chains);
