@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Hostile policy servers for the engine's tests: a tiny DNS responder and a TLS server whose
 policy hosts misbehave (endless or huge bodies, NUL bytes, a redirect to itself, a slow drip,
-garbage instead of HTTP, a hang-up, an endless header block), plus one well-behaved host.
+garbage instead of HTTP, a hang-up, an endless header block), plus well-behaved hosts that
+need address handling: IPv6 only, dual-stack, and a first address that refuses.
 
 Usage (inside a world namespace, as root): hostile_world.py DIR
 Writes DIR/ca.pem and DIR/domains.txt, serves DNS on 127.0.9.53:53 (UDP) and HTTPS on
-127.0.9.1:443, then writes DIR/ready and runs until killed. Only 127.0.9.0/24 is used.
+127.0.9.1:443 and [::1]:443, then writes DIR/ready and runs until killed. Only 127.0.9.0/24
+and ::1 are used (127.0.9.2 has no listener: connections to it are refused).
 """
 
 import datetime
@@ -26,7 +28,13 @@ from cryptography.x509.oid import NameOID
 ZONE = "hostile.test"
 DNS_ADDR = ("127.0.9.53", 53)
 HTTPS_ADDR = ("127.0.9.1", 443)
-HOSTS = ["endless", "huge", "nul", "loop", "drip", "garbage", "hangup", "headers", "good"]
+HTTPS6_ADDR = ("::1", 443)
+REFUSING_ADDR = "127.0.9.2"
+HOSTS = ["endless", "huge", "nul", "loop", "drip", "garbage", "hangup", "headers", "good",
+         "six", "dual", "twoaddr"]
+GOOD = {"good", "six", "dual", "twoaddr"}
+A_RECORDS = {"six": [], "twoaddr": [REFUSING_ADDR, HTTPS_ADDR[0]]}  # default: HTTPS_ADDR
+AAAA_RECORDS = {"six": ["::1"], "dual": ["::1"]}  # default: none
 GOOD_POLICY = b"version: STSv1\r\nmode: testing\r\nmx: mx.good.hostile.test\r\nmax_age: 86400\r\n"
 
 
@@ -82,7 +90,11 @@ def answer(packet):
         txt = b"v=STSv1; id=20261122;"
         rrs.append((16, bytes([len(txt)]) + txt))
     elif known and qtype == 1 and name.startswith("mta-sts."):
-        rrs.append((1, socket.inet_aton(HTTPS_ADDR[0])))
+        for a in A_RECORDS.get(host, [HTTPS_ADDR[0]]):
+            rrs.append((1, socket.inet_aton(a)))
+    elif known and qtype == 28 and name.startswith("mta-sts."):
+        for a in AAAA_RECORDS.get(host, []):
+            rrs.append((28, socket.inet_pton(socket.AF_INET6, a)))
     elif known and name.startswith(("_smtp._tls.", "mta-sts.", "_mta-sts.")):
         rcode = 0  # NODATA
     elif known and qtype == 15 and host:
@@ -148,7 +160,7 @@ def behave(conn, host):
         send(conn, ok)
         while send(conn, b"X-Filler: " + b"a" * 1000 + b"\r\n"):
             pass
-    elif name == "good":
+    elif name in GOOD:
         send(conn, ok + b"Content-Length: %d\r\n\r\n" % len(GOOD_POLICY) + GOOD_POLICY)
 
 
@@ -184,6 +196,10 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def main():
     d = sys.argv[1]
     make_pki(d)
@@ -192,10 +208,11 @@ def main():
             f.write("%s.%s\n" % (h, ZONE))
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(os.path.join(d, "leaf.pem"), os.path.join(d, "leaf.key"))
-    srv = Server(HTTPS_ADDR, Handler)
-    srv.tls = tls
     threading.Thread(target=serve_dns, daemon=True).start()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    for cls, addr in ((Server, HTTPS_ADDR), (Server6, HTTPS6_ADDR)):
+        srv = cls(addr, Handler)
+        srv.tls = tls
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
     with open(os.path.join(d, "ready"), "w") as f:
         f.write("ready\n")
     while True:

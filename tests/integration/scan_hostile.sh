@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hostile policy servers (tests/integration/hostile_world.py): each is classified, none stalls
-# or crashes the scan, and the one well-behaved host next to them still comes out valid.
+# or crashes the scan, and the well-behaved hosts next to them still come out valid, over
+# IPv6 too, IPv6 first, and past a first address that refuses the connection.
 set -u
 cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}"
@@ -18,7 +19,7 @@ fi
 
 start=$(date +%s)
 "${world[@]}" "$MTASTS_BIN" scan "$tmp/domains.txt" --db "$tmp/h.db" --resolver 127.0.9.53 \
-    --ca-file "$tmp/ca.pem" --allow-private 127.0.0.0/8 --timeout 3 --connect-timeout 2 \
+    --ca-file "$tmp/ca.pem" --allow-private 127.0.0.0/8 ::1/128 --timeout 3 --connect-timeout 2 \
     --quiet >"$tmp/out" 2>&1
 rc=$?
 took=$(($(date +%s) - start))
@@ -27,7 +28,7 @@ took=$(($(date +%s) - start))
 [ "$took" -le 20 ] && echo "ok - hostile servers do not stall the scan (${took}s)" ||
     echo "not ok - hostile servers do not stall the scan # took ${took}s"
 n=$(sqlite3 "$tmp/h.db" "SELECT count(*) FROM results")
-[ "$n" = 9 ] && echo "ok - one row per hostile domain" || echo "not ok - one row per hostile domain # $n rows"
+[ "$n" = 12 ] && echo "ok - one row per hostile domain" || echo "not ok - one row per hostile domain # $n rows"
 
 expect() { # host status category [extra SQL condition]
     local got
@@ -45,3 +46,6 @@ expect garbage invalid http_status
 expect hangup invalid http_status
 expect headers invalid http_status
 expect good valid -
+expect six valid - "https_addr = '::1' AND host_a_outcome = 'nodata'"
+expect dual valid - "https_addr = '::1'"
+expect twoaddr valid - "https_addr = '127.0.9.1' AND host_addrs = '[\"127.0.9.2\",\"127.0.9.1\"]'"
