@@ -76,9 +76,12 @@ static enum sts_category cert_failure(const struct sts_observation *obs)
     if (by_code == STS_CAT_CERT_NOT_YET_VALID ||
         (c->present && c->not_before && c->not_before > obs->now))
         return STS_CAT_CERT_NOT_YET_VALID;
-    if (by_code == STS_CAT_CERT_NAME_MISMATCH || (c->present && !c->name_matches))
+    /* A name mismatch counts only on a chain that verified (docs/taxonomy.md). */
+    if (by_code == STS_CAT_CERT_NAME_MISMATCH ||
+        (c->present && !c->name_matches && c->verify_code == X509_V_OK))
         return STS_CAT_CERT_NAME_MISMATCH;
-    if (by_code == STS_CAT_CERT_SELF_SIGNED || (c->present && c->self_signed))
+    if (by_code == STS_CAT_CERT_SELF_SIGNED ||
+        (c->present && c->self_signed && c->verify_code != X509_V_OK))
         return STS_CAT_CERT_SELF_SIGNED;
     return by_code == STS_CAT_NONE ? STS_CAT_CERT_OTHER : by_code;
 }
@@ -184,6 +187,8 @@ static enum sts_category fetch_category(const struct sts_observation *obs, struc
     }
     if (obs->cert.present && (obs->cert.verify_code != X509_V_OK || !obs->cert.name_matches))
         return cert_failure(obs);
+    if (obs->https == STS_HTTPS_BODY_TOO_LARGE && obs->http_status == 0)
+        return STS_CAT_BODY_TOO_LARGE; /* the transfer was cut before a status was kept */
     if (obs->http_status >= 300 && obs->http_status <= 399)
         return STS_CAT_HTTP_REDIRECT;
     if (obs->http_status != 200)

@@ -207,6 +207,25 @@ static void m_cert_self_signed(struct builder *b)
     cert_fail(b, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
     b->obs.cert.self_signed = true;
 }
+static void m_too_large(struct builder *b);
+static void m_cert_self_signed(struct builder *b);
+static void m_cert_self_signed_wrong_name(struct builder *b)
+{
+    /* The chain fails: the name does not decide the category (it only counts on a chain
+     * that verified). */
+    m_cert_self_signed(b);
+    b->obs.cert.name_matches = false;
+}
+static void m_cert_untrusted_wrong_name(struct builder *b)
+{
+    cert_fail(b, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    b->obs.cert.name_matches = false;
+}
+static void m_too_large_no_status(struct builder *b)
+{
+    m_too_large(b);
+    b->obs.http_status = 0;
+}
 static void m_cert_self_signed_chain(struct builder *b)
 {
     cert_fail(b, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
@@ -470,6 +489,12 @@ static const struct ccase cases[] = {
      R_NOT, 1, false, false},
     {"cert self-signed", m_cert_self_signed, I, STS_CAT_CERT_SELF_SIGNED, "", R_NOT, -1, false,
      false},
+    {"cert self-signed with a wrong name", m_cert_self_signed_wrong_name, I,
+     STS_CAT_CERT_SELF_SIGNED, "", R_NOT, -1, false, false},
+    {"cert untrusted with a wrong name", m_cert_untrusted_wrong_name, I, STS_CAT_CERT_UNTRUSTED, "",
+     R_NOT, -1, false, false},
+    {"body too large, no status kept", m_too_large_no_status, I, STS_CAT_BODY_TOO_LARGE, "", R_NOT,
+     -1, false, false},
     {"cert self-signed in chain", m_cert_self_signed_chain, I, STS_CAT_CERT_SELF_SIGNED, "", R_NOT,
      -1, false, false},
     {"cert untrusted", m_cert_untrusted, I, STS_CAT_CERT_UNTRUSTED, "", R_NOT, -1, false, false},
