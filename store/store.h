@@ -143,6 +143,13 @@ int store_blob_read(struct store *st, const char *codec, const void *data, size_
 /* Reads artifact `blob_id` (a results.*_blob value). Returns 0, or -1 (no such blob). */
 int store_artifact_get(struct store *st, int64_t blob_id, char **out, size_t *out_len);
 
+/* store_scan_resume, after checking that the scan is the same work: the same shard (I/N, or
+ * unsharded) and the same inputs (compared by SHA-256, or by name for stdin). Rate limits
+ * and other options may change between runs. Returns 0, or -1 with a message naming what
+ * differs (and nothing is taken or changed). */
+int store_scan_resume_matching(struct store *st, int64_t scan_id,
+                               const struct store_scan_info *info, int64_t *resumed_id);
+
 /* Text export of one scan (`mtasts export`). */
 enum store_export_format { STORE_EXPORT_CSV = 0, STORE_EXPORT_JSONL };
 struct store_export_options {

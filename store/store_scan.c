@@ -376,3 +376,75 @@ int store_scan_get(struct store *st, int64_t scan_id, struct store_scan_row *out
     }
     return 0;
 }
+
+/* The inputs of a scan as the list of their SHA-256 (names where there is no hash). */
+static char *inputs_key(struct store *st, const char *inputs_json)
+{
+    sqlite3_stmt *stmt = NULL;
+    char *key = NULL;
+    const char *sql = "SELECT json_group_array(coalesce(json_extract(value, '$.sha256'), "
+                      "json_extract(value, '$.name'))) FROM json_each(?)";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, inputs_json, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+            key = strdup((const char *)sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return key;
+}
+
+static int check_same_work(struct store *st, const struct store_scan_row *row,
+                           const struct store_scan_info *info)
+{
+    int want_index = info->shard_count > 0 ? info->shard_index : -1;
+    int want_count = info->shard_count > 0 ? info->shard_count : 0;
+    if (row->shard_index != want_index || row->shard_count != want_count) {
+        char have[32] = "unsharded", want[32] = "unsharded";
+        if (row->shard_count)
+            snprintf(have, sizeof have, "--shard %d/%d", row->shard_index, row->shard_count);
+        if (want_count)
+            snprintf(want, sizeof want, "--shard %d/%d", want_index, want_count);
+        store_set_error(st, "%s: scan %lld was %s, this run is %s: resume it with the same shard",
+                        st->path, (long long)row->id, have, want);
+        return -1;
+    }
+    char *a = inputs_key(st, row->inputs_json);
+    char *b = inputs_key(st, info->inputs_json ? info->inputs_json : "[]");
+    int same = a && b && !strcmp(a, b);
+    if (!same)
+        store_set_error(st,
+                        "%s: scan %lld read other inputs (%s) than this run (%s): resume it "
+                        "with the same lists, unchanged",
+                        st->path, (long long)row->id, row->inputs_json,
+                        info->inputs_json ? info->inputs_json : "[]");
+    free(a);
+    free(b);
+    return same ? 0 : -1;
+}
+
+int store_scan_resume_matching(struct store *st, int64_t scan_id,
+                               const struct store_scan_info *info, int64_t *resumed_id)
+{
+    int64_t id = scan_id;
+    if (!id) {
+        sqlite3_stmt *stmt = NULL;
+        if (sqlite3_prepare_v2(st->db,
+                               "SELECT id FROM scans WHERE state != 'complete' ORDER BY id DESC "
+                               "LIMIT 1",
+                               -1, &stmt, NULL) == SQLITE_OK &&
+            sqlite3_step(stmt) == SQLITE_ROW)
+            id = sqlite3_column_int64(stmt, 0);
+        sqlite3_finalize(stmt);
+    }
+    if (id && info) {
+        struct store_scan_row row;
+        if (store_scan_get(st, id, &row) < 0)
+            return -1;
+        int rc = check_same_work(st, &row, info);
+        free(row.inputs_json);
+        free(row.options_json);
+        if (rc < 0)
+            return -1;
+    }
+    return store_scan_resume(st, id, resumed_id); /* id 0: says there is nothing to resume */
+}

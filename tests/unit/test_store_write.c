@@ -282,6 +282,42 @@ static void test_resume_after_crash(void)
     store_close(st);
 }
 
+/* --resume with another shard or other inputs is refused before anything is taken. */
+static void test_resume_matching(void)
+{
+    const char *path = fx_path("match.db");
+    char err[1024];
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    struct store_scan_info info = fx_info;
+    info.shard_index = 1;
+    info.shard_count = 3;
+    int64_t scan = 0, id = 0;
+    if (!st || store_scan_begin(st, &info, &scan) < 0) {
+        TAP_CHECK(0, "matching scan", "%s", st ? store_error(st) : err);
+        store_close(st);
+        return;
+    }
+    store_scan_finish(st, scan, "interrupted", NULL);
+    struct store_scan_info other = info;
+    other.shard_index = 0;
+    int rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), "was --shard 1/3, this run is --shard 0/3"),
+              "resume with another shard is refused", "%s", store_error(st));
+    other = info;
+    other.inputs_json = "[{\"name\":\"list.txt\",\"sha256\":\"ff\"}]";
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), "other inputs"),
+              "resume with a changed input file is refused", "%s", store_error(st));
+    other = info;
+    other.inputs_json = "[{\"name\":\"/elsewhere/list.txt\",\"sha256\":\"00\"}]";
+    other.options_json = "{\"timeout\":9}";
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == 0 && id == scan,
+              "resume with the same file at another path and other options works", "%s",
+              store_error(st));
+    store_close(st);
+}
+
 /* Two processes: the second one gets a clear error while the first is alive. */
 static void test_lock_contention(void)
 {
@@ -472,6 +508,7 @@ int main(void)
     test_timer_commit();
     test_resume_after_crash();
     test_lock_contention();
+    test_resume_matching();
     test_input_errors();
     test_row_contents();
     test_nul_in_text();
