@@ -75,7 +75,7 @@ struct engine {
 
     pthread_t feeder;
     bool feeder_started;
-    volatile bool feeder_done;
+    bool feeder_done; /* atomic accesses only */
     pthread_mutex_t feed_lock;
     pthread_cond_t feed_cond; /* a worker made room in its inbox */
 
@@ -85,8 +85,10 @@ struct engine {
     int workers_running;
 };
 
-static volatile sig_atomic_t stop_requested;
-static struct engine *volatile running_engine;
+/* Set from a signal handler, read by every thread: a lock-free atomic is both
+ * async-signal-safe and race-free (volatile sig_atomic_t is only the former). */
+static int stop_requested;
+static struct engine *running_engine; /* atomic accesses only */
 
 void engine_config_defaults(struct engine_config *cfg)
 {
@@ -107,8 +109,8 @@ void engine_config_defaults(struct engine_config *cfg)
 
 void engine_stop(void)
 {
-    stop_requested = 1;
-    struct engine *e = running_engine;
+    __atomic_store_n(&stop_requested, 1, __ATOMIC_RELEASE);
+    struct engine *e = __atomic_load_n(&running_engine, __ATOMIC_ACQUIRE);
     if (!e)
         return;
     for (int i = 0; i < e->n_workers; i++)
@@ -118,7 +120,7 @@ void engine_stop(void)
 
 static bool stopping(void)
 {
-    return stop_requested != 0;
+    return __atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE) != 0;
 }
 
 /* ---- worker: steps of the state machine ------------------------------------------------ */
@@ -367,7 +369,7 @@ static void *feeder_main(void *arg)
         pthread_mutex_unlock(&w->lock);
         evl_wake(&w->loop);
     }
-    e->feeder_done = true;
+    __atomic_store_n(&e->feeder_done, true, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -604,7 +606,7 @@ static void join_threads(struct engine *e)
             pthread_join(e->workers[i].thread, NULL);
     if (e->feeder_started) {
         /* After a stop the feeder may sit in a blocking read of stdin: cancel it there. */
-        if (!e->feeder_done && stopping())
+        if (!__atomic_load_n(&e->feeder_done, __ATOMIC_ACQUIRE) && stopping())
             pthread_cancel(e->feeder);
         pthread_join(e->feeder, NULL);
     }
@@ -628,15 +630,15 @@ int engine_run(const struct engine_config *cfg, engine_source_fn source, void *s
         return -1;
     int rc = engine_setup(&e, err, errlen);
     if (rc == 0) {
-        running_engine = &e;
-        if (stop_requested) /* a signal before the start still stops the scan */
+        __atomic_store_n(&running_engine, &e, __ATOMIC_RELEASE);
+        if (stopping()) /* a signal before the start still stops the scan */
             engine_stop();
         rc = start_threads(&e, err, errlen);
         if (rc < 0)
             engine_stop();
         writer_loop(&e);
         join_threads(&e);
-        running_engine = NULL;
+        __atomic_store_n(&running_engine, NULL, __ATOMIC_RELEASE);
     }
     engine_teardown(&e);
     return rc;
@@ -644,10 +646,10 @@ int engine_run(const struct engine_config *cfg, engine_source_fn source, void *s
 
 bool engine_stopped(void)
 {
-    return stop_requested != 0;
+    return __atomic_load_n(&stop_requested, __ATOMIC_ACQUIRE) != 0;
 }
 
 void engine_stop_reset(void)
 {
-    stop_requested = 0;
+    __atomic_store_n(&stop_requested, 0, __ATOMIC_RELEASE);
 }
