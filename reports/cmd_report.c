@@ -24,6 +24,7 @@ static void report_usage(FILE *out)
             "  --format FMT     text (default), md, csv, json, html\n"
             "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
             "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
+            "  --top N          rows of the provider tables (default 25)\n"
             "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
             "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
             "  --status S       per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
@@ -37,6 +38,7 @@ static void report_usage(FILE *out)
 struct report_args {
     const char *db, *format, *output, *section;
     int64_t scan;
+    size_t top;
     bool per_domain, trend, timestamp;
     struct report_worklist_opts wl;
 };
@@ -53,7 +55,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
         O_STATUS,
         O_CATEGORY,
         O_SORT,
-        O_DESC
+        O_DESC,
+        O_TOP
     };
     static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
                                          {"scan", required_argument, NULL, O_SCAN},
@@ -66,6 +69,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
                                          {"category", required_argument, NULL, O_CATEGORY},
                                          {"sort", required_argument, NULL, O_SORT},
                                          {"desc", no_argument, NULL, O_DESC},
+                                         {"top", required_argument, NULL, O_TOP},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
@@ -101,6 +105,16 @@ static int parse_args(int argc, char **argv, struct report_args *a)
         case O_TIMESTAMP:
             a->timestamp = true;
             break;
+        case O_TOP: {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || v <= 0 || v > 1000000) {
+                fprintf(stderr, "mtasts report: --top wants 1..1000000, got '%s'\n", optarg);
+                return 2;
+            }
+            a->top = (size_t)v;
+            break;
+        }
         case O_PER_DOMAIN:
             a->per_domain = true;
             break;
@@ -206,6 +220,7 @@ int cmd_report(int argc, char **argv)
     struct report_out o;
     report_out_init(&o, r, f, "report", NULL);
     o.only = a.section;
+    o.top = a.top;
     if (a.timestamp) {
         report_cli_now(now, sizeof now);
         o.timestamp = now;

@@ -2,12 +2,14 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "../lib/escape.h"
 #include "stats.h"
 
-/* Without --section every table is printed: a `# <table id>` line, the header, the rows and
- * a blank line. With --section only the table's header and rows, a plain CSV file. */
+/* Every table is a block: a `# <table id>` line, the header, the rows, and a blank line
+ * before the next block. With --section naming one table, only its header and rows: a
+ * plain CSV file. */
 static void csv_begin(struct report_out *o)
 {
     (void)o;
@@ -38,7 +40,8 @@ static void csv_table_begin(struct report_out *o, const char *id, const char *ti
                             const struct report_col *cols, size_t ncols)
 {
     (void)title;
-    if (!o->only) {
+    /* A table asked for by its own id is a plain CSV file; otherwise tables are blocks. */
+    if (!o->exact_table) {
         if (o->rstate)
             sbuf_putc(&o->buf, '\n');
         sbuf_printf(&o->buf, "# %s\n", id);

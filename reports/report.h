@@ -230,9 +230,10 @@ struct report_out {
     const struct report_data *data; /* the figures (JSON summary keys), NULL for trend/diff */
     const char *kind;               /* "report", "per_domain", "trend", "diff" */
     const char *only;               /* --section: a table or section id, NULL for all */
+    size_t top;                     /* --top: rows of the provider tables, 0 for the default 25 */
 
     /* state kept by the dispatcher and renderers */
-    bool begun, in_section, section_open, table_skip, matched, any_section, any_table;
+    bool begun, exact_table, in_section, section_open, table_skip, matched, any_section, any_table;
     const char *section_id, *section_title;
     const struct report_col *cols;
     size_t ncols;

@@ -46,13 +46,18 @@ void report_out_begin(struct report_out *o)
     o->r->begin(o);
 }
 
-/* With --section, a table is shown when its id or its section's id is the one asked. */
-static bool wanted(const struct report_out *o, const char *table_id)
+/* With --section NAME: a table whose id is NAME; else, in a section whose id is NAME, every
+ * table. A name that is both (the first table of a section is often named like it) selects
+ * the table alone: tables are checked in order, and the same-named table comes first. */
+static bool wanted(struct report_out *o, const char *table_id)
 {
     if (!o->only)
         return true;
-    return (table_id && !strcmp(o->only, table_id)) ||
-           (o->section_id && !strcmp(o->only, o->section_id));
+    if (table_id && !strcmp(o->only, table_id)) {
+        o->exact_table = true;
+        return true;
+    }
+    return !o->exact_table && o->section_id && !strcmp(o->only, o->section_id);
 }
 
 void report_out_section(struct report_out *o, const char *id, const char *title)

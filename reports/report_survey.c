@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GROUP_TOP 25
+#define GROUP_TOP 25 /* provider rows unless --top says otherwise */
 
 /* Published figures printed beside ours (/work/shared/REFERENCES.md, reports/README.md). */
 #define PUB_TOP1M "top-1M snapshots (industry write-ups)"
@@ -192,13 +192,13 @@ static void section_maxage(struct report_out *o, const struct report_data *d)
         {"all", "all", REPORT_INT},         {"share", "share of all", REPORT_SHARE},
         {"enforce", "enforce", REPORT_INT}, {"testing", "testing", REPORT_INT},
         {"none", "none", REPORT_INT}};
-    static const char *const ranges[REPORT_MAXAGE_BUCKETS] = {"< 86400 s",
-                                                              "= 86400 s",
-                                                              "86401 .. 604799 s",
-                                                              "= 604800 s",
-                                                              "604801 .. 2591999 s",
-                                                              "2592000 .. 31557600 s",
-                                                              "> 31557600 s (RFC limit)"};
+    static const char *const ranges[REPORT_MAXAGE_BUCKETS] = {"below 86400 s",
+                                                              "exactly 86400 s",
+                                                              "86401 to 604799 s",
+                                                              "exactly 604800 s",
+                                                              "604801 to 2591999 s",
+                                                              "2592000 to 31557600 s",
+                                                              "above 31557600 s (RFC limit)"};
     const struct report_maxage *all = &d->maxage[REPORT_MAXAGE_ALL];
     report_out_section(o, "max_age", "max_age distribution");
     report_out_note(o,
@@ -536,8 +536,9 @@ static void group_table(struct report_out *o, const char *id, const char *title,
         {"mta_sts", "MTA-STS", REPORT_SHARE}, {"valid", "valid", REPORT_INT},
         {"invalid", "invalid", REPORT_INT},   {"enforce", "enforce", REPORT_INT},
         {"testing", "testing", REPORT_INT},   {"none", "none", REPORT_INT}};
+    size_t top = o->top ? o->top : GROUP_TOP;
     report_out_table_begin(o, id, title, cols, 8);
-    for (size_t i = 0; i < g->n && i < GROUP_TOP; i++) {
+    for (size_t i = 0; i < g->n && i < top; i++) {
         const struct report_group *x = &g->items[i];
         struct report_cell cells[8] = {
             report_text(x->name),   report_int(x->domains), report_share(x->mta_sts, x->domains),
@@ -555,13 +556,13 @@ static void section_providers(struct report_out *o, const struct report_data *d)
                     "MX hosts grouped by registered domain (last two labels, three under a "
                     "known multi-label suffix such as co.uk); MX hosts under the domain's own "
                     "registered domain count as " REPORT_SELF_HOSTED "; a domain counts once "
-                    "per provider. Top %d of %zu providers.",
-                    GROUP_TOP, d->providers.n);
+                    "per provider. Top %zu of %zu providers.",
+                    o->top ? o->top : GROUP_TOP, d->providers.n);
     group_table(o, "providers", "Mail providers (MX)", "provider", &d->providers);
     report_out_note(o,
                     "Policy hosts of MTA-STS domains grouped by the registered domain of the "
-                    "CNAME target of mta-sts.D. Top %d of %zu.",
-                    GROUP_TOP, d->policy_hosts.n);
+                    "CNAME target of mta-sts.D. Top %zu of %zu.",
+                    o->top ? o->top : GROUP_TOP, d->policy_hosts.n);
     group_table(o, "policy_hosts", "Policy hosts (CNAME target)", "policy host", &d->policy_hosts);
 }
 
