@@ -309,11 +309,11 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     if (r->write_errors)
         fprintf(stderr, "mtasts scan: %llu invalid lines could not be recorded\n",
                 (unsigned long long)r->write_errors);
-    if (rc < 0)
-        return 1;
+    if (rc < 0 && !engine_stopped())
+        return 1; /* setup failed: nothing was scanned */
     if (interrupted) {
         print_resume_hint(argc, argv, o);
-        return 130;
+        return rc < 0 ? 1 : 130;
     }
     if (frc < 0 || r->write_errors)
         return 1;

@@ -83,6 +83,7 @@ struct engine {
     pthread_cond_t out_cond; /* a result is queued, or a worker exited */
     struct domain_task *out_head, *out_tail;
     int workers_running;
+    char failure[256]; /* a worker's fatal error (guarded by out_lock), "" when none */
 };
 
 /* Set from a signal handler, read by every thread: a lock-free atomic is both
@@ -289,8 +290,16 @@ static void *worker_main(void *arg)
         timeout = min_timeout(timeout, dns_stage_next_timeout_ms(&w->dns));
         timeout = min_timeout(timeout, until(w->https.timer_at, now));
         timeout = min_timeout(timeout, until(evl_next_timer(&w->loop), now));
-        if (evl_poll(&w->loop, timeout) < 0)
+        if (evl_poll(&w->loop, timeout) < 0) {
+            /* Its domains cannot finish: stop the scan (resumable) rather than lose them. */
+            struct engine *e = w->eng;
+            pthread_mutex_lock(&e->out_lock);
+            if (!e->failure[0])
+                snprintf(e->failure, sizeof e->failure, "worker event loop failed: %m");
+            pthread_mutex_unlock(&e->out_lock);
+            engine_stop();
             break;
+        }
         now = evl_now_ms();
         evl_run_timers(&w->loop, now);
         dns_stage_timeouts(&w->dns);
@@ -638,6 +647,10 @@ int engine_run(const struct engine_config *cfg, engine_source_fn source, void *s
             engine_stop();
         writer_loop(&e);
         join_threads(&e);
+        if (rc == 0 && e.failure[0]) {
+            snprintf(err, errlen, "%s", e.failure);
+            rc = -1;
+        }
         __atomic_store_n(&running_engine, NULL, __ATOMIC_RELEASE);
     }
     engine_teardown(&e);

@@ -69,7 +69,9 @@ struct engine_stats {
 
 /* Runs the scan to the end of the source, or until engine_stop() is called (from a signal
  * handler or another thread: in-flight work is abandoned, finished results all reach the
- * sink). Returns 0, or -1 with a message in err (bad resolver, libcurl/c-ares init). */
+ * sink). Returns 0, or -1 with a message in err (bad resolver, libcurl/c-ares init, or a
+ * worker's event loop failing mid-scan, which also stops the scan: engine_stopped() is
+ * then true and the results written so far stand). */
 int engine_run(const struct engine_config *cfg, engine_source_fn source, void *source_arg,
                engine_sink_fn sink, void *sink_arg, struct engine_stats *stats, char *err,
                size_t errlen);
