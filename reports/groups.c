@@ -18,6 +18,10 @@ static const char *const multi_label_suffixes[] = {
 
 static bool is_multi_label_suffix(const char *s)
 {
+    /* Every listed suffix ends in a two-letter country code: skip the list otherwise. */
+    const char *dot = strrchr(s, '.');
+    if (!dot || strlen(dot + 1) != 2)
+        return false;
     for (size_t i = 0; i < sizeof multi_label_suffixes / sizeof multi_label_suffixes[0]; i++)
         if (!strcmp(s, multi_label_suffixes[i]))
             return true;
