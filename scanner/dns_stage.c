@@ -63,6 +63,10 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_co
     s->on_answer = on_answer;
     s->ctx = ctx;
     s->max_outstanding = max_outstanding ? max_outstanding : 1;
+    s->jitter_state =
+        ((uint64_t)(uintptr_t)s << 1) ^ (uint64_t)evl_now_ms() ^ 0x9e3779b97f4a7c15ULL;
+    if (s->jitter_state == 0)
+        s->jitter_state = 1;
     s->wait_cap = max_waiting ? max_waiting : 1;
     s->wait = calloc(s->wait_cap, sizeof *s->wait);
     if (!s->wait) {
@@ -73,7 +77,10 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_co
     memset(&opt, 0, sizeof opt);
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
                ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
-    opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
+    /* NOCHECKRESP: a SERVFAIL or REFUSED answer reaches us as such (ARES_ESERVFAIL,
+     * ARES_EREFUSED) instead of marking the resolver dead and ending as a generic error;
+     * our own retries (rotating over --resolver) do the failover. */
+    opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     opt.timeout = (int)(cfg->dns_timeout_s * 1000);
     if (opt.timeout < 50)
         opt.timeout = 50;
@@ -234,6 +241,18 @@ enum sts_dns_outcome dns_parse_answer(struct domain_task *t, enum task_query q,
     }
 }
 
+/* xorshift64: retries of many queries that failed together spread out instead of
+ * returning to the resolver in one burst. */
+static uint64_t jitter(struct dns_stage *s)
+{
+    uint64_t x = s->jitter_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    s->jitter_state = x;
+    return x;
+}
+
 static bool retryable(enum sts_dns_outcome o)
 {
     return o == STS_DNS_SERVFAIL || o == STS_DNS_TIMEOUT || o == STS_DNS_ERROR;
@@ -272,7 +291,7 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         o = dns_parse_answer(ref->task, ref->q, abuf, alen, s->cfg->addrs);
     if (retryable(o) && ref->tries < s->cfg->dns_tries) {
         int64_t backoff = (int64_t)DNS_BACKOFF_BASE_MS << (ref->tries - 1 < 6 ? ref->tries - 1 : 6);
-        backoff += rand() % (backoff / 2 + 1);
+        backoff += (int64_t)(jitter(s) % (uint64_t)(backoff / 2 + 1));
         __atomic_fetch_add(&s->stats->dns_retries, 1, __ATOMIC_RELAXED);
         if (evl_timer_at(s->loop, evl_now_ms() + backoff, retry_timer, ref) == 0)
             return;

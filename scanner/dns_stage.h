@@ -6,6 +6,7 @@
 #include <ares.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "domain_task.h"
 #include "event_loop.h"
@@ -34,6 +35,7 @@ struct dns_stage {
     size_t wait_cap, wait_head, wait_len;
     size_t outstanding;     /* queries sent to c-ares and not answered */
     size_t max_outstanding; /* this worker's share of --dns-inflight */
+    uint64_t jitter_state;  /* xorshift state for retry jitter (no shared rand() lock) */
 };
 
 /* Per (task, query) reference, the argument of c-ares callbacks and retry timers; lives in

@@ -33,4 +33,22 @@ state=$(sqlite3 "$db" "SELECT state FROM scans ORDER BY id DESC LIMIT 1")
     echo "not ok - one row per input line # $n_rows rows for $n_in lines"
 [ "$state" = complete ] && echo "ok - scan marked complete" ||
     echo "not ok - scan marked complete # state '$state'"
+# DNS outcomes stay distinct, and failures were retried before being recorded.
+outcomes=$(sqlite3 "$db" "SELECT group_concat(DISTINCT txt_outcome) FROM results WHERE domain LIKE 'dns-servfail-%'")
+[ "$outcomes" = servfail ] && echo "ok - SERVFAIL recorded as servfail" ||
+    echo "not ok - SERVFAIL recorded as servfail # got '$outcomes'"
+outcomes=$(sqlite3 "$db" "SELECT group_concat(DISTINCT txt_outcome) FROM results WHERE domain LIKE 'nxdomain-%'")
+[ "$outcomes" = nxdomain ] && echo "ok - NXDOMAIN recorded as nxdomain" ||
+    echo "not ok - NXDOMAIN recorded as nxdomain # got '$outcomes'"
+outcomes=$(sqlite3 "$db" "SELECT group_concat(DISTINCT host_a_outcome) FROM results WHERE domain LIKE 'policy-host-nodata-%'")
+[ "$outcomes" = nodata ] && echo "ok - NODATA recorded as nodata" ||
+    echo "not ok - NODATA recorded as nodata # got '$outcomes'"
+n_fail=$(sqlite3 "$db" "SELECT count(*) FROM results WHERE txt_outcome IN ('servfail', 'timeout')")
+retries=$(sed -n 's/^dns: [0-9]* queries, \([0-9]*\) retries.*/\1/p' "$tmp/out")
+# --dns-tries 3 by default: every failed TXT lookup was sent three times.
+if [ -n "$retries" ] && [ "$retries" -ge $((2 * n_fail)) ]; then
+    echo "ok - failed lookups retried ($retries retries for $n_fail failed TXT lookups)"
+else
+    echo "not ok - failed lookups retried # '$retries' retries for $n_fail failed TXT lookups"
+fi
 python3 tests/integration/compare_truth.py "$db" "$MTASTS_WORLD_TRUTH"
