@@ -4,7 +4,7 @@
 # Usage: scripts/report_bench.sh [--rows N] [--db FILE] [--bin PATH]
 # The database is built once with store/schema.sql and a deterministic generator
 # (top-1M-like mix: ~0.7% MTA-STS, enforce/testing split, failures, ranks, providers) and
-# kept for the next run. Prints one line per format: seconds and output size.
+# kept for the next run. Prints one line per output: wall and CPU time, memory, size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=1000000 db=build/report-bench.db bin=${MTASTS_BIN:-./mtasts}
@@ -91,15 +91,15 @@ fi
 echo "report_bench: $(sqlite3 "$db" 'SELECT count(*) FROM results') rows in $db"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-run() { # run NAME ARGS...
+run() { # run NAME ARGS...: wall-clock and CPU seconds, peak memory, output size
     local name=$1
     shift
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$bin" "$@" --db "$db" -o "$out/$name"
-    t1=$(date +%s.%N)
-    printf '%-22s %6.2f s  %10d bytes\n' "$name" "$(echo "$t1 - $t0" | bc)" "$(stat -c %s "$out/$name")"
+    /usr/bin/time -o "$out/time" -f '%e %U %S %M' "$bin" "$@" --db "$db" -o "$out/$name"
+    read -r real user sys rss <"$out/time"
+    printf '%-24s %6.2f s wall  %5.2f s user  %5.2f s sys  %7d KB  %10d bytes\n' "$name" \
+        "$real" "$user" "$sys" "$rss" "$(stat -c %s "$out/$name")"
 }
+echo "report_bench: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 for fmt in text md csv json html; do
     run "report.$fmt" report --format "$fmt"
 done
