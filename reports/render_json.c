@@ -237,7 +237,7 @@ static void summary_json(struct sbuf *b, const struct report_data *d)
     kv_int(b, "invalid", d->tlsrpt_invalid, true);
     kv_int(b, "none", d->tlsrpt_none, true);
     kv_int(b, "valid_among_mta_sts", d->tlsrpt_valid_mta_sts, true);
-    kv_int(b, "invalid_among_mta_sts", d->tlsrpt_invalid_mta_sts_state, true);
+    kv_int(b, "invalid_among_mta_sts", d->tlsrpt_invalid_mta_sts, true);
     key(b, "rua_domains");
     sbuf_printf(b, "{\"mailto\":%" PRId64 ",\"https\":%" PRId64 ",\"other\":%" PRId64 "},",
                 d->rua_domains_mailto, d->rua_domains_https, d->rua_domains_other);

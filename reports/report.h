@@ -109,21 +109,20 @@ struct report_data {
     int64_t category[STS_CAT_COUNT]; /* [0]: invalid rows with no or an unknown category */
     int64_t rollup_no_address, rollup_cert, rollup_expired, rollup_name_mismatch;
 
-    int64_t would_fail, would_fail_enforce_base; /* enforce-mode deployments (valid+invalid) */
+    int64_t would_fail; /* would_fail_delivery = 1 */
     int64_t valid_strict, valid_lenient, lenient_only;
     int64_t readiness_enforcing, readiness_ready, readiness_not_ready;
 
     int64_t warning[STS_WARN_COUNT];         /* all rows */
     int64_t warning_mta_sts[STS_WARN_COUNT]; /* among MTA-STS domains */
     int64_t warning_unknown;
-    int64_t tlsrpt_missing_mta_sts, tlsrpt_invalid_mta_sts;
 
     struct report_expiring *expiring; /* sorted by not_after, then domain */
     size_t nexpiring, capexpiring;
     int64_t expiring_14, expiring_30;
 
     int64_t tlsrpt_valid, tlsrpt_invalid, tlsrpt_none;                /* all scanned */
-    int64_t tlsrpt_valid_mta_sts, tlsrpt_invalid_mta_sts_state;       /* among MTA-STS */
+    int64_t tlsrpt_valid_mta_sts, tlsrpt_invalid_mta_sts;             /* among MTA-STS */
     int64_t rua_domains_mailto, rua_domains_https, rua_domains_other; /* valid TLS-RPT */
     int64_t rua_uris_mailto, rua_uris_https, rua_uris_other;
 
@@ -233,7 +232,7 @@ struct report_out {
     size_t top;                     /* --top: rows of the provider tables, 0 for the default 25 */
 
     /* state kept by the dispatcher and renderers */
-    bool begun, exact_table, in_section, section_open, table_skip, matched, any_section, any_table;
+    bool begun, exact_table, in_section, section_open, table_skip, matched;
     const char *section_id, *section_title;
     const struct report_col *cols;
     size_t ncols;

@@ -599,12 +599,11 @@ static bool aggregate_row(struct report_data *d, const struct row *r)
 
     if (mta_sts) {
         d->would_fail += r->would_fail;
-        d->would_fail_enforce_base += mode == STS_MODE_ENFORCE;
         d->readiness_enforcing += str_is(r->readiness, "enforcing");
         d->readiness_ready += str_is(r->readiness, "ready_to_enforce");
         d->readiness_not_ready += str_is(r->readiness, "not_ready");
         d->tlsrpt_valid_mta_sts += str_is(r->tlsrpt_status, "valid");
-        d->tlsrpt_invalid_mta_sts_state += str_is(r->tlsrpt_status, "invalid");
+        d->tlsrpt_invalid_mta_sts += str_is(r->tlsrpt_status, "invalid");
         if (!count_policy_host(d, r, mode))
             return false;
     }

@@ -73,7 +73,6 @@ static void open_section(struct report_out *o)
     if (o->section_open)
         return;
     o->section_open = true;
-    o->any_section = true;
     o->r->section(o, o->section_id, o->section_title);
 }
 
@@ -98,7 +97,6 @@ void report_out_table_begin(struct report_out *o, const char *id, const char *ti
     if (o->table_skip)
         return;
     o->matched = true;
-    o->any_table = true;
     o->cols = cols;
     o->ncols = ncols;
     o->rows = 0;

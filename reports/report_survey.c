@@ -439,7 +439,7 @@ static void section_tlsrpt(struct report_out *o, const struct report_data *d)
                                              {"missing", "missing", REPORT_SHARE}};
     report_out_section(o, "tlsrpt", "TLS-RPT");
     int64_t all = d->funnel.scanned;
-    int64_t sts_missing = d->mta_sts - d->tlsrpt_valid_mta_sts - d->tlsrpt_invalid_mta_sts_state;
+    int64_t sts_missing = d->mta_sts - d->tlsrpt_valid_mta_sts - d->tlsrpt_invalid_mta_sts;
     report_out_table_begin(o, "tlsrpt", NULL, cols, 5);
     struct report_cell r1[5] = {
         report_text("all scanned domains"), report_int(all), report_pct(d->tlsrpt_valid, all),
@@ -447,7 +447,7 @@ static void section_tlsrpt(struct report_out *o, const struct report_data *d)
     report_out_row(o, r1);
     struct report_cell r2[5] = {report_text("MTA-STS domains"), report_int(d->mta_sts),
                                 report_pct(d->tlsrpt_valid_mta_sts, d->mta_sts),
-                                report_share(d->tlsrpt_invalid_mta_sts_state, d->mta_sts),
+                                report_share(d->tlsrpt_invalid_mta_sts, d->mta_sts),
                                 report_share(sts_missing, d->mta_sts)};
     report_out_row(o, r2);
     report_out_table_end(o);
