@@ -128,7 +128,9 @@ static void out_write(struct export_out *o, const void *data, size_t len, ZSTD_E
     } while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
 }
 
-static char *build_sql(bool artifacts)
+/* Two passes give the order without sorting whole rows: ranked rows by the (scan_id, rank)
+ * index (only ties sorted, by domain), then unranked rows by the (scan_id, domain) index. */
+static char *build_sql(bool artifacts, bool ranked)
 {
     struct sbuf q = SBUF_INIT;
     sbuf_puts(&q, "SELECT ");
@@ -146,7 +148,9 @@ static char *build_sql(bool artifacts)
                   " LEFT JOIN blobs lb ON lb.id = r.tlsrpt_blob"
                   " LEFT JOIN blobs pb ON pb.id = r.policy_blob"
                   " LEFT JOIN blobs cb ON cb.id = r.cert_blob"
-                  " WHERE r.scan_id = ? ORDER BY r.rank IS NULL, r.rank, r.domain");
+                  " WHERE r.scan_id = ?");
+    sbuf_puts(&q, ranked ? " AND r.rank IS NOT NULL ORDER BY r.rank, r.domain"
+                         : " AND r.rank IS NULL ORDER BY r.domain");
     if (q.oom) {
         sbuf_free(&q);
         return NULL;
@@ -340,6 +344,40 @@ static void close_out(struct export_out *o)
     free(o->zbuf);
 }
 
+/* Writes the records of one pass; returns the number written or -1. */
+static int64_t export_pass(struct store *st, const struct store_export_options *opt, int64_t scan,
+                           bool ranked, struct export_out *o, struct sbuf *rec)
+{
+    char *sql = build_sql(opt->artifacts, ranked);
+    sqlite3_stmt *stmt = NULL;
+    if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        store_set_sqlite_error(st, "cannot query the results to export");
+        free(sql);
+        return -1;
+    }
+    free(sql);
+    sqlite3_bind_int64(stmt, 1, scan);
+    int64_t n = 0;
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (put_record(st, rec, opt, stmt) < 0) {
+            sqlite3_finalize(stmt);
+            return -1;
+        }
+        n++;
+        if (rec->len >= 64 * 1024) {
+            out_write(o, rec->data, rec->len, ZSTD_e_continue);
+            sbuf_reset(rec);
+        }
+    }
+    if (step != SQLITE_DONE) {
+        store_set_sqlite_error(st, "cannot read the results to export");
+        n = -1;
+    }
+    sqlite3_finalize(stmt);
+    return n;
+}
+
 int64_t store_export(struct store *st, const struct store_export_options *opt, FILE *out)
 {
     int64_t scan = opt->scan_id ? opt->scan_id : default_scan(st);
@@ -350,47 +388,26 @@ int64_t store_export(struct store *st, const struct store_export_options *opt, F
             store_set_error(st, "%s: no scan to export", st->path);
         return -1;
     }
-    char *sql = build_sql(opt->artifacts);
-    sqlite3_stmt *stmt = NULL;
-    if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        store_set_sqlite_error(st, "cannot query the results to export");
-        free(sql);
-        return -1;
-    }
-    free(sql);
-    sqlite3_bind_int64(stmt, 1, scan);
     struct export_out o;
     struct sbuf rec = SBUF_INIT;
-    int64_t n = 0;
-    int rc = open_out(st, &o, out, opt->zstd);
-    if (rc == 0 && opt->format == STORE_EXPORT_CSV)
+    if (open_out(st, &o, out, opt->zstd) < 0) {
+        close_out(&o);
+        return -1;
+    }
+    if (opt->format == STORE_EXPORT_CSV)
         put_header(&rec, opt->artifacts);
-    int step = SQLITE_DONE;
-    while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (put_record(st, &rec, opt, stmt) < 0) {
-            rc = -1;
-            break;
-        }
-        n++;
-        if (rec.len >= 64 * 1024) {
-            out_write(&o, rec.data, rec.len, ZSTD_e_continue);
-            sbuf_reset(&rec);
-        }
-    }
-    if (rc == 0 && step != SQLITE_DONE) {
-        store_set_sqlite_error(st, "cannot read the results to export");
-        rc = -1;
-    }
-    if (rc == 0) {
+    int64_t ranked = export_pass(st, opt, scan, true, &o, &rec);
+    int64_t unranked = ranked < 0 ? -1 : export_pass(st, opt, scan, false, &o, &rec);
+    int64_t n = unranked < 0 ? -1 : ranked + unranked;
+    if (n >= 0) {
         out_write(&o, rec.data ? rec.data : "", rec.len, o.z ? ZSTD_e_end : ZSTD_e_continue);
         if (rec.oom || o.failed || fflush(out) != 0) {
             store_set_error(st, "%s: cannot write the export (%s)", st->path,
                             rec.oom ? "out of memory" : "write error");
-            rc = -1;
+            n = -1;
         }
     }
-    sqlite3_finalize(stmt);
     sbuf_free(&rec);
     close_out(&o);
-    return rc == 0 ? n : -1;
+    return n;
 }
