@@ -152,6 +152,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
                         "--per-domain\n");
         return 2;
     }
+    char err[256];
+    if (a->per_domain && report_worklist_check(&a->wl, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts report: %s\n", err);
+        return 2;
+    }
     if (a->trend && (a->per_domain || a->scan)) {
         fprintf(stderr, "mtasts report trend: takes no --scan or --per-domain\n");
         return 2;

@@ -284,7 +284,12 @@ struct report_worklist_opts {
     bool desc;
 };
 
-/* Streams the per-domain worklist of a scan. Returns 0 or -1 with a message in err. */
+/* Checks the options (known sort key, status and category codes). Returns 0, or -1 with a
+ * message in err. */
+int report_worklist_check(const struct report_worklist_opts *opts, char *err, size_t errlen);
+
+/* Streams the per-domain worklist of a scan (options checked first). Returns 0 or -1 with a message
+ * in err. */
 int report_write_worklist(struct report_out *o, struct sqlite3 *db, int64_t scan_id,
                           const struct report_worklist_opts *opts, char *err, size_t errlen);
 

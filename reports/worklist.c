@@ -58,19 +58,9 @@ static void row_fix(struct sbuf *b, const char *category, const char *warnings)
     }
 }
 
-static const struct report_col worklist_cols[] = {
-    {"domain", "domain", REPORT_TEXT},     {"rank", "rank", REPORT_INT},
-    {"status", "status", REPORT_TEXT},     {"category", "category", REPORT_TEXT},
-    {"warnings", "warnings", REPORT_TEXT}, {"readiness", "readiness", REPORT_TEXT},
-    {"mode", "mode", REPORT_TEXT},         {"max_age", "max_age", REPORT_INT},
-    {"detail", "detail", REPORT_TEXT},     {"fix", "fix", REPORT_TEXT}};
-#define WORKLIST_NCOLS (sizeof worklist_cols / sizeof worklist_cols[0])
-
-int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
-                          const struct report_worklist_opts *opts, char *err, size_t errlen)
+int report_worklist_check(const struct report_worklist_opts *opts, char *err, size_t errlen)
 {
-    const char *order = order_by(opts->sort, opts->desc);
-    if (!order) {
+    if (!order_by(opts->sort, opts->desc)) {
         snprintf(err, errlen,
                  "unknown --sort '%s' (domain, rank, status, category, readiness, max_age, "
                  "mode)",
@@ -88,6 +78,23 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
         snprintf(err, errlen, "unknown --category '%s' (see docs/taxonomy.md)", opts->category);
         return -1;
     }
+    return 0;
+}
+
+static const struct report_col worklist_cols[] = {
+    {"domain", "domain", REPORT_TEXT},     {"rank", "rank", REPORT_INT},
+    {"status", "status", REPORT_TEXT},     {"category", "category", REPORT_TEXT},
+    {"warnings", "warnings", REPORT_TEXT}, {"readiness", "readiness", REPORT_TEXT},
+    {"mode", "mode", REPORT_TEXT},         {"max_age", "max_age", REPORT_INT},
+    {"detail", "detail", REPORT_TEXT},     {"fix", "fix", REPORT_TEXT}};
+#define WORKLIST_NCOLS (sizeof worklist_cols / sizeof worklist_cols[0])
+
+int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
+                          const struct report_worklist_opts *opts, char *err, size_t errlen)
+{
+    if (report_worklist_check(opts, err, errlen) < 0)
+        return -1;
+    const char *order = order_by(opts->sort, opts->desc);
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT domain, rank, status, category, warnings, readiness, policy_mode, "
