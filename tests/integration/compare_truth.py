@@ -2,6 +2,10 @@
 """Compares a scan's result rows with the test world's ground truth, one line per scenario.
 
 Usage: compare_truth.py DB TRUTH.jsonl [--scan ID] [--only FILE] [--fields F,F...]
+                        [--with-option OPT]...
+
+--with-option applies the truth's "with_options" overrides for a scan option (e.g.
+"--probe-orphans", "--checks +apex") to the expected facts.
 
 Prints `ok - scenario <name> (<n> domains)` or `not ok - scenario <name> # <domain>: <field>
 expected <x>, got <y>` (the first mismatches, then a count), a line asserting that every
@@ -40,7 +44,10 @@ def row_facts(row):
     }
 
 
-def truth_facts(t):
+def truth_facts(t, options=()):
+    t = dict(t)
+    for opt in options:
+        t.update((t.get("with_options") or {}).get(opt, {}))
     f = {k: t.get(k) for k in FIELDS}
     f["warnings"] = sorted(t.get("warnings") or [])
     f["tlsrpt"] = t.get("tlsrpt") or "none"
@@ -56,6 +63,8 @@ def main():
     ap.add_argument("--scan", type=int, default=0, help="scan id (default: the latest)")
     ap.add_argument("--only", help="compare only the domains of this list (one a line)")
     ap.add_argument("--fields", help="compare only these fields (comma-separated)")
+    ap.add_argument("--with-option", action="append", default=[],
+                    help="apply the truth's with_options overrides for this scan option")
     args = ap.parse_args()
 
     db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
@@ -101,7 +110,7 @@ def main():
             if r is None:
                 problems.append("%s: no result row" % t["domain"])
                 continue
-            got, want = row_facts(r), truth_facts(t)
+            got, want = row_facts(r), truth_facts(t, args.with_option)
             for field in fields:
                 if got[field] != want[field]:
                     problems.append("%s: %s expected %s, got %s (detail: %s)"
