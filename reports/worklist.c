@@ -32,8 +32,27 @@ static const char *order_by(const char *sort, bool desc)
     return NULL;
 }
 
-/* The fix for a row: the category's, else each warning's, joined by a space. */
-static void row_fix(struct sbuf *b, const char *category, const char *warnings)
+/* What to do about a status without a category or warnings. The rules layer has fix texts
+ * for categories and warnings only (sts_codes.h); these three belong with them if it grows
+ * an sts_status_fix(). */
+static const char *status_fix(const char *status)
+{
+    if (!status)
+        return NULL;
+    if (!strcmp(status, "no_policy"))
+        return "No MTA-STS policy: publish the _mta-sts TXT record and the policy file "
+               "(`mtasts generate` writes both), starting in mode testing.";
+    if (!strcmp(status, "dns_error"))
+        return "The DNS lookups failed, so the domain could not be assessed: check its name "
+               "servers answer for _mta-sts.<domain>, then scan again.";
+    if (!strcmp(status, "domain_nxdomain"))
+        return "The domain does not exist (NXDOMAIN): remove it from the list or renew it.";
+    return NULL;
+}
+
+/* The fix for a row: the category's, else each warning's joined by a space, else the
+ * status's. */
+static void row_fix(struct sbuf *b, const char *status, const char *category, const char *warnings)
 {
     int c = category ? sts_category_from_name(category) : -1;
     if (c > 0) {
@@ -42,8 +61,12 @@ static void row_fix(struct sbuf *b, const char *category, const char *warnings)
         return;
     }
     uint32_t set = 0;
-    if (!warnings || !sts_warnings_parse(warnings, &set))
+    if (!warnings || !sts_warnings_parse(warnings, &set) || set == 0) {
+        const char *fix = status_fix(status);
+        if (fix)
+            sbuf_puts(b, fix);
         return;
+    }
     bool first = true;
     for (int w = 0; w < STS_WARN_COUNT; w++) {
         if (!(set & (1u << w)))
@@ -121,7 +144,7 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
         const char *category = (const char *)sqlite3_column_text(st, 3);
         const char *warnings = (const char *)sqlite3_column_text(st, 4);
         sbuf_reset(&fix);
-        row_fix(&fix, category, warnings);
+        row_fix(&fix, (const char *)sqlite3_column_text(st, 2), category, warnings);
         bool has_rank = sqlite3_column_type(st, 1) != SQLITE_NULL;
         bool has_age = sqlite3_column_type(st, 7) != SQLITE_NULL;
         struct report_cell cells[WORKLIST_NCOLS] = {

@@ -176,6 +176,12 @@ static void check_worklist(sqlite3 *db)
               t ? strstr(t, "d.example") : "");
     free(t);
 
+    struct report_worklist_opts np = {.status = "no_policy"};
+    t = fx_render("csv", db, render_worklist, &np, NULL);
+    TAP_CHECK(t && strstr(t, "k.example") && strstr(t, "No MTA-STS policy: publish"),
+              "worklist: a domain without a policy gets the publishing advice", "missing");
+    free(t);
+
     struct report_worklist_opts cat = {.category = "cert_expired"};
     t = fx_render("json", db, render_worklist, &cat, NULL);
     TAP_CHECK(t && strstr(t, "\"domain\":\"e.example\"") && !strstr(t, "f.example"),
