@@ -62,10 +62,14 @@ lost() { sed -n 's/.*Queries lost: *\([0-9]*\).*/\1/p' "$DIR/tmp/bench-resolver-
 "$W" exec --dir "$DIR" -- unbound-control -c "$DIR/dns/unbound.conf" flush_requestlist >/dev/null
 echo "bench_resolver: cold cache ($nq queries, at most ${SECS}s, $OUTSTANDING outstanding)"
 run cold
-echo "bench_resolver: warm cache (same queries again)"
+# warm: exactly the queries the cold pass sent (it may have stopped at its time limit)
+sent=$(sed -n 's/.*Queries sent: *\([0-9]*\).*/\1/p' "$DIR/tmp/bench-resolver-cold.out")
+head -n "${sent:-$nq}" "$Q" >"$Q.cold" && mv "$Q.cold" "$Q"
+echo "bench_resolver: warm cache (the ${sent:-$nq} queries of the cold pass again)"
 run warm
 rm -f "$Q"
 echo "resolver_queries=$nq"
+echo "resolver_queries_cold_sent=${sent:-$nq}"
 echo "resolver_qps_cold=$(qps cold)"
 echo "resolver_lost_cold=$(lost cold)"
 echo "resolver_qps_warm=$(qps warm)"

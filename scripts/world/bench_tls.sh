@@ -7,7 +7,8 @@
 #   over new connections (no keep-alive, no session resumption): every request is one full
 #   TLS handshake (TLS 1.3, X25519, ECDSA P-256 leaf + intermediate). nginx is left in the
 #   mode it was in before.
-# Prints key=value lines: tls_handshakes_per_s_static=..., tls_handshakes_per_s_var=...
+# Prints key=value lines: tls_handshakes_per_s_static=..., tls_handshakes_per_s_var=..., and
+# tls_nginx_cpu_ms_per_handshake_{static,var}= (nginx workers' CPU time / handshakes).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -54,11 +55,21 @@ restart_nginx() { # restart_nginx MODE: nginx running in MODE (restarted only if
     "$W" up --dir "$DIR" --nginx "$1" >/dev/null
 }
 
+nginx_cpu_ticks() { # utime+stime of nginx's worker processes, in clock ticks
+    local master w sum=0
+    master=$(cat "$DIR/run/nginx.pid")
+    for w in $(pgrep -P "$master"); do
+        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$w/stat")))
+    done
+    echo "$sum"
+}
+
 trap 'restart_nginx "$orig" || true' EXIT
 for mode in $MODES; do
     restart_nginx "$mode"
     out=$DIR/tmp/bench-tls-$mode
     rm -f "$out".*
+    cpu0=$(nginx_cpu_ticks)
     start=$(date +%s.%N)
     for h in "${hosts[@]}"; do
         "$W" exec --dir "$DIR" -- ab -q -n "$per" -c "$C" -s 10 "https://$h/.well-known/mta-sts.txt" \
@@ -66,6 +77,7 @@ for mode in $MODES; do
     done
     wait
     end=$(date +%s.%N)
+    cpu1=$(nginx_cpu_ticks)
     total=0 failed=0
     for h in "${hosts[@]}"; do
         c=$(sed -n 's/^Complete requests: *\([0-9]*\).*/\1/p' "$out.$h")
@@ -78,5 +90,8 @@ for mode in $MODES; do
     rate=$(awk -v n="$total" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
     echo "[$mode] $total handshakes+requests on ${#hosts[@]} hosts, c=$C each, in $(awk -v s="$start" -v e="$end" 'BEGIN{printf "%.1f", e-s}') s, failed $failed, $proto"
     echo "tls_handshakes_per_s_$mode=$rate"
+    # nginx's own CPU time per handshake: far less sensitive to other load on the machine
+    echo "tls_nginx_cpu_ms_per_handshake_$mode=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$total" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "%.3f", (b - a) * 1000 / hz / n; else print "n/a" }')"
     rm -f "$out".*
 done
