@@ -442,7 +442,8 @@ static const char fx_scan2_changes[] =
     "UPDATE results SET policy_max_age=86400, policy_blob=215, txt_id='x2' WHERE scan_id=2 "
     "AND domain='x.example';"
     /* mx patterns changed, same TXT id */
-    "UPDATE results SET mx_patterns='[\"mx.g.example\"]', policy_blob=207 WHERE scan_id=2 "
+    "UPDATE results SET mx_patterns='[\"mx.g.example\",\"<script>x</script>\\\",\"]', "
+    "policy_blob=207 WHERE scan_id=2 "
     "AND domain='g.example';"
     /* category changed */
     "UPDATE results SET category='https_timeout' WHERE scan_id=2 AND domain='i.example';";

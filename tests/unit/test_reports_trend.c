@@ -92,6 +92,31 @@ static void check_diff(sqlite3 *db)
               "diff: an unchanged mode is not reported", "reported");
     free(t);
 
+    struct diff_arg again = {1, 2, 0};
+    char *h = fx_render("html", db, render_diff, &again, NULL);
+    TAP_CHECK(h && strstr(h, "&lt;script&gt;x&lt;/script&gt;") && !strstr(h, "<script>"),
+              "diff html escapes a hostile mx pattern", "raw markup");
+    free(h);
+    h = fx_render("csv", db, render_diff, &again, "changes");
+    /* Stored: ["mx.g.example","<script>x</script>\","]; CSV doubles each quote. */
+    const char *want_csv = "g.example,mx_patterns_changed,\"[\"\"mx.other.example\"\"]\","
+                           "\"[\"\"mx.g.example\"\",\"\"<script>x</script>\\\"\",\"\"]\"\r\n";
+    TAP_CHECK(h && strstr(h, want_csv), "diff csv quotes a pattern list with quotes and commas",
+              "got %s", h ? h : "");
+    free(h);
+    h = fx_render("json", db, render_diff, &again, NULL);
+    char jp[128], jc[512];
+    TAP_CHECK(h && fx_write_tmp(h, "-diffh.json", jp, sizeof jp) == 0, "diff json written", "no");
+    snprintf(jc, sizeof jc,
+             "python3 -c 'import json; r=json.load(open(\"%s\")); "
+             "x=[c for c in r[\"tables\"][\"changes\"][\"rows\"] if "
+             "c[\"change\"]==\"mx_patterns_changed\"]; v=json.loads(x[0][\"after\"]); "
+             "assert len(v)==2 and v[1]==\"<script>x</script>\" + chr(34) + \",\", v'",
+             jp);
+    TAP_CHECK(system(jc) == 0, "diff json round-trips the hostile pattern list", "failed");
+    unlink(jp);
+    free(h);
+
     struct diff_arg same = {1, 1, 0};
     t = fx_render("json", db, render_diff, &same, NULL);
     TAP_CHECK(same.changes == 0, "diff of a scan with itself is empty", "got %lld",
