@@ -155,7 +155,7 @@ static void section_modes(struct report_out *o, const struct report_data *d)
                                              {"count", "domains", REPORT_INT},
                                              {"share", "share of valid [95% CI]", REPORT_PCT}};
     const struct report_modes *m = &d->modes;
-    int64_t den = d->funnel.fully_valid;
+    int64_t den = d->status[STS_STATUS_VALID];
     report_out_section(o, "modes", "Mode split");
     report_out_note(o, "Denominator: %" PRId64 " valid policies (status valid).", den);
     report_out_table_begin(o, "modes", NULL, cols, 3);
@@ -363,9 +363,9 @@ static void section_delivery(struct report_out *o, const struct report_data *d)
          "29.6% (" PUB_IMC ")"},
         {"publish MTA-STS", d->mta_sts, d->funnel.scanned, "scanned",
          "0.3% 2024, 0.5% 2025, 0.7% 2026 (" PUB_TOP1M ")"},
-        {"enforce", d->modes.enforce, d->funnel.fully_valid, "valid policies",
+        {"enforce", d->modes.enforce, d->status[STS_STATUS_VALID], "valid policies",
          "54% (" PUB_TOP1M ")"},
-        {"testing", d->modes.testing, d->funnel.fully_valid, "valid policies",
+        {"testing", d->modes.testing, d->status[STS_STATUS_VALID], "valid policies",
          "45% (" PUB_TOP1M ")"},
         {"valid (lenient)", d->valid_lenient, d->mta_sts, "MTA-STS domains", NULL},
         {"valid (strict RFC grammar)", d->valid_strict, d->mta_sts, "MTA-STS domains", NULL},
