@@ -258,14 +258,19 @@ static bool retryable(enum sts_dns_outcome o)
     return o == STS_DNS_SERVFAIL || o == STS_DNS_TIMEOUT || o == STS_DNS_ERROR;
 }
 
-static void enqueue(struct dns_stage *s, struct dns_qref *ref)
+static void enqueue(struct dns_stage *s, struct dns_qref *ref, bool front)
 {
     if (s->wait_len == s->wait_cap) {
         /* Cannot happen with the pool sized as documented; fail the query rather than drop it. */
         s->on_answer(s->ctx, ref->task, ref->q, STS_DNS_ERROR);
         return;
     }
-    s->wait[(s->wait_head + s->wait_len) % s->wait_cap] = ref;
+    if (front) {
+        s->wait_head = (s->wait_head + s->wait_cap - 1) % s->wait_cap;
+        s->wait[s->wait_head] = ref;
+    } else {
+        s->wait[(s->wait_head + s->wait_len) % s->wait_cap] = ref;
+    }
     s->wait_len++;
 }
 
@@ -274,7 +279,7 @@ static void retry_timer(void *arg)
     struct dns_qref *ref = arg;
     if (ref->stage->stopping)
         return;
-    enqueue(ref->stage, ref);
+    enqueue(ref->stage, ref, false);
 }
 
 static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
@@ -313,11 +318,11 @@ static void send_one(struct dns_stage *s, struct dns_qref *ref)
     ares_query(s->channel, name, ns_c_in, query_type(ref->q), query_cb, ref);
 }
 
-void dns_stage_query(struct dns_stage *s, struct dns_qref *ref)
+void dns_stage_query(struct dns_stage *s, struct dns_qref *ref, bool urgent)
 {
     ref->stage = s;
     ref->tries = 0;
-    enqueue(s, ref);
+    enqueue(s, ref, urgent);
 }
 
 int dns_stage_pump(struct dns_stage *s)

@@ -59,8 +59,10 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct engine_co
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);
 
-/* Queues query ref->q of ref->task; it is sent when the rate limit allows. */
-void dns_stage_query(struct dns_stage *s, struct dns_qref *ref);
+/* Queues query ref->q of ref->task; it is sent when the rate limit allows. An urgent query
+ * (the policy host lookups of a domain already under way) goes to the front of the line:
+ * finishing started domains first keeps their fetches flowing and memory bounded. */
+void dns_stage_query(struct dns_stage *s, struct dns_qref *ref, bool urgent);
 
 /* Sends queued queries the rate limit and the outstanding bound allow now. Returns the
  * milliseconds until the next token when queries wait only for the rate limit, or -1 (an

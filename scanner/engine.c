@@ -145,12 +145,14 @@ static void finish_domain(struct worker *w, struct domain_task *t)
 static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
 {
     struct worker_task *wt = (struct worker_task *)t;
+    /* Queries after a domain's first wave (its policy host) jump the DNS line. */
+    bool urgent = t->asked != steps;
     for (int q = 0; q < TASK_Q_COUNT; q++) {
         if (!(steps & TASK_STEP_QUERY(q)))
             continue;
         wt->qref[q].task = t;
         wt->qref[q].q = (enum task_query)q;
-        dns_stage_query(&w->dns, &wt->qref[q]);
+        dns_stage_query(&w->dns, &wt->qref[q], urgent);
     }
     if (steps & TASK_STEP_FETCH)
         https_stage_fetch(&w->https, t);

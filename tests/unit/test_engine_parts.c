@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "scanner/cert_facts.h"
+#include "scanner/dns_stage.h"
+#include "scanner/engine.h"
 #include "scanner/event_loop.h"
 #include "scanner/https_stage.h"
 #include "scanner/scan_options.h"
@@ -223,12 +225,63 @@ static void test_options(void)
     sbuf_free(&js);
 }
 
+static int answered;
+
+static void count_answer(void *ctx, struct domain_task *t, enum task_query q,
+                         enum sts_dns_outcome o)
+{
+    (void)ctx;
+    (void)t;
+    (void)q;
+    (void)o;
+    answered++;
+}
+
+/* The DNS wait line: follow-up queries of started domains go first; nothing is sent here
+ * (no pump), so no packet leaves. */
+static void test_dns_queue(void)
+{
+    struct evl l;
+    struct engine_config cfg;
+    struct engine_stats stats;
+    char err[256];
+    engine_config_defaults(&cfg);
+    cfg.n_resolvers = 1;
+    snprintf(cfg.resolvers[0], sizeof cfg.resolvers[0], "127.0.0.1:9");
+    memset(&stats, 0, sizeof stats);
+    evl_init(&l, on_io, &(int){0});
+    struct dns_stage s;
+    int rc = dns_stage_init(&s, &l, &cfg, &stats, NULL, 4, 2, count_answer, NULL, err, sizeof err);
+    TAP_CHECK(rc == 0, "DNS stage created", "%s", err);
+    if (rc != 0)
+        return;
+    struct dns_qref r[5];
+    memset(r, 0, sizeof r);
+    dns_stage_query(&s, &r[0], false);
+    dns_stage_query(&s, &r[1], false);
+    dns_stage_query(&s, &r[2], true);
+    TAP_CHECK(s.wait_len == 3 && s.wait[s.wait_head] == &r[2] &&
+                  s.wait[(s.wait_head + 1) % s.wait_cap] == &r[0] &&
+                  s.wait[(s.wait_head + 2) % s.wait_cap] == &r[1],
+              "an urgent query goes to the front, the rest keep their order", "len %zu",
+              s.wait_len);
+    dns_stage_query(&s, &r[3], false);
+    answered = 0;
+    dns_stage_query(&s, &r[4], false);
+    TAP_CHECK(answered == 1 && s.wait_len == 4,
+              "a full line fails the query (answered as an error), never drops it silently",
+              "answered %d len %zu", answered, s.wait_len);
+    dns_stage_close(&s);
+    evl_close(&l);
+}
+
 int main(void)
 {
     test_outcomes();
     test_cert_ranking();
     test_leaf_facts();
     test_event_loop();
+    test_dns_queue();
     test_checks();
     test_options();
     TAP_DONE();
