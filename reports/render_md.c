@@ -1,17 +1,20 @@
 /* Markdown renderer: sections as headings, tables as pipe tables, remote text escaped. */
 #include "report.h"
 
+#include <string.h>
+
 #include "../lib/escape.h"
 
-/* Markdown passes HTML through, so cell text goes through the HTML escaper; a pipe would
- * end the cell and a newline the row. */
+/* Markdown passes HTML through, so text goes through the HTML escaper; then Markdown's own
+ * punctuation is backslash-escaped, so a remote "[x](https://...)" or "*x*" stays text; a
+ * pipe would end the cell and a newline the row. */
 static void md_text(struct report_out *o, const char *s)
 {
     struct sbuf tmp = SBUF_INIT;
     esc_html(&tmp, s);
     for (const char *p = sbuf_str(&tmp); *p; p++) {
-        if (*p == '|')
-            sbuf_puts(&o->buf, "\\|");
+        if (strchr("\\`*_[]|~", *p))
+            sbuf_printf(&o->buf, "\\%c", *p);
         else if (*p == '\n' || *p == '\r')
             sbuf_putc(&o->buf, ' ');
         else

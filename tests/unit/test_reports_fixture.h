@@ -105,7 +105,10 @@ static int fx_insert(sqlite3 *db, long long scan, const struct fx_row *r)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-#define HOSTILE "He said \"hi\", <script>alert(1)</script>\nline2 <b>markup</b>"
+#define HOSTILE                                                                                    \
+    "He said \"hi\", <script>alert(1)</script>\nline2 <b>markup</b> "                              \
+    "[login](https://evil.example) "                                                               \
+    "*bold*"
 
 /* Scan 1 of the fixture: every status, several categories and warnings; the expected
  * figures are worked out in test_reports_survey.c. Common defaults first. */

@@ -201,6 +201,13 @@ static void check_worklist(sqlite3 *db)
               t ? strstr(t, "d.example") : "");
     free(t);
 
+    t = fx_render("md", db, render_worklist, &all, NULL);
+    TAP_CHECK(t && strstr(t, "\\[login\\](https://evil.example) \\*bold\\*") &&
+                  !strstr(t, " [login]") && strstr(t, "&lt;script&gt;"),
+              "worklist md escapes a remote link, emphasis and markup", "got %s",
+              t ? strstr(t, "x.example") : "");
+    free(t);
+
     struct report_worklist_opts np = {.status = "no_policy"};
     t = fx_render("csv", db, render_worklist, &np, NULL);
     TAP_CHECK(t && strstr(t, "k.example") && strstr(t, "No MTA-STS policy: publish"),
