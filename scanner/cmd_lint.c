@@ -402,6 +402,8 @@ static int lint_policy(const struct lint_opts *o)
             else
                 printf("  MX %s: NOT covered\n", cov[i].host);
         }
+        if (!valid)
+            printf("  fix: %s\n", sts_category_fix(p.valid ? STS_CAT_MX_NOT_COVERED : p.category));
     }
     sts_policy_free(&p);
     sbuf_free(&body);
@@ -503,6 +505,10 @@ static int lint_records(const struct lint_opts *o, enum lint_kind kind)
             printf("  rua %s\n", rpt->rua[i]);
         human_diags("error", errors);
         human_diags("warning", warnings);
+        if (!valid && (n_version > 0 || kind == LINT_TXT))
+            printf("  fix: %s\n", kind == LINT_TLSRPT ? sts_warning_fix(STS_WARN_TLSRPT_INVALID)
+                                  : n_version > 1     ? sts_category_fix(STS_CAT_TXT_MULTIPLE)
+                                                      : sts_category_fix(STS_CAT_TXT_SYNTAX));
     }
     free(rpt);
     records_free(l);
