@@ -110,9 +110,9 @@ CREATE TABLE IF NOT EXISTS results (
     -- policy file
     policy_blob        INTEGER REFERENCES blobs(id),
     policy_size        INTEGER,
-    policy_mode        TEXT,                -- enforce, testing, none; NULL when not parsed
-    policy_max_age     INTEGER,
-    mx_patterns        TEXT,                -- JSON array
+    policy_mode        TEXT,                -- enforce, testing, none; NULL unless the policy is in force (parsed valid, no fetch-stage failure)
+    policy_max_age     INTEGER,             -- seconds; NULL unless the policy is in force, as policy_mode
+    mx_patterns        TEXT,                -- JSON array; NULL unless the policy is in force, as policy_mode
     lf_line_endings    INTEGER,             -- 0/1
     policy_errors      TEXT,                -- JSON [{"code","line","message"}]
     mx_covered         INTEGER,             -- 0/1, NULL when unknown or not applicable

@@ -374,8 +374,18 @@ static void build_https(struct row_builder *b, const struct store_result *r)
     set_text(b, SC_HTTPS_ERROR, r->https_error);
 }
 
-/* Policy facts are stored whenever a body was parsed, valid or not, so reports can count
- * e.g. the modes of invalid policies; policy_valid tells them apart. */
+/* True when the fetch itself failed (no address .. body too large): a sender then has no
+ * policy, whatever the body says. */
+static bool fetch_failed(enum sts_category c)
+{
+    return c >= STS_CAT_POLICY_HOST_NO_ADDRESS && c <= STS_CAT_BODY_TOO_LARGE;
+}
+
+/* Body facts (size, line endings, errors, lint, policy_valid) are stored whenever a body was
+ * parsed. The policy's content (mode, max_age, mx patterns) only when the policy is in force
+ * for a sender: it parsed valid and no fetch-stage failure applies (the contract of the
+ * world's ground truth and of the reports' funnel), so counting modes never counts a policy
+ * served as text/html or one that does not parse. The body itself stays in policy_blob. */
 static void build_policy(struct row_builder *b, const struct store_result *r, struct sbuf *tmp)
 {
     const struct sts_observation *obs = r->obs;
@@ -388,12 +398,14 @@ static void build_policy(struct row_builder *b, const struct store_result *r, st
         return;
     const struct sts_policy *p = &v->policy;
     set_bool(b, SC_POLICY_VALID, p->valid);
-    set_text(b, SC_POLICY_MODE, sts_mode_name(p->mode));
-    if (p->has_max_age)
-        set_int(b, SC_POLICY_MAX_AGE, p->max_age);
-    size_t n = p->n_mx < STS_POLICY_MX_MAX ? p->n_mx : STS_POLICY_MX_MAX;
-    json_string_array(tmp, (const char *const *)p->mx, n);
-    set_sbuf(b, SC_MX_PATTERNS, tmp);
+    if (p->valid && !fetch_failed(v->category)) {
+        set_text(b, SC_POLICY_MODE, sts_mode_name(p->mode));
+        if (p->has_max_age)
+            set_int(b, SC_POLICY_MAX_AGE, p->max_age);
+        size_t n = p->n_mx < STS_POLICY_MX_MAX ? p->n_mx : STS_POLICY_MX_MAX;
+        json_string_array(tmp, (const char *const *)p->mx, n);
+        set_sbuf(b, SC_MX_PATTERNS, tmp);
+    }
     set_bool(b, SC_LF_LINE_ENDINGS, p->lf_line_endings);
     set_diags(b, SC_POLICY_ERRORS, &p->errors, tmp);
     set_diags(b, SC_POLICY_WARNINGS, &p->warnings, tmp);

@@ -429,6 +429,62 @@ static void test_row_contents(void)
     }
 }
 
+/* Mode, max_age and mx patterns describe the policy in force: none for a valid body served
+ * with the wrong media type, none for a body that does not parse; the body facts stay. */
+static void test_policy_in_force(void)
+{
+    const char *path = fx_path("inforce.db");
+    char err[1024];
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    int64_t scan = 0;
+    if (!st || store_scan_begin(st, &fx_info, &scan) < 0) {
+        TAP_CHECK(0, "in-force scan", "%s", st ? store_error(st) : err);
+        store_close(st);
+        return;
+    }
+    struct fx f;
+    fx_init(&f, "html.example", FX_VALID, 1);
+    snprintf(f.content_type, sizeof f.content_type, "text/html");
+    sts_verdict_free(&f.verdict);
+    sts_classify(&f.obs, &f.verdict);
+    struct store_row *row = store_row_build(&f.r);
+    store_write_row_owned(st, scan, row);
+    fx_free(&f);
+    fx_init(&f, "broken.example", FX_VALID, 2);
+    snprintf(f.body, sizeof f.body,
+             "version: STSv1\r\nmode: strict\r\nmx: *.mail.example.net\r\n"
+             "max_age: 604800\r\n");
+    f.obs.body_len = strlen(f.body);
+    sts_verdict_free(&f.verdict);
+    sts_classify(&f.obs, &f.verdict);
+    row = store_row_build(&f.r);
+    store_write_row_owned(st, scan, row);
+    fx_free(&f);
+    store_scan_finish(st, scan, "complete", NULL);
+    store_close(st);
+    struct {
+        const char *sql, *want;
+    } cases[] = {
+        {"SELECT category FROM results WHERE domain = 'html.example'", "content_type"},
+        {"SELECT policy_mode FROM results WHERE domain = 'html.example'", NULL},
+        {"SELECT policy_max_age FROM results WHERE domain = 'html.example'", NULL},
+        {"SELECT mx_patterns FROM results WHERE domain = 'html.example'", NULL},
+        {"SELECT policy_valid FROM results WHERE domain = 'html.example'", "1"},
+        {"SELECT policy_size FROM results WHERE domain = 'html.example'", "72"},
+        {"SELECT category FROM results WHERE domain = 'broken.example'", "policy_mode"},
+        {"SELECT policy_mode FROM results WHERE domain = 'broken.example'", NULL},
+        {"SELECT policy_valid FROM results WHERE domain = 'broken.example'", "0"},
+        {"SELECT json_extract(policy_errors, '$[0].line') FROM results WHERE domain = "
+         "'broken.example'",
+         "2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = fx_query_text(path, cases[i].sql);
+        TAP_STR_EQ(got, cases[i].want, cases[i].sql);
+        free(got);
+    }
+}
+
 /* A NUL inside a stored text value becomes U+FFFD, so no reader cuts the value short. */
 static void test_nul_in_text(void)
 {
@@ -512,6 +568,7 @@ int main(void)
     test_input_errors();
     test_row_contents();
     test_nul_in_text();
+    test_policy_in_force();
     test_txt_order();
     test_wal_bounded();
     fx_rmdir();
