@@ -146,6 +146,7 @@ struct store {
     size_t n_pending, cap_pending;
     int64_t pending_scan; /* scan the batch belongs to */
     int64_t batch_started_ms;
+    int64_t retry_after_ms; /* after a failed commit, automatic commits wait until then */
     size_t batch_rows;
     int batch_ms;
     int64_t duplicate_rows; /* rows dropped because the (scan, domain) already had one */

@@ -185,7 +185,17 @@ fail:
     batch_error(st);
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->retry_after_ms = store_now_ms() + st->batch_ms;
     return -1;
+}
+
+/* Whether the batch should be committed now: full or old, and not right after a failure
+ * (retrying a growing batch on every write while the disk stays full would be quadratic). */
+static bool batch_due(const struct store *st, int64_t now)
+{
+    if (now < st->retry_after_ms)
+        return false;
+    return st->n_pending >= st->batch_rows || now - st->batch_started_ms >= st->batch_ms;
 }
 
 /* Takes ownership of row into the batch; commits when the batch is full or old. */
@@ -218,7 +228,9 @@ static int enqueue(struct store *st, int64_t scan_id, struct store_row *row)
     int64_t now = store_now_ms();
     if (!st->batch_started_ms)
         st->batch_started_ms = now;
-    if (st->n_pending >= st->batch_rows || now - st->batch_started_ms >= st->batch_ms)
+    if (now < st->retry_after_ms)
+        return -1; /* the last commit failed moments ago: the row is kept, the error stands */
+    if (batch_due(st, now))
         return store_flush_locked(st);
     return 0;
 }
@@ -291,7 +303,7 @@ static void *timer_main(void *arg)
         pthread_cond_timedwait(&st->timer_cond, &st->mu, &ts);
         if (st->timer_stop)
             break;
-        if (st->n_pending && store_now_ms() - st->batch_started_ms >= st->batch_ms)
+        if (st->n_pending && batch_due(st, store_now_ms()))
             store_flush_locked(st); /* on failure the batch stays; the writer sees the error */
     }
     pthread_mutex_unlock(&st->mu);
