@@ -335,6 +335,11 @@ int cmd_scan(int argc, char **argv)
         free(o);
         return prc < 0 ? 2 : 0;
     }
+    if (!o->contact && o->progress != PROGRESS_QUIET)
+        fprintf(stderr,
+                "mtasts scan: note: no --contact URL; the User-Agent is '%s'. "
+                "Servers you scan cannot reach you: pass --contact URL for surveys.\n",
+                o->user_agent);
     struct scan_run r;
     memset(&r, 0, sizeof r);
     r.opt = o;

@@ -47,7 +47,7 @@ printf '%s\n' "${d[0]}" "${d[1]}" | "${world[@]}" "$MTASTS_BIN" scan - --db "$tm
 n=$(sqlite3 "$tmp/s.db" "SELECT count(*) FROM results")
 [ "$n" = 2 ] && echo "ok - a list on stdin (-)" || echo "not ok - a list on stdin # $n rows: $(tail -2 "$tmp/out2")"
 
-"$MTASTS_BIN" scan "$tmp/missing.txt" --db "$tmp/m.db" "${opts[@]}" >"$tmp/out3" 2>&1
+"${world[@]}" "$MTASTS_BIN" scan "$tmp/missing.txt" --db "$tmp/m.db" "${opts[@]}" >"$tmp/out3" 2>&1
 rc=$?
 [ $rc -ne 0 ] && grep -q "missing.txt" "$tmp/out3" && echo "ok - a missing list is an error naming it" ||
     echo "not ok - a missing list is an error naming it # status $rc: $(cat "$tmp/out3")"

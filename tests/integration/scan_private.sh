@@ -50,7 +50,7 @@ v=$(sqlite3 "$tmp/b.db" "SELECT group_concat(DISTINCT status) FROM results WHERE
     echo "not ok - hosts in the opened range are fetched # statuses '$v'"
 
 # A bad --allow-private is refused with a message naming it.
-"$MTASTS_BIN" scan "$tmp/list" --db "$tmp/c.db" --allow-private 10.0.0.1/8 >"$tmp/out" 2>&1
+"${world[@]}" "$MTASTS_BIN" scan "$tmp/list" --db "$tmp/c.db" --allow-private 10.0.0.1/8 >"$tmp/out" 2>&1
 rc=$?
 [ $rc -eq 2 ] && grep -q "10.0.0.1/8" "$tmp/out" && echo "ok - bad --allow-private refused (host bits)" ||
     echo "not ok - bad --allow-private refused # status $rc: $(cat "$tmp/out")"
