@@ -164,11 +164,19 @@ static int parse_args(int argc, char **argv, struct report_args *a)
     return -1;
 }
 
+/* What a rendering keeps alive until the output is finished. */
+struct render_state {
+    char title[128];
+    struct report_data data; /* the survey's figures (zeroed for other reports) */
+};
+
 /* Renders the chosen report into o; returns 0 or 1 (message printed). */
-static int render(struct report_out *o, struct report_args *a, struct sqlite3 *db)
+static int render(struct report_out *o, struct report_args *a, struct sqlite3 *db,
+                  struct render_state *rs)
 {
     char err[512] = "";
-    static char title[128];
+    char *title = rs->title;
+    const size_t title_len = sizeof rs->title;
     if (a->trend) {
         o->title = "mtasts trend";
         o->kind = "trend";
@@ -180,21 +188,21 @@ static int render(struct report_out *o, struct report_args *a, struct sqlite3 *d
     if (scan < 0)
         goto fail;
     if (a->per_domain) {
-        snprintf(title, sizeof title, "mtasts per-domain worklist, scan %" PRId64, scan);
+        snprintf(title, title_len, "mtasts per-domain worklist, scan %" PRId64, scan);
         o->title = title;
         o->kind = "per_domain";
         if (report_write_worklist(o, db, scan, &a->wl, err, sizeof err) < 0)
             goto fail;
         return 0;
     }
-    static struct report_data d;
-    if (report_data_load(db, scan, &d, err, sizeof err) < 0)
+    struct report_data *d = &rs->data;
+    if (report_data_load(db, scan, d, err, sizeof err) < 0)
         goto fail;
-    snprintf(title, sizeof title, "mtasts report, scan %" PRId64 " (%s)", scan,
-             d.scan.state ? d.scan.state : "unknown state");
+    snprintf(title, title_len, "mtasts report, scan %" PRId64 " (%s)", scan,
+             d->scan.state ? d->scan.state : "unknown state");
     o->title = title;
-    o->data = &d;
-    report_write_survey(o, &d);
+    o->data = d;
+    report_write_survey(o, d);
     return 0;
 fail:
     fprintf(stderr, "mtasts report: %s: %s\n", a->db, err);
@@ -230,7 +238,14 @@ int cmd_report(int argc, char **argv)
         report_cli_now(now, sizeof now);
         o.timestamp = now;
     }
-    rc = render(&o, &a, store_db(st));
+    struct render_state *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        fprintf(stderr, "mtasts report: out of memory\n");
+        report_cli_close_output("report", f, a.output, false);
+        store_close(st);
+        return 1;
+    }
+    rc = render(&o, &a, store_db(st), rs);
     if (rc == 0 && a.section && !o.matched) {
         fprintf(stderr, "mtasts report: no table or section named '%s' (see reports/README.md)\n",
                 a.section);
@@ -242,8 +257,8 @@ int cmd_report(int argc, char **argv)
     } else if (rc != 0) {
         report_out_discard(&o);
     }
-    if (o.data)
-        report_data_free((struct report_data *)o.data);
+    report_data_free(&rs->data); /* zeroed or loaded: both are safe to free */
+    free(rs);
     if (report_cli_close_output("report", f, a.output, rc == 0) < 0 && rc == 0)
         rc = 1;
     store_close(st);
