@@ -3,6 +3,7 @@
 #include "cert_facts.h"
 
 #include <openssl/bio.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -22,8 +23,38 @@ static void capture_index_init(void)
 
 void cert_capture_reset(struct cert_capture *c, const char *host)
 {
+    char *pem = c->pem;
+    size_t cap = c->pem_cap;
     memset(c, 0, sizeof *c);
+    c->pem = pem;
+    c->pem_cap = cap;
+    if (pem && cap)
+        pem[0] = '\0';
     snprintf(c->host, sizeof c->host, "%s", host);
+}
+
+/* The chain as the server sent it, in PEM, when the caller gave a buffer and it fits. */
+static void capture_pem(struct cert_capture *c, STACK_OF(X509) * sent, X509 *leaf)
+{
+    if (!c->pem || c->pem_cap < 2)
+        return;
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio)
+        return;
+    bool ok = true;
+    int n = sent ? sk_X509_num(sent) : 0;
+    if (n == 0)
+        ok = PEM_write_bio_X509(bio, leaf) == 1;
+    for (int i = 0; ok && i < n; i++)
+        ok = PEM_write_bio_X509(bio, sk_X509_value(sent, i)) == 1;
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    if (ok && len > 0 && (size_t)len < c->pem_cap) {
+        memcpy(c->pem, data, (size_t)len);
+        c->pem[len] = '\0';
+        c->pem_len = (size_t)len;
+    }
+    BIO_free(bio);
 }
 
 static int64_t asn1_time_unix(const ASN1_TIME *t)
@@ -83,6 +114,7 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *x)
             cert_facts_from_leaf(&c->facts, leaf, c->host);
             STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(x);
             c->facts.chain_len = sent ? sk_X509_num(sent) : 1;
+            capture_pem(c, sent, leaf);
             snprintf(c->tls_version, sizeof c->tls_version, "%s", SSL_get_version(ssl));
         }
     }

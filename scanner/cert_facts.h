@@ -19,7 +19,13 @@ struct cert_capture {
     bool leaf_seen;
     char tls_version[16]; /* "TLSv1.3", "" when the handshake did not get there */
     void *store;          /* X509_STORE to verify against (cert_store_new), or NULL */
+    char *pem;            /* when not NULL: the chain the server sent, PEM, NUL-terminated */
+    size_t pem_cap;       /* size of pem (owned by the caller, kept across resets) */
+    size_t pem_len;       /* 0: not captured (or it did not fit) */
 };
+
+/* Chains longer than this are not kept (the facts still are). */
+#define CERT_PEM_MAX 32768
 
 /* The trust store, built once and shared by every connection of every worker (OpenSSL's
  * X509_STORE is safe for concurrent verification once built): ca_file, or the system's
@@ -29,7 +35,7 @@ struct cert_capture {
 void *cert_store_new(const char *ca_file, char *err, size_t errlen);
 void cert_store_free(void *store);
 
-/* Clears a capture for a new fetch of `host` (keeps nothing, the store included). */
+/* Clears a capture for a new fetch of `host`: keeps only the pem buffer (and its size). */
 void cert_capture_reset(struct cert_capture *c, const char *host);
 
 /* CURLOPT_SSL_CTX_FUNCTION: installs the shared trust store (c->store) and a verify callback

@@ -323,6 +323,7 @@ static void view_fetch(const struct domain_task *t, struct domain_task_view *v)
     r->location = span_or_null(t, f->has_location, f->location);
     r->tls_version = nonempty(t, f->tls_version);
     r->cert_verify_text = nonempty(t, f->verify_text);
+    r->cert_pem = nonempty(t, f->cert_pem);
     r->https_error = nonempty(t, f->error);
     r->time_connect_ms = f->time_connect_ms;
     r->time_tls_ms = f->time_tls_ms;

@@ -118,6 +118,10 @@ static int slot_setup(struct https_stage *s, struct https_slot *slot)
     const struct engine_config *cfg = s->cfg;
     slot->stage = s;
     slot->body = malloc(STS_POLICY_MAX_BYTES);
+    if (cfg->keep_cert_pem) {
+        slot->cert.pem = malloc(CERT_PEM_MAX);
+        slot->cert.pem_cap = slot->cert.pem ? CERT_PEM_MAX : 0;
+    }
     slot->easy = curl_easy_init();
     if (!slot->body || !slot->easy)
         return -1;
@@ -225,6 +229,7 @@ void https_stage_close(struct https_stage *s)
         curl_easy_cleanup(slot->easy);
         curl_slist_free_all(slot->resolve);
         free(slot->body);
+        free(slot->cert.pem);
     }
     if (s->multi)
         curl_multi_cleanup(s->multi);
@@ -483,6 +488,9 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
     f->time_total_ms = ms_of(e, CURLINFO_TOTAL_TIME_T);
     memset(&f->error, 0, sizeof f->error);
     memset(&f->verify_text, 0, sizeof f->verify_text);
+    memset(&f->cert_pem, 0, sizeof f->cert_pem);
+    if (slot->cert.pem_len)
+        f->cert_pem = domain_task_put(t, slot->cert.pem, slot->cert.pem_len);
     memset(&f->tls_version, 0, sizeof f->tls_version);
     if (code != CURLE_OK && !slot->too_large) {
         const char *msg = slot->blocked     ? "address refused by the address policy"

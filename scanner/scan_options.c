@@ -39,6 +39,7 @@ static const char scan_usage[] =
     "  --ca-file FILE         trust these CAs instead of the system store\n"
     "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
     "  --contact URL          contact URL sent in the User-Agent\n"
+    "  --keep-certs           store each policy host's certificate chain (PEM)\n"
     "  --progress | --quiet   status line on stderr / nothing\n";
 
 static const char check_usage[] =
@@ -348,6 +349,8 @@ static int parse_scan_only(struct scan_options *o, int argc, char **argv, int *i
     } else if (!strcmp(a, "--threads")) {
         NEED_VALUE();
         rc = parse_int(a, v, 1, 256, &c->threads, err, errlen);
+    } else if (!strcmp(a, "--keep-certs")) {
+        c->keep_cert_pem = true;
     } else if (!strcmp(a, "--progress")) {
         o->progress = PROGRESS_TTY;
     } else if (!strcmp(a, "--quiet")) {
@@ -446,10 +449,10 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
                 "\"per_ip\":%d,\"dns_inflight\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
-                "\"dns_tries\":%d,\"threads\":%d,\"ca_file\":",
+                "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
                 c->per_ip, c->dns_inflight, c->timeout_s, c->connect_timeout_s, c->dns_timeout_s,
-                c->dns_tries, c->threads);
+                c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false");
     esc_json_str(out, c->ca_file);
     sbuf_puts(out, ",\"allow_private\":[");
     for (size_t i = 0; i < o->addrs.n_allow; i++) {

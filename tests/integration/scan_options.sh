@@ -62,3 +62,13 @@ case "$asked" in
 *ok*|*nodata*|*nxdomain*) echo "not ok - --checks policy asks neither MX nor TLS-RPT # $asked" ;;
 *) echo "ok - --checks policy asks neither MX nor TLS-RPT ($asked)" ;;
 esac
+
+# --keep-certs: the chain the server sent is stored (PEM artifact) for every fetched host.
+"${world[@]}" "$MTASTS_BIN" scan "$tmp/list" --db "$tmp/k.db" "${opts[@]}" --keep-certs >"$tmp/out" 2>&1
+read -r fetched kept < <(sqlite3 -separator ' ' "$tmp/k.db" "SELECT count(*), count(b.id) FROM results r
+    LEFT JOIN blobs b ON b.id = r.cert_blob AND b.kind = 'cert' AND b.raw_size > 500
+    WHERE r.cert_chain_len > 0")
+[ "$fetched" -gt 0 ] && [ "$fetched" = "$kept" ] && echo "ok - --keep-certs stores the chain of all $fetched hosts that sent one" ||
+    echo "not ok - --keep-certs stores the chain of every host that sent one # $kept of $fetched"
+opt=$(sqlite3 "$tmp/k.db" "SELECT json_extract(options, '$.keep_certs') FROM scans")
+[ "$opt" = 1 ] && echo "ok - --keep-certs recorded with the scan" || echo "not ok - --keep-certs recorded with the scan # '$opt'"
