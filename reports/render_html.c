@@ -1,6 +1,8 @@
 /* HTML renderer: one self-contained page (inline CSS and SVG, no external resource). */
 #include "report.h"
 
+#include <stdlib.h>
+
 #include "../lib/escape.h"
 #include "svg_chart.h"
 
@@ -13,10 +15,21 @@ static const char style[] =
     "padding:3px 8px;vertical-align:top}th{background:#edf2f7;text-align:left}"
     "td.n{text-align:right;white-space:nowrap}p.note{color:#4a5568;margin:.3em 0}"
     "svg.chart{display:block;margin:.4em 0}svg.chart text{font-size:12px;fill:#2d3748}"
-    "figure{margin:1em 0}figcaption{font-weight:bold;color:#2d3748}";
+    "figure{margin:1em 0}figcaption{font-weight:bold;color:#2d3748}"
+    /* The contents are written last (sections stream) and shown after the heading. */
+    "body{display:flex;flex-direction:column}body>h1,body>p.note{order:-2}"
+    "nav.toc{order:-1;margin:.5em 0;line-height:1.8}nav.toc a{margin-right:1em;white-space:nowrap}";
+
+/* Links to the sections, collected while they stream. */
+struct html_state {
+    struct sbuf toc;
+};
 
 static void html_begin(struct report_out *o)
 {
+    o->rstate = calloc(1, sizeof(struct html_state));
+    if (!o->rstate)
+        o->buf.oom = true;
     struct sbuf *b = &o->buf;
     sbuf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -42,6 +55,14 @@ static void html_section(struct report_out *o, const char *id, const char *title
     esc_html(&o->buf, title);
     sbuf_puts(&o->buf, "</h2>\n");
     o->in_section = true;
+    struct html_state *h = o->rstate;
+    if (h) {
+        sbuf_puts(&h->toc, "<a href=\"#");
+        esc_html(&h->toc, id);
+        sbuf_puts(&h->toc, "\">");
+        esc_html(&h->toc, title);
+        sbuf_puts(&h->toc, "</a>\n");
+    }
 }
 
 static void html_note(struct report_out *o, const char *text)
@@ -108,6 +129,19 @@ static void html_end(struct report_out *o)
 {
     if (o->in_section)
         sbuf_puts(&o->buf, "</section>\n");
+    struct html_state *h = o->rstate;
+    if (h && h->toc.len) {
+        sbuf_puts(&o->buf, "<nav class=\"toc\">");
+        sbuf_puts(&o->buf, sbuf_str(&h->toc));
+        sbuf_puts(&o->buf, "</nav>\n");
+    }
+    if (h) {
+        if (h->toc.oom)
+            o->buf.oom = true;
+        sbuf_free(&h->toc);
+        free(h);
+        o->rstate = NULL;
+    }
     sbuf_puts(&o->buf, "</body>\n</html>\n");
 }
 
