@@ -6,7 +6,6 @@
 # lines and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 W=scripts/world/world
 PY=/usr/bin/python3
 eval "$($W env)"
@@ -174,7 +173,7 @@ fetch() { # fetch HOST ADDR [MAXTIME]
     meta=$(wx curl -sS --max-time "$mt" --cacert "$CA" --resolve "$host:443:$addr" \
         -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}\t%{content_type}\t%{size_download}\t%{time_total}' \
         "https://$host/.well-known/mta-sts.txt" 2>"$TMP/cerr") || CRC=$?
-    IFS=$'\t' read -r CODE CTYPE SIZE TIME <<<"$meta" || true
+    IFS=$'\t' read -r CODE CTYPE SIZE _ <<<"$meta" || true
     CERR=$(cat "$TMP/cerr")
 }
 
@@ -183,7 +182,7 @@ cert_pem() { # cert_pem HOST ADDR: the leaf certificate the server presents
         sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' | sed '/-----END/q'
 }
 
-while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage warns; do
+while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
     exp=$(expected_of "$scn")
     [ "$exp" = "$status $cat" ]
     expect $? "$scn: truth says $exp" "truth for $dom: $status $cat"
