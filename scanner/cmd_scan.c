@@ -142,7 +142,9 @@ static int begin_scan(struct scan_run *r)
             fprintf(stderr, "mtasts scan: cannot resume: %s\n", store_error(r->st));
             return -1;
         }
-        r->done = input_set_new(0);
+        /* Sized once from the rows already written: no resize peak while loading them. */
+        int64_t rows = store_scan_result_count(r->st, r->scan_id);
+        r->done = input_set_new(rows > 0 ? (size_t)rows : 0);
         if (!r->done || store_scan_domains(r->st, r->scan_id, add_done, r) < 0) {
             fprintf(stderr, "mtasts scan: cannot load the finished domains: %s\n",
                     store_error(r->st));
