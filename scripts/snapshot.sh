@@ -12,6 +12,7 @@
 # Each run writes, with STAMP = UTC start time (20261122T120000Z):
 #   OUT/logs/snapshot-STAMP.log      everything this run printed, each step timestamped
 #   OUT/STAMP/report.html|json|txt   the survey report of the new scan
+#   OUT/STAMP/worklist.csv           one row per domain with status, category and the fix
 #   OUT/STAMP/trend.html|csv         the trend across every completed scan
 #   OUT/STAMP/diff.json|txt          changes since the previous completed scan (from the 2nd run)
 #   OUT/latest -> STAMP              a symlink to the newest complete set
@@ -82,6 +83,8 @@ step() { # step NAME CMD...: runs one report, logs its status
 step report.txt "$bin" report --db "$db" -o "$dir/report.txt"
 step report.json "$bin" report --db "$db" --format json -o "$dir/report.json"
 step report.html "$bin" report --db "$db" --format html -o "$dir/report.html"
+step worklist.csv "$bin" report --db "$db" --per-domain --format csv --section domains \
+    -o "$dir/worklist.csv"
 step trend.csv "$bin" report trend --db "$db" --format csv --section trend -o "$dir/trend.csv"
 step trend.html "$bin" report trend --db "$db" --format html -o "$dir/trend.html"
 complete=$(sqlite3 "file:$db?mode=ro" "SELECT count(*) FROM scans WHERE state = 'complete'" \

@@ -25,7 +25,7 @@ rc=$?
 [ $rc -eq 0 ] && echo "ok - first snapshot exits 0" ||
     echo "not ok - first snapshot exits 0 # status $rc: $(tail -3 "$out"/logs/*.log 2>/dev/null | tr '\n' ' ')"
 first=$(readlink "$out/latest" 2>/dev/null)
-for f in report.txt report.json report.html trend.csv trend.html; do
+for f in report.txt report.json report.html worklist.csv trend.csv trend.html; do
     [ -s "$out/$first/$f" ] && echo "ok - first snapshot wrote $f" ||
         echo "not ok - first snapshot wrote $f # missing in $out/$first"
 done
