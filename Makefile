@@ -43,6 +43,7 @@ LIBSCANNER := $(BUILD)/libscanner.a
 ALL_LIBS := $(LIBSCANNER) $(LIBREPORTS) $(LIBSTORE) $(LIBRULES) $(LIBMT)
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps test tests asan fuzz fuzz-build demo bench install format clean check-format
@@ -70,16 +71,16 @@ $(BIN): $(call obj,scanner/main.c) $(ALL_LIBS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: tests/unit/test_<layer>_*.c links the layer and the ones below it.
-$(BUILD)/tests/test_rules_%: tests/unit/test_rules_%.c tests/unit/tap.h $(LIBRULES) $(LIBMT)
+$(BUILD)/tests/test_rules_%: tests/unit/test_rules_%.c $(UNIT_HDRS) $(LIBRULES) $(LIBMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRULES) $(LIBMT) $(LDLIBS)
-$(BUILD)/tests/test_lib_%: tests/unit/test_lib_%.c tests/unit/tap.h $(LIBMT)
+$(BUILD)/tests/test_lib_%: tests/unit/test_lib_%.c $(UNIT_HDRS) $(LIBMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMT) $(LDLIBS)
-$(BUILD)/tests/test_store_%: tests/unit/test_store_%.c tests/unit/tap.h $(LIBSTORE) $(LIBRULES) $(LIBMT)
+$(BUILD)/tests/test_store_%: tests/unit/test_store_%.c $(UNIT_HDRS) $(LIBSTORE) $(LIBRULES) $(LIBMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBSTORE) $(LIBRULES) $(LIBMT) $(LDLIBS)
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/tap.h $(ALL_LIBS)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HDRS) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
@@ -120,6 +121,8 @@ install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mtasts
 	install -m 0644 docs/mtasts.1 $(DESTDIR)$(PREFIX)/share/man/man1/mtasts.1
+	install -d $(DESTDIR)$(PREFIX)/share/mtasts
+	install -m 0755 scripts/snapshot.sh $(DESTDIR)$(PREFIX)/share/mtasts/snapshot.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
