@@ -1,0 +1,74 @@
+/* Unit suite for lib/escape.c and lib/sbuf.c: JSON, CSV and HTML escaping of hostile bytes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/escape.h"
+#include "lib/sbuf.h"
+#include "tap.h"
+
+static void json_case(const char *in, size_t len, const char *want, const char *name)
+{
+    struct sbuf b = SBUF_INIT;
+    esc_json(&b, in, len);
+    TAP_STR_EQ(sbuf_str(&b), want, name);
+    sbuf_free(&b);
+}
+
+static void csv_case(const char *in, const char *want, const char *name)
+{
+    struct sbuf b = SBUF_INIT;
+    esc_csv(&b, in);
+    TAP_STR_EQ(sbuf_str(&b), want, name);
+    sbuf_free(&b);
+}
+
+static void html_case(const char *in, const char *want, const char *name)
+{
+    struct sbuf b = SBUF_INIT;
+    esc_html(&b, in);
+    TAP_STR_EQ(sbuf_str(&b), want, name);
+    sbuf_free(&b);
+}
+
+int main(void)
+{
+    json_case("plain", 5, "\"plain\"", "json: plain text is quoted");
+    json_case("a\"b\\c", 5, "\"a\\\"b\\\\c\"", "json: quote and backslash escaped");
+    json_case("a\r\nb\t", 5, "\"a\\r\\nb\\t\"", "json: CR LF TAB escaped");
+    json_case("a\0b", 3, "\"a\\u0000b\"", "json: NUL byte escaped, not a terminator");
+    json_case("\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\"", "json: control bytes escaped");
+    json_case("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"", "json: valid UTF-8 kept");
+    json_case("\xff\xfe", 2, "\"\\ufffd\\ufffd\"", "json: invalid bytes become U+FFFD");
+    json_case("\xc3", 1, "\"\\ufffd\"", "json: truncated sequence replaced");
+    json_case("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"", "json: UTF-16 surrogate rejected");
+    json_case("\xe0\x80\xaf", 3, "\"\\ufffd\\ufffd\\ufffd\"", "json: overlong form rejected");
+    json_case("</script>", 9, "\"</script>\"", "json: markup left for the HTML layer");
+    {
+        struct sbuf b = SBUF_INIT;
+        esc_json_str(&b, NULL);
+        TAP_STR_EQ(sbuf_str(&b), "null", "json: NULL is null");
+        sbuf_free(&b);
+    }
+
+    csv_case("example.test", "example.test", "csv: plain field unquoted");
+    csv_case("a,b", "\"a,b\"", "csv: comma quoted");
+    csv_case("say \"hi\"", "\"say \"\"hi\"\"\"", "csv: quotes doubled");
+    csv_case("line1\nline2", "\"line1\nline2\"", "csv: newline quoted");
+    csv_case("=cmd()", "\"'=cmd()\"", "csv: formula neutralised");
+    csv_case("@SUM(A1)", "\"'@SUM(A1)\"", "csv: at-sign formula neutralised");
+    csv_case("", "", "csv: empty field");
+
+    html_case("<b>x</b> & \"y\" 'z'", "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39;",
+              "html: markup and quotes escaped");
+    html_case("a\x01z", "a\xEF\xBF\xBDz", "html: control byte shown as U+FFFD");
+
+    struct sbuf b = SBUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        sbuf_printf(&b, "%d,", i);
+    TAP_CHECK(!b.oom && b.len == strlen(sbuf_str(&b)) && b.len > 40000, "sbuf: grows to 48 KiB",
+              "len %zu oom %d", b.len, b.oom);
+    sbuf_reset(&b);
+    TAP_CHECK(b.len == 0 && sbuf_str(&b)[0] == '\0', "sbuf: reset empties", "len %zu", b.len);
+    sbuf_free(&b);
+    TAP_DONE();
+}
