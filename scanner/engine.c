@@ -82,6 +82,7 @@ struct engine {
     pthread_mutex_t out_lock;
     pthread_cond_t out_cond; /* a result is queued, or a worker exited */
     struct domain_task *out_head, *out_tail;
+    bool writer_waiting; /* the writer sleeps on out_cond: a new result must wake it */
     int workers_running;
     char failure[256]; /* a worker's fatal error (guarded by out_lock), "" when none */
 };
@@ -133,12 +134,14 @@ static void finish_domain(struct worker *w, struct domain_task *t)
     t->next = NULL;
     w->active--;
     pthread_mutex_lock(&e->out_lock);
+    bool was_empty = e->out_head == NULL;
     if (e->out_tail)
         e->out_tail->next = t;
     else
         e->out_head = t;
     e->out_tail = t;
-    pthread_cond_signal(&e->out_cond);
+    if (was_empty && e->writer_waiting) /* else the writer takes it with the batch */
+        pthread_cond_signal(&e->out_cond);
     pthread_mutex_unlock(&e->out_lock);
 }
 
@@ -318,10 +321,13 @@ static void *worker_main(void *arg)
 
 /* ---- feeder --------------------------------------------------------------------------- */
 
-static bool inbox_push(struct worker *w, const char *domain, long rank)
+/* Returns false when the inbox is full; *was_empty tells whether the worker needs a wakeup
+ * (it looks at a non-empty inbox on every turn of its loop anyway). */
+static bool inbox_push(struct worker *w, const char *domain, long rank, bool *was_empty)
 {
     bool ok = false;
     pthread_mutex_lock(&w->lock);
+    *was_empty = w->in_len == 0;
     if (w->in_len < ENGINE_INBOX) {
         struct inbox_entry *in = &w->inbox[(w->in_head + w->in_len) % ENGINE_INBOX];
         snprintf(in->domain, sizeof in->domain, "%s", domain);
@@ -341,9 +347,11 @@ static void feed_one(struct engine *e, int *next, const char *domain, long rank)
         pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
         for (int i = 0; i < e->n_workers; i++) {
             struct worker *w = &e->workers[(*next + i) % e->n_workers];
-            if (inbox_push(w, domain, rank)) {
+            bool was_empty;
+            if (inbox_push(w, domain, rank, &was_empty)) {
                 *next = (*next + i + 1) % e->n_workers;
-                evl_wake(&w->loop);
+                if (was_empty)
+                    evl_wake(&w->loop); /* one syscall per batch, not per domain */
                 pthread_setcancelstate(oldstate, NULL);
                 return;
             }
@@ -390,10 +398,12 @@ static void return_task(struct domain_task *t)
 {
     struct worker *w = t->owner;
     pthread_mutex_lock(&w->lock);
+    bool was_empty = w->returned == NULL;
     t->next = w->returned;
     w->returned = t;
     pthread_mutex_unlock(&w->lock);
-    evl_wake(&w->loop);
+    if (was_empty) /* the worker drains the whole list on its next turn */
+        evl_wake(&w->loop);
 }
 
 static bool deliver(struct engine *e, struct domain_task *t, struct domain_task_view *view,
@@ -427,7 +437,9 @@ static void writer_loop(struct engine *e)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
+            e->writer_waiting = true;
             pthread_cond_timedwait(&e->out_cond, &e->out_lock, &ts);
+            e->writer_waiting = false;
         }
         struct domain_task *batch = e->out_head;
         e->out_head = e->out_tail = NULL;
