@@ -128,6 +128,10 @@ static int slot_setup(struct https_stage *s, struct https_slot *slot)
     CURL *e = slot->easy;
     int rc = 0;
     rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    /* The policy host is observed directly, as a sender fetches it: https_proxy / ALL_PROXY
+     * in the environment must not reroute (or, through the socket guard, fail) fetches. */
+    rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+    rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
     rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

@@ -46,6 +46,13 @@ expect_exit "nonexistent domain ($nx)" 3 "$nx"
 expect_exit "several domains: the worst wins" 2 "$valid" "$warn" "$fail"
 expect_exit "a bad domain name" 3 "not a domain!"
 
+# Proxy variables in the environment change nothing: the policy host is fetched directly.
+"${world[@]}" env https_proxy=http://127.0.0.5:3128 HTTPS_PROXY=http://127.0.0.5:3128 \
+    ALL_PROXY=http://127.0.0.5:3128 "$MTASTS_BIN" check "$valid" "${opts[@]}" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && echo "ok - proxy variables in the environment are ignored" ||
+    echo "not ok - proxy variables in the environment are ignored # status $rc: $(head -4 "$tmp/out" | tr '\n' ' ')"
+
 # JSON: one object per line, in the order given, agreeing with the truth.
 "${world[@]}" "$MTASTS_BIN" check --json "$fail" "$valid" "$warn" "${opts[@]}" >"$tmp/json" 2>"$tmp/err"
 python3 - "$tmp/json" "$MTASTS_WORLD_TRUTH" "$fail" "$valid" "$warn" <<'PY'
