@@ -17,6 +17,7 @@ static const char scan_usage[] =
     "\n"
     "Scans every domain of the lists (plain, rank,domain CSV, .zst, or - for stdin) and\n"
     "writes one result row per domain into the database.\n"
+    "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n"
     "\n"
     "  --db FILE              result database (default mtasts.db)\n"
     "  --resume               continue the latest unfinished scan of --db\n"
@@ -55,7 +56,9 @@ static const char check_usage[] =
     "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
     "  --timeout S            HTTPS total time limit (default 10)\n"
     "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+    "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
     "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
+    "  --probe-orphans        fetch the policy even without a TXT record\n"
     "  --contact URL          contact URL sent in the User-Agent\n";
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
