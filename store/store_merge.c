@@ -490,6 +490,10 @@ int store_merge(const char *out, const char *const *shards, size_t n_shards, int
         st = store_open(out, STORE_READ_WRITE, err, errlen);
         rc = st ? 0 : -1;
     }
+    /* merge is a command of its own: 64 MiB of cache keeps the destination's indexes in
+     * memory (1M rows: 61 s -> 40 s, sys 8.7 s -> 2.1 s, RSS 83 MB; 256 MiB: 35 s, 296 MB) */
+    if (rc == 0)
+        store_exec(st, "PRAGMA cache_size = -65536", "cannot set the cache size");
     if (rc == 0 && merge_into(st, s, n_shards, merged_id) < 0) {
         snprintf(err, errlen, "%s", store_error(st));
         rc = -1;
