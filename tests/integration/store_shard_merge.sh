@@ -27,6 +27,13 @@ rc=$?
 check "local-shards.sh runs $N shard processes and merges them" '[ $rc -eq 0 ]' \
     "status $rc: $(tail -3 "$tmp/shards.log" | tr '\n' ' ')"
 
+"${world[@]}" env MTASTS="$MTASTS_BIN" scripts/cluster/local-shards.sh --out "$tmp/merged.db" \
+    --work "$tmp/shards" "$N" "$MTASTS_WORLD_DOMAINS" -- "${opts[@]}" >"$tmp/again.log" 2>&1
+rc=$?
+check "rerunning local-shards.sh after the merge changes nothing" \
+    '[ $rc -eq 0 ] && grep -q "already merged" "$tmp/again.log" && [ "$(sqlite3 "$tmp/merged.db" "SELECT count(*) FROM scans")" = 1 ]' \
+    "status $rc: $(tail -2 "$tmp/again.log" | tr '\n' ' ')"
+
 python3 - "$tmp" "$N" "$n_in" <<'EOF'
 import json, re, sqlite3, sys
 
