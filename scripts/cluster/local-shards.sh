@@ -73,11 +73,17 @@ trap 'kill -TERM "${pids[@]}" 2>/dev/null' INT TERM
 failed=0
 for k in "${!pids[@]}"; do
     i=${ids[$k]}
-    if wait "${pids[$k]}"; then
+    wait "${pids[$k]}"
+    rc=$?
+    # a trapped signal interrupts `wait`: keep waiting until the shard has really exited
+    while [ $rc -gt 128 ] && kill -0 "${pids[$k]}" 2>/dev/null; do
+        wait "${pids[$k]}"
+        rc=$?
+    done
+    if [ $rc -eq 0 ]; then
         touch "$work/shard-$i.done"
         echo "local-shards: shard $i/$n finished: $(grep -m1 'results written' "$work/shard-$i.log")" >&2
     else
-        rc=$?
         failed=1
         echo "local-shards: shard $i/$n failed with status $rc: $(tail -n 2 "$work/shard-$i.log" | tr '\n' ' ')" >&2
     fi
