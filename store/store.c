@@ -156,32 +156,33 @@ static int check_identity(struct store *st, int64_t *version)
     return 0;
 }
 
-/* Brings the schema from `from` to STORE_SCHEMA_VERSION in one transaction. A new file
- * gets the current schema at once; older files run each later migration step. */
-static int migrate(struct store *st)
+/* Brings the schema to `target` in one transaction: a new file gets `schema` at once (it is
+ * already the target version); an older one runs every step above its version, in order.
+ * On any error nothing changes. */
+int store_migrate_with(struct store *st, const char *schema, const struct store_migration *steps,
+                       size_t n_steps, int target)
 {
     if (store_exec(st, "BEGIN IMMEDIATE", "cannot start the schema migration") < 0)
         return -1;
     int64_t from = pragma_int(st, "PRAGMA user_version"); /* again: another process may have won */
-    if (from < 0 || from > STORE_SCHEMA_VERSION)
+    if (from < 0 || from > target)
         goto fail;
     if (from == 0) {
-        if (store_exec(st, store_schema_sql, "cannot create the schema") < 0)
+        if (store_exec(st, schema, "cannot create the schema") < 0)
             goto fail;
     } else {
-        for (size_t i = 0; i < store_n_migrations; i++) {
-            if (store_migrations[i].to <= from)
+        for (size_t i = 0; i < n_steps; i++) {
+            if (steps[i].to <= from || steps[i].to > target)
                 continue;
             char what[64];
-            snprintf(what, sizeof what, "cannot migrate to schema version %d",
-                     store_migrations[i].to);
-            if (store_exec(st, store_migrations[i].sql, what) < 0)
+            snprintf(what, sizeof what, "cannot migrate to schema version %d", steps[i].to);
+            if (store_exec(st, steps[i].sql, what) < 0)
                 goto fail;
         }
     }
     char sql[128];
     snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d",
-             STORE_APPLICATION_ID, STORE_SCHEMA_VERSION);
+             STORE_APPLICATION_ID, target);
     if (store_exec(st, sql, "cannot record the schema version") < 0)
         goto fail;
     if (store_exec(st, "COMMIT", "cannot commit the schema migration") < 0)
@@ -191,6 +192,12 @@ fail:
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+static int migrate(struct store *st)
+{
+    return store_migrate_with(st, store_schema_sql, store_migrations, store_n_migrations,
+                              STORE_SCHEMA_VERSION);
 }
 
 /* Settings of a writing connection. WAL lets reports read while a scan writes.

@@ -29,6 +29,11 @@ struct store_migration {
 };
 extern const struct store_migration store_migrations[];
 extern const size_t store_n_migrations;
+/* The migration engine (store.c), with its steps as parameters so a test can run a future
+ * version's steps. Returns 0, or -1 with the database unchanged. */
+struct store;
+int store_migrate_with(struct store *st, const char *schema, const struct store_migration *steps,
+                       size_t n_steps, int target);
 
 /* Columns of the results table written per row, in the order of the INSERT (scan_id first,
  * then these). One table so the INSERT, the row builder and the merge agree. */

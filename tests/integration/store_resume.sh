@@ -83,7 +83,7 @@ echo "# after a 3 s resumed run: $n2 rows committed"
 
 # 4. killed while an HTTPS fetch is in flight.
 start_scan --resume
-sleep 1.5
+sleep 2.5 # past the first timer commit of this run, so the kill below has something to lose
 if wait_for_https; then
     sleep 0.3
     kill9 "$pid"

@@ -273,6 +273,49 @@ static void test_disk_full(void)
     free(ic);
 }
 
+/* The migration engine with a simulated version 2: steps run in order in one transaction,
+ * and a failing step leaves the file exactly at version 1. */
+static void test_migration_steps(void)
+{
+    const char *path = fx_path("migrate.db");
+    char err[1024];
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    if (!st) {
+        TAP_CHECK(0, "open for migration", "%s", err);
+        return;
+    }
+    static const struct store_migration bad[] = {
+        {1, "SELECT 1"},
+        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT; ALTER TABLE no_such ADD COLUMN x"},
+    };
+    int rc = store_migrate_with(st, store_schema_sql, bad, 2, 2);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), "cannot migrate to schema version 2"),
+              "a failing migration step is reported", "rc %d: %s", rc, store_error(st));
+    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == 1 &&
+                  fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
+                                     "name = 'dane_status'") == 0,
+              "after a failed step the database is still version 1, without partial changes",
+              "version %lld", fx_query_int(path, "PRAGMA user_version"));
+    static const struct store_migration good[] = {
+        {1, "SELECT 1"},
+        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT"},
+        {3, "CREATE INDEX results_scan_dane ON results (scan_id, dane_status)"},
+    };
+    rc = store_migrate_with(st, store_schema_sql, good, 3, 3);
+    TAP_CHECK(rc == 0 && fx_query_int(path, "PRAGMA user_version") == 3 &&
+                  fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
+                                     "name = 'dane_status'") == 1 &&
+                  fx_query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                     "'results_scan_dane'") == 1,
+              "version 1 is migrated step by step to version 3", "rc %d: %s", rc, store_error(st));
+    store_close(st);
+    char oerr[1024] = "";
+    st = store_open(path, STORE_READ_ONLY, oerr, sizeof oerr);
+    TAP_CHECK(!st && strstr(oerr, "newer than this mtasts"),
+              "this build then refuses the migrated (newer) database", "%s", oerr);
+    store_close(st);
+}
+
 /* A database written by the plain schema (as report fixtures do) opens as version 1. */
 static void test_fixture_schema(void)
 {
@@ -301,6 +344,7 @@ int main(void)
     test_locked();
     test_disk_full();
     test_fixture_schema();
+    test_migration_steps();
     fx_rmdir();
     TAP_DONE();
 }

@@ -124,6 +124,22 @@ static void test_artifact_roundtrip(void)
                   memcmp(out, FX_SHARED_POLICY, out_len) == 0,
               "policy body round-trips through compression", "rc %d len %zu", rc, out_len);
     free(out);
+    sqlite3_int64 id = 0;
+    sqlite3_prepare_v2(store_db(st),
+                       "SELECT policy_blob FROM results WHERE policy_blob IS NOT NULL LIMIT 1", -1,
+                       &stmt, NULL);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        id = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    char *body = NULL;
+    size_t body_len = 0;
+    rc = store_artifact_get(st, id, &body, &body_len);
+    TAP_CHECK(rc == 0 && body_len == strlen(FX_SHARED_POLICY) && !strcmp(body, FX_SHARED_POLICY),
+              "store_artifact_get returns a row's policy body", "rc %d: %s", rc, store_error(st));
+    free(body);
+    TAP_CHECK(store_artifact_get(st, 999999, &body, &body_len) == -1 &&
+                  strstr(store_error(st), "no artifact 999999"),
+              "store_artifact_get of a missing id fails clearly", "%s", store_error(st));
     store_close(st);
 }
 
