@@ -33,11 +33,19 @@ db=$SCRATCH/shard-$I.db
 resume=()
 if [ -f "$final" ]; then
     cp "$final" "$db"
+    # This copy has no live writer: a lock in it is from an attempt killed on another node
+    # (the scanner only takes over stale locks of its own host). Drop it so --resume works.
+    sqlite3 "$db" "DELETE FROM scan_lock" || { echo "sqlite3 is needed to resume $db" >&2; exit 1; }
     resume=(--resume)
 fi
 
-# Copy the database back however the scan ends (the scanner has closed it: no WAL left).
-save() { cp "$db" "$final.tmp" && mv "$final.tmp" "$final"; }
+# Copy the database back however the scan ends. A clean exit leaves no WAL; after a crash,
+# fold the committed rows still in FILE-wal into the file first, so the copy has them.
+save() {
+    [ -f "$db" ] || return 0
+    [ -s "$db-wal" ] && sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$db" "$final.tmp" && mv "$final.tmp" "$final"
+}
 scan=
 trap '[ -n "$scan" ] && kill -TERM "$scan" 2>/dev/null && wait "$scan"; save; exit 143' TERM
 
