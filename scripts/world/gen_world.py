@@ -82,9 +82,9 @@ sc("orphan-policy", 0.001, 0.00002, "no_policy", txt="none", tlsrpt="none")
 sc("nxdomain", 0.01, 0.02, "domain_nxdomain", txt="none", host="none", policy=None, mx="absent",
    tlsrpt="none")
 # valid deployments
-sc("valid-enforce", 0.01, 0.0030, "valid", mx="varied")
-sc("valid-testing", 0.007, 0.0022, "valid", policy="testing", mx="varied")
-sc("valid-none", 0.001, 0.0002, "valid", policy="none")
+sc("valid-enforce", 0.01, 0.0021, "valid", mx="varied")
+sc("valid-testing", 0.007, 0.0031, "valid", policy="testing", mx="varied")
+sc("valid-none", 0.001, 0.0001, "valid", policy="none")
 sc("lf-only", 0.001, 0.0003, "valid", policy="enforce-lf")
 sc("txt-split", 0.001, 0.0001, "valid", txt="split")
 sc("txt-cname", 0.001, 0.0002, "valid", txt="cname")
@@ -134,7 +134,7 @@ sc("policy-max-age-nonnumeric", 0.001, 0.00003, "invalid", "policy_max_age", pol
 sc("policy-max-age-too-big", 0.001, 0.00003, "invalid", "policy_max_age", policy="max-age-big")
 sc("policy-enforce-no-mx", 0.001, 0.00003, "invalid", "policy_no_mx", policy="no-mx")
 # invalid: MX coverage
-sc("mx-not-covered", 0.001, 0.0002, "invalid", "mx_not_covered", mx="uncovered", policy="own1")
+sc("mx-not-covered", 0.001, 0.0003, "invalid", "mx_not_covered", mx="uncovered", policy="own1")
 sc("mx-not-covered-testing", 0.001, 0.0001, "invalid", "mx_not_covered", mx="uncovered",
    policy="own1-testing")
 sc("mx-wildcard-two-labels", 0.001, 0.00003, "invalid", "mx_not_covered", mx="wild2", policy="wild")
