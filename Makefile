@@ -90,7 +90,7 @@ deps:
 	bash scripts/install-deps.sh
 
 # The test command of the README and of .ci/run.
-test: tests
+test: tests fuzz-build
 	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) tests/run
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
