@@ -458,6 +458,10 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
         out->status = STS_STATUS_DNS_ERROR;
         out->category = STS_CAT_NONE;
     }
+    /* A body that failed a fetch-stage check (wrong content type, ...) is not a policy in
+     * force: senders discard it, so coverage is not a fact about this deployment. */
+    if (out->category >= STS_CAT_POLICY_HOST_NO_ADDRESS && out->category <= STS_CAT_BODY_TOO_LARGE)
+        out->mx_covered = -1;
     out->warnings = deployment_warnings(obs, out);
     if (apex_has_sts(obs))
         out->warnings |= WARN(STS_WARN_TXT_AT_APEX);
