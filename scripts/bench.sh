@@ -26,8 +26,8 @@
 #   BENCH_THREADS [nproc]    --threads
 #   BENCH_SCAN_ARGS          extra `mtasts scan` options (rate limits are raised by default,
 #                            see SCAN_LIMITS below: the bench measures the scanner, not politeness)
-#   BENCH_DNSPERF_N [200000] domains in dnsperf's query file (3 queries each, cold cache:
-#                            long enough to be a sustained rate, short enough for 3 runs)
+#   BENCH_DNSPERF_N [N]      domains in dnsperf's query file (3 queries each, cold cache;
+#                            the same domains as the scan: unbound slows as its cache fills)
 #   BENCH_INFLIGHT [5000], BENCH_DNS_INFLIGHT [1000]: --inflight, --dns-inflight
 #   MTASTS_BIN [./mtasts]    the binary
 #   BENCH_NS [mtasts-makebench], BENCH_POLICY_NS [mtasts-makebench-pol]: the namespaces
@@ -43,7 +43,7 @@ RUNS=${BENCH_RUNS:-3}
 SMALL_N=${BENCH_SMALL_N:-100000}
 POLICY_N=${BENCH_POLICY_N:-20000}
 THREADS=${BENCH_THREADS:-$(nproc)}
-DNSPERF_N=${BENCH_DNSPERF_N:-200000}
+DNSPERF_N=${BENCH_DNSPERF_N:-$N}
 OUT=$ROOT/build/bench
 WORLD=${BENCH_WORLD_DIR:-$ROOT/build/world-bench}
 PWORLD=${BENCH_POLICY_WORLD_DIR:-$ROOT/build/world-bench-policy}
@@ -85,14 +85,6 @@ print("%.6g" % statistics.median(vals) if vals else "n/a")
 EOF
 }
 
-ratio() { # ratio A B: A/B with 2 decimals, n/a when either is missing or B is 0
-    python3 -c 'import sys
-a, b = sys.argv[1], sys.argv[2]
-try:
-    print("%.2f" % (float(a) / float(b)))
-except (ValueError, ZeroDivisionError):
-    print("n/a")' "$1" "$2"
-}
 
 # --- worlds -----------------------------------------------------------------------------------
 world_matches() { # world_matches DIR N MIX: the generated world has that size and mix
@@ -211,7 +203,7 @@ dnsperf_once() { # dnsperf_once DIR NS QUERYFILE RUN: records dnsperf_qps
     local dir=$1 ns=$2 qf=$3 run=$4 log=$OUT/dnsperf-$run.log qps=""
     if [ -x scripts/world/bench_resolver.sh ]; then
         MTASTS_WORLD_NS=$ns scripts/world/bench_resolver.sh --dir "$dir" --domains "$DNSPERF_N" \
-            --seconds 120 >"$log" 2>&1 || note "bench_resolver.sh run $run failed (see $log)"
+            --seconds 1200 >"$log" 2>&1 || note "bench_resolver.sh run $run failed (see $log)"
         qps=$(sed -n 's/^resolver_qps_cold=\([0-9.]*\).*/\1/p' "$log" | tail -n1)
     else
         flush_cache "$dir" "$ns"
