@@ -198,6 +198,11 @@ while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
         echo "$out" | grep -q 'status: REFUSED'; expect $? "$scn: the delegated server answers REFUSED" "$out"
         ;;
     dns-timeout)
+        # Earlier suites (scans) make unbound mark the silent server as down, after which it
+        # answers SERVFAIL at once: forget that first, so this checks the scenario itself.
+        wx unbound-control -c "$D/dns/unbound.conf" flush_infra all >/dev/null 2>&1
+        wx unbound-control -c "$D/dns/unbound.conf" flush_zone test. >/dev/null 2>&1
+        wx unbound-control -c "$D/dns/unbound.conf" flush_requestlist >/dev/null 2>&1
         start=$SECONDS
         DIGTIME=3 dq TXT "_mta-sts.$dom"
         [ "$RCODE" != NOERROR ] && [ "$RCODE" != NXDOMAIN ]
