@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "sts_txt.h"
+
 static bool is_wsp(char c)
 {
     return c == ' ' || c == '\t';
@@ -19,6 +21,21 @@ bool sts_record_has_tag(const char *data, size_t len, const char *tag)
     if (!data || len < tl || memcmp(data, tag, tl) != 0)
         return false;
     return len == tl || data[tl] == ';' || is_wsp(data[tl]);
+}
+
+size_t sts_record_count_tagged(const struct sts_txt_record *recs, size_t n, const char *tag,
+                               int *first)
+{
+    size_t count = 0;
+    *first = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i].data || !sts_record_has_tag(recs[i].data, recs[i].len, tag))
+            continue;
+        if (count == 0)
+            *first = (int)i;
+        count++;
+    }
+    return count;
 }
 
 bool sts_record_name_is(const struct sts_record_field *f, const char *name)

@@ -32,6 +32,14 @@ typedef bool (*sts_record_field_fn)(void *ctx, const struct sts_record_field *f)
 /* True when data begins with `tag` followed by ';', SP, HTAB or the end of the data. */
 bool sts_record_has_tag(const char *data, size_t len, const char *tag);
 
+struct sts_txt_record;
+
+/* The records of one TXT answer (n may be 0) that begin with `tag`: returns how many, and
+ * sets *first to the index of the first of them, or -1. Records with NULL data are skipped.
+ * RFC 8461 3.1 and RFC 8460 3 both ignore the others and apply nothing when several match. */
+size_t sts_record_count_tagged(const struct sts_txt_record *recs, size_t n, const char *tag,
+                               int *first);
+
 /* Walks the fields after the version tag (tag_len bytes) of a record. Structural errors and
  * tolerance warnings are added to `errors`/`warnings` with the codes given; a tolerance
  * clears *strict. Extension fields not consumed by fn are validated here. Reads only

@@ -112,6 +112,11 @@ const char *sts_tlsrpt_uri_check(const char *uri, size_t len, char *why, size_t 
         snprintf(why, whylen, "holds a character not allowed in a URI (percent-encode it)");
         return "tlsrpt_rua_invalid";
     }
+    /* Commas are the list separator, so an unencoded one never reaches here. */
+    if (memchr(uri, '!', len)) {
+        snprintf(why, whylen, "holds '!', which RFC 8460 3 requires percent-encoded (%%21)");
+        return "tlsrpt_rua_invalid";
+    }
     if (mailto && !mailto_ok(uri + 7, len - 7)) {
         snprintf(why, whylen, "mailto: without an address local@domain");
         return "tlsrpt_rua_invalid";
@@ -200,14 +205,7 @@ static bool on_field(void *vctx, const struct sts_record_field *f)
 void sts_tlsrpt_evaluate(const struct sts_txt_record *recs, size_t n, struct sts_tlsrpt_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->chosen = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!recs[i].data || !sts_tlsrpt_is_version_record(recs[i].data, recs[i].len))
-            continue;
-        if (out->n_version_records == 0)
-            out->chosen = (int)i;
-        out->n_version_records++;
-    }
+    out->n_version_records = sts_record_count_tagged(recs, n, STS_TLSRPT_TAG, &out->chosen);
     if (out->n_version_records == 0) {
         out->status = STS_RECORD_NONE;
         return;

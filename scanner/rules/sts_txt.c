@@ -95,14 +95,7 @@ static void evaluate_one(const struct sts_txt_record *rec, struct sts_txt_result
 void sts_txt_evaluate(const struct sts_txt_record *recs, size_t n, struct sts_txt_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->chosen = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (!recs[i].data || !sts_txt_is_version_record(recs[i].data, recs[i].len))
-            continue;
-        if (out->n_version_records == 0)
-            out->chosen = (int)i;
-        out->n_version_records++;
-    }
+    out->n_version_records = sts_record_count_tagged(recs, n, STS_TXT_TAG, &out->chosen);
     if (out->n_version_records == 0) {
         out->status = STS_RECORD_NONE;
         return;
