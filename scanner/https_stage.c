@@ -29,7 +29,9 @@ struct https_slot {
     char *body; /* STS_POLICY_MAX_BYTES */
     size_t body_len;
     bool too_large;
-    bool blocked; /* the open-socket guard refused the address */
+    size_t header_bytes;    /* response header bytes of this attempt */
+    bool headers_too_large; /* HTTPS_HEADER_MAX reached: the transfer was aborted */
+    bool blocked;           /* the open-socket guard refused the address */
     struct curl_slist *resolve;
     char host[TASK_DOMAIN_MAX + 16];
     char url[TASK_DOMAIN_MAX + 64];
@@ -84,6 +86,28 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
     }
     memcpy(slot->body + slot->body_len, data, n);
     slot->body_len += n;
+    return n;
+}
+
+bool https_header_fits(size_t *used, size_t n)
+{
+    if (n > HTTPS_HEADER_MAX || *used > HTTPS_HEADER_MAX - n)
+        return false;
+    *used += n;
+    return true;
+}
+
+/* Counts header bytes only (curl_easy_header() still sees the headers): past the bound the
+ * transfer is aborted, so a hostile header stream costs neither memory nor the full timeout. */
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+    (void)data;
+    struct https_slot *slot = userp;
+    size_t n = size * nmemb;
+    if (!https_header_fits(&slot->header_bytes, n)) {
+        slot->headers_too_large = true;
+        return 0;
+    }
     return n;
 }
 
@@ -147,6 +171,8 @@ static int slot_setup(struct https_stage *s, struct https_slot *slot)
     rc |= curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, &slot->cert);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, slot);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, slot);
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, slot);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, slot);
@@ -318,6 +344,8 @@ static bool start_transfer(struct https_stage *s, struct https_slot *slot, struc
     slot->addr = a;
     slot->body_len = 0;
     slot->too_large = false;
+    slot->header_bytes = 0;
+    slot->headers_too_large = false;
     slot->blocked = false;
     slot->errbuf[0] = '\0';
     cert_capture_reset(&slot->cert, host);
@@ -497,9 +525,10 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
         f->cert_pem = domain_task_put(t, slot->cert.pem, slot->cert.pem_len);
     memset(&f->tls_version, 0, sizeof f->tls_version);
     if (code != CURLE_OK && !slot->too_large) {
-        const char *msg = slot->blocked     ? "address refused by the address policy"
-                          : slot->errbuf[0] ? slot->errbuf
-                                            : curl_easy_strerror(code);
+        const char *msg = slot->blocked             ? "address refused by the address policy"
+                          : slot->headers_too_large ? "response headers larger than 64 KiB"
+                          : slot->errbuf[0]         ? slot->errbuf
+                                                    : curl_easy_strerror(code);
         put_text(t, &f->error, msg);
     }
     if (slot->cert.leaf_seen)

@@ -18,6 +18,10 @@ struct ratelimit_perip;
 /* Addresses tried per domain at most (a sender gives up after a few as well). */
 #define HTTPS_MAX_ATTEMPTS 4
 
+/* Response header bytes accepted per attempt: real servers send a few KB; an endless header
+ * block must end the transfer at once, whatever the libcurl version's own limits. */
+#define HTTPS_HEADER_MAX (64 * 1024)
+
 /* Called when the fetch of t is over; t->fetch holds the outcome. */
 typedef void (*https_done_fn)(void *ctx, struct domain_task *t);
 
@@ -71,6 +75,10 @@ enum sts_https_outcome https_outcome_of(CURLcode code, bool connected, bool tls_
 /* True when the next address should be tried after this attempt (connection refused or
  * the connect timed out). */
 bool https_should_try_next(CURLcode code, bool connected);
+
+/* Adds n header bytes to *used; false (and *used unchanged) when the total would exceed
+ * HTTPS_HEADER_MAX. Exposed for tests. */
+bool https_header_fits(size_t *used, size_t n);
 
 /* The User-Agent for a contact URL (NULL or "": none). */
 void https_user_agent(char *buf, size_t buflen, const char *contact);

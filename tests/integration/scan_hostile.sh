@@ -44,7 +44,7 @@ expect loop invalid http_redirect "location = 'https://mta-sts.loop.hostile.test
 expect drip invalid https_timeout
 expect garbage invalid http_status
 expect hangup invalid http_status
-expect headers invalid http_status
+expect headers invalid http_status "https_error = 'response headers larger than 64 KiB'"
 expect good valid -
 expect six valid - "https_addr = '::1' AND host_a_outcome = 'nodata'"
 expect dual valid - "https_addr = '::1'"

@@ -2,6 +2,7 @@
  * event loop's timers and wakeup, --checks and the shared command-line options. */
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,9 +276,31 @@ static void test_dns_queue(void)
     evl_close(&l);
 }
 
+/* The response header budget: a hostile endless header block is cut at HTTPS_HEADER_MAX. */
+static void test_header_budget(void)
+{
+    size_t used = 0;
+    TAP_CHECK(https_header_fits(&used, 100) && used == 100, "header bytes counted", "used %zu",
+              used);
+    TAP_CHECK(https_header_fits(&used, HTTPS_HEADER_MAX - 100) && used == HTTPS_HEADER_MAX,
+              "exactly the cap fits", "used %zu", used);
+    TAP_CHECK(!https_header_fits(&used, 1) && used == HTTPS_HEADER_MAX, "one byte past is refused",
+              "used %zu", used);
+    used = 10;
+    TAP_CHECK(!https_header_fits(&used, SIZE_MAX) && used == 10, "no overflow on a huge chunk",
+              "used %zu", used);
+    size_t total = 0;
+    int lines = 0;
+    while (https_header_fits(&total, 1012)) /* "X-Filler: " + 1000 bytes + CRLF */
+        lines++;
+    TAP_CHECK(lines == HTTPS_HEADER_MAX / 1012, "endless header block stops at the cap", "%d lines",
+              lines);
+}
+
 int main(void)
 {
     test_outcomes();
+    test_header_budget();
     test_cert_ranking();
     test_leaf_facts();
     test_event_loop();
