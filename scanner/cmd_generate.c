@@ -147,8 +147,10 @@ static int check_printable(const struct gen_opts *o)
         if (has_control(o->mx[i]))
             return gen_error(1, "--mx value %zu holds a control character", i + 1);
     for (size_t i = 0; i < o->n_rua; i++)
-        if (has_control(o->rua[i]) || strchr(o->rua[i], '"') || strchr(o->rua[i], '\\'))
-            return gen_error(1, "--rua value %zu holds a control character, quote or backslash",
+        if (has_control(o->rua[i]) || strpbrk(o->rua[i], "\"\\;"))
+            return gen_error(1,
+                             "--rua value %zu holds a control character, quote, backslash or ';' "
+                             "(a ';' would end the rua field; percent-encode it as %%3B)",
                              i + 1);
     return 0;
 }
@@ -268,6 +270,9 @@ static int build(const struct gen_opts *o, struct generated *g)
         print_diags("_mta-sts TXT", "error", &t.errors);
         return gen_error(1, "refused: the id must be 1-32 letters and digits");
     }
+    /* "abc; x=y" parses as the id abc plus an extension field: still not the id asked for. */
+    if (strcmp(t.id, id) != 0)
+        return gen_error(1, "refused: --id '%s' is not 1-32 letters and digits", id);
     if (o->n_rua > 0) {
         struct sts_tlsrpt_result *r = calloc(1, sizeof *r);
         if (!r)

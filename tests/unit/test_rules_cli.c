@@ -375,6 +375,13 @@ static void test_generate_refusals(void)
          "--max-age 86400",
          1, "control character"},
         {"--domain example.com --mode enforce --mx --max-age 86400", 2, "--mx"},
+        /* values that would add fields to a record lint then accepts */
+        {"--domain example.com --mode enforce --mx mx.example.com --max-age 86400 --id 'abc; "
+         "x=y'",
+         1, "--id"},
+        {"--domain example.com --mode enforce --mx mx.example.com --max-age 86400 --rua "
+         "'mailto:tls@example.com;x=y'",
+         1, "--rua"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         struct result r;
