@@ -385,6 +385,13 @@ static void section_delivery(struct report_out *o, const struct report_data *d)
     report_out_table_end(o);
 }
 
+/* Warnings raised on domains without a _mta-sts record (docs/taxonomy.md): counted over every
+ * scanned domain, not only MTA-STS ones, or the domains they exist for would be left out. */
+static bool warning_of_scanned(int w)
+{
+    return w == STS_WARN_POLICY_WITHOUT_TXT || w == STS_WARN_TXT_AT_APEX;
+}
+
 static void section_warnings(struct report_out *o, const struct report_data *d)
 {
     static const struct report_col cols[] = {
@@ -394,13 +401,14 @@ static void section_warnings(struct report_out *o, const struct report_data *d)
         {"fix", "fix", REPORT_TEXT}};
     report_out_section(o, "warnings", "Warnings");
     report_out_note(o,
-                    "Denominator: %" PRId64 " MTA-STS domains; policy_without_txt counts "
-                    "domains without a record (share of scanned: see the count).",
-                    d->mta_sts);
+                    "Denominator: %" PRId64 " MTA-STS domains; policy_without_txt and "
+                    "txt_at_apex count every scanned domain (%" PRId64 "), since they are "
+                    "raised on domains without a _mta-sts record.",
+                    d->mta_sts, d->funnel.scanned);
     report_out_table_begin(o, "warnings", NULL, cols, 4);
     for (int w = 0; w < STS_WARN_COUNT; w++) {
-        int64_t n = w == STS_WARN_POLICY_WITHOUT_TXT ? d->warning[w] : d->warning_mta_sts[w];
-        int64_t den = w == STS_WARN_POLICY_WITHOUT_TXT ? d->funnel.scanned : d->mta_sts;
+        int64_t n = warning_of_scanned(w) ? d->warning[w] : d->warning_mta_sts[w];
+        int64_t den = warning_of_scanned(w) ? d->funnel.scanned : d->mta_sts;
         struct report_cell cells[4] = {report_text(sts_warning_name((enum sts_warning)w)),
                                        report_int(n), report_pct(n, den),
                                        report_text(sts_warning_fix((enum sts_warning)w))};

@@ -266,6 +266,15 @@ static void check_csv(sqlite3 *db, struct report_data *d)
               "csv categories row with count, denominator, percentage and interval", "got %s",
               c ? c : "(null)");
     free(c);
+    /* txt_at_apex is raised on domains without a _mta-sts record (the record sits at the
+     * apex instead): like policy_without_txt it counts over every scanned domain. */
+    c = fx_render("csv", db, render_survey, d, "warnings");
+    TAP_CHECK(c && strstr(c, "\r\ntxt_at_apex,1,1,15,") &&
+                  strstr(c, "\r\npolicy_without_txt,1,1,15,"),
+              "csv warnings: txt_at_apex and policy_without_txt count no-record domains, of "
+              "scanned",
+              "got %s", c ? c : "(null)");
+    free(c);
 }
 
 static void check_html(sqlite3 *db, struct report_data *d)
