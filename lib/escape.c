@@ -1,4 +1,4 @@
-/* The one place remote bytes are escaped for output: JSON strings, CSV fields, HTML text. */
+/* The one place remote bytes are escaped for output: JSON, CSV, HTML and terminal text. */
 #include "escape.h"
 
 #include <stdint.h>
@@ -54,10 +54,18 @@ void esc_json(struct sbuf *out, const char *s, size_t len)
             i++;
         } else if (c < 0x20 || c == 0x7F) {
             switch (c) {
-            case '\n': sbuf_puts(out, "\\n"); break;
-            case '\r': sbuf_puts(out, "\\r"); break;
-            case '\t': sbuf_puts(out, "\\t"); break;
-            default: sbuf_printf(out, "\\u%04x", c); break;
+            case '\n':
+                sbuf_puts(out, "\\n");
+                break;
+            case '\r':
+                sbuf_puts(out, "\\r");
+                break;
+            case '\t':
+                sbuf_puts(out, "\\t");
+                break;
+            default:
+                sbuf_printf(out, "\\u%04x", c);
+                break;
             }
             i++;
         } else if (c < 0x80) {
@@ -109,16 +117,50 @@ void esc_html(struct sbuf *out, const char *s)
         return;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '&': sbuf_puts(out, "&amp;"); break;
-        case '<': sbuf_puts(out, "&lt;"); break;
-        case '>': sbuf_puts(out, "&gt;"); break;
-        case '"': sbuf_puts(out, "&quot;"); break;
-        case '\'': sbuf_puts(out, "&#39;"); break;
+        case '&':
+            sbuf_puts(out, "&amp;");
+            break;
+        case '<':
+            sbuf_puts(out, "&lt;");
+            break;
+        case '>':
+            sbuf_puts(out, "&gt;");
+            break;
+        case '"':
+            sbuf_puts(out, "&quot;");
+            break;
+        case '\'':
+            sbuf_puts(out, "&#39;");
+            break;
         default:
             if (*p < 0x20 && *p != '\n' && *p != '\t')
                 sbuf_puts(out, "\xEF\xBF\xBD");
             else
                 sbuf_putc(out, (char)*p);
         }
+    }
+}
+
+void esc_text(struct sbuf *out, const char *s)
+{
+    if (!s)
+        return;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            sbuf_putc(out, (c < 0x20 || c == 0x7F) ? '?' : (char)c);
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq_len(p + i, len - i);
+        if (n == 0 || (c == 0xC2 && p[i + 1] < 0xA0)) { /* invalid, or a C1 control */
+            sbuf_putc(out, '?');
+            i += n ? n : 1;
+            continue;
+        }
+        sbuf_append(out, p + i, n);
+        i += n;
     }
 }

@@ -1,4 +1,4 @@
-/* The one place remote bytes are escaped for output: JSON strings, CSV fields, HTML text. */
+/* The one place remote bytes are escaped for output: JSON, CSV, HTML and terminal text. */
 #ifndef ESCAPE_H
 #define ESCAPE_H
 
@@ -20,5 +20,10 @@ void esc_csv(struct sbuf *out, const char *s);
 /* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes and NUL
  * shown as U+FFFD. NULL appends nothing. */
 void esc_html(struct sbuf *out, const char *s);
+
+/* Appends `s` for a terminal or a log: C0 controls, DEL, C1 controls (U+0080..U+009F; the
+ * Linux console takes U+009B as CSI) and invalid UTF-8 bytes become '?', so remote bytes
+ * cannot move the cursor or change the terminal. NULL appends nothing. */
+void esc_text(struct sbuf *out, const char *s);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/escape.h"
+
 /* Column widths come from the first rows; later rows (a long worklist) stream with them. */
 #define WIDTH_ROWS 1000
 #define MAX_COL_WIDTH 60
@@ -24,20 +26,20 @@ static size_t text_width(const char *s)
     return w;
 }
 
-/* Remote bytes must not drive the terminal: control characters become '?'. */
+/* Remote bytes must not drive the terminal: control characters (C0, DEL, C1) and invalid
+ * UTF-8 become '?' (esc_text). */
 static char *format_cell(const struct report_col *col, const struct report_cell *c)
 {
-    struct sbuf b = SBUF_INIT;
-    report_cell_format(&b, col->kind, c);
-    if (b.oom) {
+    struct sbuf raw = SBUF_INIT, b = SBUF_INIT;
+    report_cell_format(&raw, col->kind, c);
+    esc_text(&b, sbuf_str(&raw));
+    bool oom = raw.oom || b.oom;
+    sbuf_free(&raw);
+    if (oom) {
         sbuf_free(&b);
         return NULL;
     }
-    char *s = b.data ? b.data : strdup("");
-    for (char *p = s; p && *p; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7F)
-            *p = '?';
-    return s;
+    return b.data ? b.data : strdup("");
 }
 
 static void text_begin(struct report_out *o)

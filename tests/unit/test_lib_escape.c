@@ -22,6 +22,14 @@ static void csv_case(const char *in, const char *want, const char *name)
     sbuf_free(&b);
 }
 
+static void text_case(const char *in, const char *want, const char *name)
+{
+    struct sbuf b = SBUF_INIT;
+    esc_text(&b, in);
+    TAP_STR_EQ(sbuf_str(&b), want, name);
+    sbuf_free(&b);
+}
+
 static void html_case(const char *in, const char *want, const char *name)
 {
     struct sbuf b = SBUF_INIT;
@@ -61,6 +69,17 @@ int main(void)
     html_case("<b>x</b> & \"y\" 'z'", "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39;",
               "html: markup and quotes escaped");
     html_case("a\x01z", "a\xEF\xBF\xBDz", "html: control byte shown as U+FFFD");
+
+    text_case("mx1.example.com", "mx1.example.com", "text: plain text kept");
+    text_case("caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93", "text: valid UTF-8 kept");
+    text_case("a\x1b[2Jb\r\n\x7f", "a?[2Jb???", "text: C0 controls and DEL shown as '?'");
+    text_case("a\xc2\x9b"
+              "2Jb",
+              "a?2Jb", "text: C1 control U+009B (CSI) shown as '?'");
+    text_case("a\x9b"
+              "2J\xff",
+              "a?2J?", "text: invalid UTF-8 bytes shown as '?'");
+    text_case("\xc2\xa0", "\xc2\xa0", "text: U+00A0 (first code point after C1) kept");
 
     struct sbuf b = SBUF_INIT;
     for (int i = 0; i < 10000; i++)
