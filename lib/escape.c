@@ -94,7 +94,8 @@ void esc_csv(struct sbuf *out, const char *s)
 {
     if (!s)
         return;
-    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
+    /* OWASP's CSV-injection list: a spreadsheet evaluates a cell starting with one. */
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (!quote) {
         sbuf_puts(out, s);

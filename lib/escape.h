@@ -13,7 +13,7 @@ void esc_json(struct sbuf *out, const char *s, size_t len);
 void esc_json_str(struct sbuf *out, const char *s); /* NUL-terminated s, NULL => null */
 
 /* Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
- * or starts with a character spreadsheets treat as a formula (= + - @), which is then
+ * or starts with a character spreadsheets treat as a formula (= + - @ TAB CR), which is then
  * prefixed with a single quote. NUL bytes are dropped. NULL appends an empty field. */
 void esc_csv(struct sbuf *out, const char *s);
 

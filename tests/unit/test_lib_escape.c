@@ -64,6 +64,8 @@ int main(void)
     csv_case("line1\nline2", "\"line1\nline2\"", "csv: newline quoted");
     csv_case("=cmd()", "\"'=cmd()\"", "csv: formula neutralised");
     csv_case("@SUM(A1)", "\"'@SUM(A1)\"", "csv: at-sign formula neutralised");
+    csv_case("\t=cmd()", "\"'\t=cmd()\"", "csv: leading TAB neutralised (OWASP CSV injection)");
+    csv_case("\r=cmd()", "\"'\r=cmd()\"", "csv: leading CR neutralised (OWASP CSV injection)");
     csv_case("", "", "csv: empty field");
 
     html_case("<b>x</b> & \"y\" 'z'", "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39;",
