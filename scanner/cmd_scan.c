@@ -119,7 +119,8 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
     sbuf_putc(out, '[');
     for (size_t i = 0; i < o->n_args; i++) {
         char hex[65] = "", err[512];
-        if (strcmp(o->args[i], "-") != 0 &&
+        /* A pipe (-, <(zcat list.gz)) is read once, by the scan: it has no hash. */
+        if (input_rereadable(o->args[i]) &&
             input_sha256_file(o->args[i], hex, err, sizeof err) < 0) {
             fprintf(stderr, "mtasts scan: %s\n", err);
             return -1;

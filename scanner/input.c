@@ -640,10 +640,16 @@ enum input_kind input_next(struct input *in, struct input_entry *e)
     }
 }
 
+bool input_rereadable(const char *path)
+{
+    struct stat st;
+    return path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 long long input_estimate_total(const char *const *files, size_t n_files)
 {
     for (size_t i = 0; i < n_files; i++)
-        if (!strcmp(files[i], "-"))
+        if (!input_rereadable(files[i]))
             return -1;
     struct input_options opt = {.files = files, .n_files = n_files};
     char err[256];
@@ -664,7 +670,7 @@ long long input_estimate_total(const char *const *files, size_t n_files)
 long long input_count_selected(const struct input_options *opt)
 {
     for (size_t i = 0; i < opt->n_files; i++)
-        if (!strcmp(opt->files[i], "-"))
+        if (!input_rereadable(opt->files[i]))
             return -1;
     char err[256];
     struct input *in = input_open(opt, err, sizeof err);
@@ -686,6 +692,8 @@ int input_sha256_file(const char *path, char hex[65], char *err, size_t errlen)
         snprintf(err, errlen, "stdin has no hash");
         return -1;
     }
+    if (!input_rereadable(path)) /* a pipe: hashing it would consume the scan's input */
+        return source_error(err, errlen, path, "not a regular file: no hash");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return source_error(err, errlen, path, strerror(errno));

@@ -133,21 +133,28 @@ const char *input_error(const struct input *in); /* "" when none */
 size_t input_dedup_bytes(const struct input *in);
 void input_close(struct input *in);
 
+/* True when path can be read twice with the same bytes: a regular file (after symlinks). False
+ * for "-", pipes and FIFOs (e.g. the shell's <(zcat list.gz), /dev/fd/N), devices, sockets
+ * and names that cannot be stat'ed: a pre-pass over those would consume what the scan reads. */
+bool input_rereadable(const char *path);
+
 /* Counts the lines of the files that would be candidate domains (not blank, not comment,
  * not a header), reading each file once (zstd decompressed), without validating them: the
- * progress line's total before a scan. Returns -1 when a file is "-" (stdin cannot be read
- * twice) or cannot be read. An upper bound of the domains input_next() will return. */
+ * progress line's total before a scan. Returns -1, reading nothing, when a file is not
+ * input_rereadable() ("-", a pipe: it cannot be read twice), or when a file cannot be read. An
+ * upper bound of the domains input_next() will return. */
 long long input_estimate_total(const char *const *files, size_t n_files);
 
 /* The exact number of domains input_next() will return for these options (shard, exclude,
  * dedup and the skip hook applied): a full first pass over the lists, about 2 s per million
  * lines, with a transient dedup set. The progress total of a sharded, excluding or resumed
- * scan, where input_estimate_total() would overcount. Returns -1 when a file is "-" or
- * cannot be read (the scan itself then reports the error). */
+ * scan, where input_estimate_total() would overcount. Returns -1, reading nothing, when a file
+ * is not input_rereadable(), or when one cannot be read (the scan itself then reports it). */
 long long input_count_selected(const struct input_options *opt);
 
 /* SHA-256 of a file's bytes as it is on disk (compressed for .zst), 64 lower-case hex
- * digits and a NUL into hex. "-" (stdin) has no hash: returns -1 and hex is "". Returns 0,
+ * digits and a NUL into hex. "-" (stdin) and other files that are not input_rereadable() have
+ * no hash: returns -1 with hex "" without reading them. Returns 0,
  * or -1 with a message naming the file in err. */
 int input_sha256_file(const char *path, char hex[65], char *err, size_t errlen);
 

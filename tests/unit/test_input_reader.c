@@ -1,7 +1,10 @@
 /* Unit tests of the list reader: formats, headers, zstd, stdin, bad lines, filters, counters. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -455,6 +458,59 @@ static void test_estimate_and_hash(void)
     TAP_CHECK(rc == -1 && strstr(err, "/nonexistent"), "hash of missing file", "err %s", err);
 }
 
+static void fifo_timeout(int sig)
+{
+    (void)sig;
+    static const char msg[] = "not ok - a FIFO input is read once, by the scan # timed out: "
+                              "a pre-pass consumed it\n";
+    ssize_t r = write(1, msg, sizeof msg - 1);
+    (void)r;
+    _exit(1);
+}
+
+/* A FIFO (as the shell's <(zcat list.gz) gives) can be read once: the estimate, the exact
+ * count and the hash must not touch it, or the scan finds it empty (or waits forever). */
+static void test_fifo_read_once(void)
+{
+    char fifo[300];
+    snprintf(fifo, sizeof fifo, "%s/list.fifo", tmpdir);
+    if (mkfifo(fifo, 0600) != 0) {
+        perror("mkfifo");
+        exit(1);
+    }
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        int fd = open(fifo, O_WRONLY);
+        static const char list[] = "a.com\nb.com\nc.com\n";
+        _exit(fd >= 0 && write(fd, list, sizeof list - 1) == (ssize_t)(sizeof list - 1) ? 0 : 1);
+    }
+    signal(SIGALRM, fifo_timeout);
+    alarm(10);
+    const char *files[1] = {fifo};
+    TAP_CHECK(!input_rereadable(fifo) && !input_rereadable("-"), "a FIFO is not rereadable",
+              "wrong");
+    TAP_CHECK(input_rereadable(write_str("plain.txt", "a.com\n")), "a regular file is rereadable",
+              "wrong");
+    TAP_CHECK(input_estimate_total(files, 1) == -1, "no estimate for a FIFO", "wrong");
+    struct input_options o = {.files = files, .n_files = 1};
+    TAP_CHECK(input_count_selected(&o) == -1, "no exact count for a FIFO", "wrong");
+    char hex[65], err[256];
+    TAP_CHECK(input_sha256_file(fifo, hex, err, sizeof err) == -1 && hex[0] == '\0',
+              "no hash for a FIFO", "hex '%s'", hex);
+    struct input *in = input_open(&o, err, sizeof err);
+    struct input_entry e;
+    int n = 0;
+    while (in && input_next(in, &e) == INPUT_DOMAIN)
+        n++;
+    alarm(0);
+    TAP_CHECK(n == 3, "a FIFO input is read once, by the scan", "%d domains", n);
+    if (in)
+        input_close(in);
+    int status = 0;
+    waitpid(child, &status, 0);
+}
+
 static void test_split_line(void)
 {
     struct input_line_fields f;
@@ -540,6 +596,7 @@ int main(void)
     test_exclude();
     test_shard_and_skip();
     test_estimate_and_hash();
+    test_fifo_read_once();
     test_split_line();
     test_random_lines();
     char cmd[300];
