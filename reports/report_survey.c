@@ -202,8 +202,9 @@ static void section_maxage(struct report_out *o, const struct report_data *d)
     const struct report_maxage *all = &d->maxage[REPORT_MAXAGE_ALL];
     report_out_section(o, "max_age", "max_age distribution");
     report_out_note(o,
-                    "Population: %zu policies senders accept (funnel policy_valid) and those "
-                    "refused only for max_age; %" PRId64 " above the RFC limit.",
+                    "Population: %zu policies senders accept (funnel policy_valid); %" PRId64
+                    " above the RFC limit (a policy over it is invalid, counted under the "
+                    "category policy_max_age, and its value is not stored).",
                     all->n, d->maxage_over_limit);
     report_out_table_begin(o, "max_age_buckets", "Buckets", bucket_cols, 7);
     const char *labels[REPORT_MAXAGE_BUCKETS];
