@@ -59,12 +59,28 @@ static bool skip_done(void *arg, const char *domain)
     return r->done && input_set_contains(r->done, domain);
 }
 
+/* A bad line into the store. The engine cancels a feeder still busy after a stop (it may be
+ * blocked reading a pipe); cancelled inside the store (SQLite sleeps and writes: cancellation
+ * points) it would die holding the store's mutexes and hang the scan's finish. */
+static void record_bad_line(struct scan_run *r, const struct input_entry *e)
+{
+    int oldstate;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+    pthread_mutex_lock(&r->store_lock);
+    if (store_write_input_error(r->st, r->scan_id, e->file, e->line, e->text, e->reason) < 0)
+        r->write_errors++;
+    pthread_mutex_unlock(&r->store_lock);
+    pthread_setcancelstate(oldstate, NULL);
+}
+
 /* Feeder thread: the next domain; bad lines go to the store on the way. */
 static bool source_next(void *arg, const char **domain, long *rank)
 {
     struct scan_run *r = arg;
     struct input_entry e;
     for (;;) {
+        if (engine_stopped())
+            return false; /* a list of bad lines must not keep the feeder after a stop */
         enum input_kind k = input_next(r->in, &e);
         if (k == INPUT_DOMAIN) {
             *domain = e.domain;
@@ -72,10 +88,7 @@ static bool source_next(void *arg, const char **domain, long *rank)
             return true;
         }
         if (k == INPUT_BAD_LINE) {
-            pthread_mutex_lock(&r->store_lock);
-            if (store_write_input_error(r->st, r->scan_id, e.file, e.line, e.text, e.reason) < 0)
-                r->write_errors++;
-            pthread_mutex_unlock(&r->store_lock);
+            record_bad_line(r, &e);
             continue;
         }
         if (k == INPUT_ERROR) {

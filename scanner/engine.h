@@ -52,7 +52,10 @@ void engine_config_defaults(struct engine_config *cfg);
  *
  * source: called from the engine's feeder thread; writes the next domain (normalised) and
  * its rank (-1 when none) and returns true, or returns false at the end of the input or to
- * stop early. The domain string must stay valid until the next call.
+ * stop early. The domain string must stay valid until the next call. After engine_stop() the
+ * feeder thread is cancelled (deferred) if the source has not returned, so that a blocking
+ * read of a pipe cannot hold the scan: the source must disable cancellation around anything
+ * that takes locks or must not be cut short (e.g. store writes).
  *
  * sink: called from ONE thread (the engine serialises calls) for every finished domain,
  * with a result whose pointers are valid only during the call. Return false to stop. */
