@@ -114,6 +114,7 @@ int cmd_diff(int argc, char **argv)
         o.timestamp = now;
     }
     int rc = 0;
+    bool written = false; /* the output is complete: keep the file, whatever --exit-code says */
     int64_t changes = report_write_diff(&o, store_db(st), a, b, err, sizeof err);
     if (changes < 0) {
         fprintf(stderr, "mtasts diff: %s: %s\n", db_path, err);
@@ -122,10 +123,12 @@ int cmd_diff(int argc, char **argv)
     } else if (report_out_finish(&o) < 0) {
         fprintf(stderr, "mtasts diff: write error on %s\n", output ? output : "stdout");
         rc = 1;
-    } else if (exit_code && changes > 0) {
-        rc = 1;
+    } else {
+        written = true;
+        if (exit_code && changes > 0)
+            rc = 1;
     }
-    if (report_cli_close_output("diff", f, output, changes >= 0 && rc != 1) < 0 && rc == 0)
+    if (report_cli_close_output("diff", f, output, written) < 0)
         rc = 1;
     store_close(st);
     return rc;

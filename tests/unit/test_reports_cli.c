@@ -146,6 +146,13 @@ int main(void)
     CHECK(rc == 1 && s && strstr(s, "scan 1 -> scan 2"),
           "diff --exit-code exits 1 when scans differ (default: last two complete)", "rc %d", rc);
     free(s);
+    unlink(OUT);
+    rc = run(cmd_diff, "diff", "--db", DB, "--exit-code", "-o", OUT, NULL);
+    s = slurp(OUT);
+    CHECK(rc == 1 && s && strstr(s, "scan 1 -> scan 2"),
+          "diff --exit-code -o FILE exits 1 and still writes FILE when scans differ", "rc %d, %s",
+          rc, s ? "written" : "no file");
+    free(s);
     rc = run(cmd_diff, "diff", "--db", DB, "2", "2", "--exit-code", "--format", "json", NULL);
     CHECK(rc == 0, "diff --exit-code exits 0 without changes", "rc %d", rc);
     rc = run(cmd_report, "report", "trend", "--db", DB, "--format", "md", NULL);
