@@ -528,7 +528,11 @@ int cmd_lint(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
-    if (o.file)
-        return lint_policy(&o);
-    return lint_records(&o, o.n_txt_args ? LINT_TXT : LINT_TLSRPT);
+    rc = o.file ? lint_policy(&o) : lint_records(&o, o.n_txt_args ? LINT_TXT : LINT_TLSRPT);
+    /* A verdict lost on a full disk or a closed pipe must not read as success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mtasts lint: cannot write standard output: %s\n", strerror(errno));
+        return 2;
+    }
+    return rc;
 }

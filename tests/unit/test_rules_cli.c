@@ -344,6 +344,17 @@ static void test_generate(void)
     result_free(&r);
 }
 
+/* A verdict that never reached its reader is not a verdict: exit 2, naming the output. */
+static void test_lint_write_error(void)
+{
+    struct result r;
+    run(&r, "lint --json --txt 'v=STSv1; id=1' >/dev/full");
+    TAP_CHECK(r.rc == 2 && strstr(sbuf_str(&r.err), "standard output"),
+              "cli: lint exits 2 when standard output cannot be written", "rc=%d err=%s", r.rc,
+              sbuf_str(&r.err));
+    result_free(&r);
+}
+
 static void test_generate_refusals(void)
 {
     static const struct {
@@ -454,6 +465,7 @@ int main(void)
     test_lint_usage();
     test_generate();
     test_generate_refusals();
+    test_lint_write_error();
     test_lint_every_vector();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
