@@ -42,6 +42,19 @@ static void on_signal(int sig)
     engine_stop();
 }
 
+/* SIGINT and SIGTERM stay blocked while the store's commit timer and the progress thread are
+ * created, so those threads inherit the block and the handler only ever runs in this thread
+ * (never concurrently with the engine's teardown). A stop requested meanwhile is delivered
+ * when unblocked, once the handler is in place: the scan then ends 'interrupted', resumable. */
+static void stop_signals_mask(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(how, &set, NULL);
+}
+
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -51,6 +64,7 @@ static void install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    stop_signals_mask(SIG_UNBLOCK);
 }
 
 static bool skip_done(void *arg, const char *domain)
@@ -356,6 +370,7 @@ int cmd_scan(int argc, char **argv)
                 "mtasts scan: note: no --contact URL; the User-Agent is '%s'. "
                 "Servers you scan cannot reach you: pass --contact URL for surveys.\n",
                 o->user_agent);
+    stop_signals_mask(SIG_BLOCK); /* until install_signals(): see there */
     struct scan_run r;
     memset(&r, 0, sizeof r);
     r.opt = o;
@@ -387,5 +402,6 @@ out:
         store_close(r.st);
     pthread_mutex_destroy(&r.store_lock);
     free(o);
+    stop_signals_mask(SIG_UNBLOCK);
     return rc;
 }

@@ -598,7 +598,20 @@ static void engine_teardown(struct engine *e)
     pthread_cond_destroy(&e->out_cond);
 }
 
-static int start_threads(struct engine *e, char *err, size_t errlen)
+/* The engine's threads are created with asynchronous signals blocked, so a SIGINT/SIGTERM
+ * handler (engine_stop) runs in the calling thread: it can then never run while that same
+ * thread tears the engine down, nor interrupt a worker's system calls. */
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigfillset(&set);
+    static const int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
+    for (size_t i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++)
+        sigdelset(&set, sync_sigs[i]);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static int start_threads_blocked(struct engine *e, char *err, size_t errlen)
 {
     e->workers_running = 0;
     for (int i = 0; i < e->n_workers; i++) {
@@ -620,6 +633,15 @@ static int start_threads(struct engine *e, char *err, size_t errlen)
     }
     e->feeder_started = true;
     return 0;
+}
+
+static int start_threads(struct engine *e, char *err, size_t errlen)
+{
+    sigset_t old;
+    block_signals(&old);
+    int rc = start_threads_blocked(e, err, errlen);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 static void join_threads(struct engine *e)

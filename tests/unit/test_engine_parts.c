@@ -2,10 +2,13 @@
  * event loop's timers and wakeup, --checks and the shared command-line options. */
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanner/addr_policy.h"
 #include "scanner/cert_facts.h"
 #include "scanner/dns_stage.h"
 #include "scanner/engine.h"
@@ -297,6 +300,68 @@ static void test_header_budget(void)
               lines);
 }
 
+/* A run of the engine with no checks: every domain finishes at once, nothing is sent. */
+struct mask_probe {
+    int fed, sunk;
+    bool feeder_blocks_int, feeder_blocks_term;
+};
+
+static bool probe_source(void *arg, const char **domain, long *rank)
+{
+    struct mask_probe *p = arg;
+    sigset_t cur;
+    pthread_sigmask(SIG_BLOCK, NULL, &cur);
+    p->feeder_blocks_int = sigismember(&cur, SIGINT) == 1;
+    p->feeder_blocks_term = sigismember(&cur, SIGTERM) == 1;
+    if (p->fed >= 3)
+        return false;
+    static const char *const names[] = {"a.test", "b.test", "c.test"};
+    *domain = names[p->fed++];
+    *rank = p->fed;
+    return true;
+}
+
+static bool probe_sink(void *arg, const struct store_result *r)
+{
+    (void)r;
+    ((struct mask_probe *)arg)->sunk++;
+    return true;
+}
+
+/* SIGINT/SIGTERM reach only the thread that runs the engine: a handler on a worker or the
+ * feeder could run while that thread tears the engine down. */
+static void test_engine_signal_mask(void)
+{
+    struct addr_policy pol;
+    addr_policy_init(&pol);
+    struct engine_config cfg;
+    engine_config_defaults(&cfg);
+    cfg.threads = 2;
+    cfg.checks = 0;
+    cfg.inflight = 8;
+    cfg.https_conns = 2;
+    cfg.n_resolvers = 1;
+    snprintf(cfg.resolvers[0], sizeof cfg.resolvers[0], "127.0.0.1:1");
+    cfg.user_agent = "mtasts-test";
+    cfg.addrs = &pol;
+    struct engine_stats stats;
+    memset(&stats, 0, sizeof stats);
+    struct mask_probe p = {0};
+    char err[256];
+    sigset_t before, after;
+    pthread_sigmask(SIG_BLOCK, NULL, &before);
+    int rc = engine_run(&cfg, probe_source, &p, probe_sink, &p, &stats, err, sizeof err);
+    pthread_sigmask(SIG_BLOCK, NULL, &after);
+    TAP_CHECK(rc == 0 && p.sunk == 3, "engine without checks finishes every domain",
+              "rc %d sunk %d: %s", rc, p.sunk, err);
+    TAP_CHECK(p.feeder_blocks_int && p.feeder_blocks_term,
+              "engine threads block SIGINT and SIGTERM", "feeder: INT %d TERM %d",
+              p.feeder_blocks_int, p.feeder_blocks_term);
+    TAP_CHECK(sigismember(&after, SIGINT) == sigismember(&before, SIGINT) &&
+                  sigismember(&after, SIGTERM) == sigismember(&before, SIGTERM),
+              "the caller's signal mask is restored", "changed");
+}
+
 int main(void)
 {
     test_outcomes();
@@ -307,5 +372,6 @@ int main(void)
     test_dns_queue();
     test_checks();
     test_options();
+    test_engine_signal_mask();
     TAP_DONE();
 }
