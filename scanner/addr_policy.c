@@ -35,6 +35,9 @@ static const struct addr_range deny_list[] = {
     {AF_INET6, {[15] = 1}, 128, "::1/128 (loopback)"},
     {AF_INET6, {[10] = 0xff, [11] = 0xff}, 96, "::ffff:0:0/96 (IPv4-mapped)"},
     {AF_INET6, {0x00, 0x64, 0xff, 0x9b}, 96, "64:ff9b::/96 (NAT64)"},
+    /* Beyond REFERENCES.md: a site's own translator maps this prefix to any IPv4 address,
+     * private ones included (RFC 8215). */
+    {AF_INET6, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, "64:ff9b:1::/48 (local-use NAT64)"},
     {AF_INET6, {0x01, 0x00}, 64, "100::/64 (discard-only)"},
     {AF_INET6, {0x20, 0x01}, 23, "2001::/23 (IETF protocol assignments)"},
     {AF_INET6, {0x20, 0x01, 0x0d, 0xb8}, 32, "2001:db8::/32 (documentation)"},
@@ -96,6 +99,13 @@ static bool allowed(const struct addr_policy *p, int family, const uint8_t *addr
     return false;
 }
 
+/* 6to4 (2002:V4::/48, RFC 3056): a host with a 6to4 interface sends these inside IPv4
+ * packets to V4 itself, so V4 must be an address the policy permits. */
+static bool is_6to4(int family, const uint8_t *addr)
+{
+    return family == AF_INET6 && addr[0] == 0x20 && addr[1] == 0x02;
+}
+
 static const char *denied(int family, const uint8_t *addr)
 {
     if (is_mapped(family, addr)) {
@@ -103,6 +113,8 @@ static const char *denied(int family, const uint8_t *addr)
         if (v4)
             return v4;
     }
+    if (is_6to4(family, addr))
+        return denied(AF_INET, addr + 2);
     for (size_t i = 0; i < DENY_N; i++)
         if (range_contains(&deny_list[i], family, addr))
             return deny_list[i].label;

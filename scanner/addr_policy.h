@@ -6,11 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The default deny list is exactly the special-purpose ranges of /work/shared/REFERENCES.md
+/* The default deny list is the special-purpose ranges of /work/shared/REFERENCES.md
  * (zgrab2's default blocklist): 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12,
  * 192.0.0/24, 192.0.2/24, 192.88.99/24, 192.168/16, 198.18/15, 198.51.100/24, 203.0.113/24,
  * 224/4, 240/4, 255.255.255.255/32; ::/128, ::1/128, ::ffff:0:0/96, 64:ff9b::/96, 100::/64,
- * 2001::/23, 2001:db8::/32, fc00::/7, fe80::/10, ff00::/8.
+ * 2001::/23, 2001:db8::/32, fc00::/7, fe80::/10, ff00::/8; and beyond that list the
+ * local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215: translated to any IPv4, private ones
+ * included). A 6to4 address (2002:V4::/48) is refused when its embedded IPv4 V4 is, with V4's
+ * range as the reason (a 6to4 interface sends it to V4 directly); an IPv4 hole does not open it.
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is refused as ::ffff:0:0/96; its reason names
  * the IPv4 range when the embedded address is in one, and an allowed IPv4 range also opens
  * its mapped form (so ::ffff:127.0.0.1 follows 127.0.0.0/8). */

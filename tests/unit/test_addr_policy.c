@@ -86,6 +86,17 @@ static const struct edge_case edges[] = {
     {"64:ff9b::", "64:ff9b::/96"},
     {"64:ff9b::ffff:ffff", "64:ff9b::/96"},
     {"64:ff9b::1:0:0", NULL},
+    {"64:ff9b:1::", "64:ff9b:1::/48"}, /* local-use NAT64: reaches private IPv4 */
+    {"64:ff9b:1::a00:1", "64:ff9b:1::/48"},
+    {"64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "64:ff9b:1::/48"},
+    {"64:ff9b:2::", NULL},
+    {"64:ff9b:0:ffff:ffff:ffff:ffff:ffff", NULL},
+    {"2002:a00:1::", "10.0.0.0/8"}, /* 6to4 of 10.0.0.1: judged by the IPv4 */
+    {"2002:7f00:1::1", "127.0.0.0/8"},
+    {"2002:c0a8:101:1::1", "192.168.0.0/16"},
+    {"2002:a9fe:a9fe::", "169.254.0.0/16"},
+    {"2002:808:808::1", NULL}, /* 6to4 of 8.8.8.8 */
+    {"2003::1", NULL},
     {"64:ff9a:ffff:ffff:ffff:ffff:ffff:ffff", NULL},
     {"100::", "100::/64"},
     {"100::ffff:ffff:ffff:ffff", "100::/64"},
@@ -133,7 +144,7 @@ static void test_every_listed_range(void)
     addr_policy_init(&p);
     size_t n = 0;
     const struct addr_range *list = addr_policy_deny_list(&n);
-    TAP_CHECK(n == 26, "deny list has the 26 ranges of REFERENCES.md", "n %zu", n);
+    TAP_CHECK(n == 27, "deny list: the 26 ranges of REFERENCES.md and local-use NAT64", "n %zu", n);
     for (size_t i = 0; i < n; i++) {
         char name[128];
         snprintf(name, sizeof name, "listed range refuses its base: %s", list[i].label);
@@ -157,6 +168,8 @@ static void test_allow(void)
     TAP_CHECK(!addr_policy_permits_text(&p, "192.168.1.1"), "192.168.1.1 still refused",
               "permitted");
     TAP_CHECK(!addr_policy_permits_text(&p, "::1"), "::1 still refused", "permitted");
+    TAP_CHECK(!addr_policy_permits_text(&p, "2002:7f00:1::1"),
+              "an IPv4 hole does not open its 6to4 form", "permitted");
     TAP_CHECK(!addr_policy_permits_text(&p, "::ffff:10.0.0.1"), "mapped 10/8 still refused",
               "permitted");
     TAP_CHECK(addr_policy_permits_text(&p, "8.8.8.8"), "public still permitted", "refused");
