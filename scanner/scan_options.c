@@ -125,6 +125,29 @@ int scan_options_parse_checks(const char *list, unsigned *checks, const char **r
     return 0;
 }
 
+/* The contact goes verbatim into the User-Agent header of every request: printable ASCII only
+ * (a CR or LF would inject headers), and short enough to fit whole. */
+#define CONTACT_MAX 400
+static int check_contact(const char *v, char *err, size_t errlen)
+{
+    size_t len = strlen(v);
+    if (len > CONTACT_MAX) {
+        snprintf(err, errlen, "--contact: longer than %d bytes", CONTACT_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c > 0x7e) {
+            snprintf(err, errlen,
+                     "--contact: byte 0x%02x at offset %zu: printable ASCII only (it is sent in "
+                     "the User-Agent header)",
+                     c, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int parse_double(const char *opt, const char *v, double min, double max, double *out,
                         char *err, size_t errlen)
 {
@@ -297,6 +320,7 @@ static int parse_common(struct scan_options *o, int argc, char **argv, int *ip, 
     } else if (!strcmp(a, "--contact")) {
         NEED_VALUE();
         o->contact = v;
+        rc = check_contact(v, err, errlen);
     } else if (!strcmp(a, "--probe-orphans")) {
         c->probe_orphans = true;
     } else {

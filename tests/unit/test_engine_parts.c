@@ -15,6 +15,7 @@
 #include "scanner/event_loop.h"
 #include "scanner/https_stage.h"
 #include "scanner/scan_options.h"
+#include "scanner/version.h"
 #include "tap.h"
 
 static void test_outcomes(void)
@@ -204,6 +205,18 @@ static void test_options(void)
     TAP_CHECK(parse(SCAN_CMD_SCAN, "scan --db", err, sizeof err) < 0 && strstr(err, "--db"),
               "missing value refused", "%s", err);
     TAP_CHECK(parse(SCAN_CMD_SCAN, "scan", err, sizeof err) < 0, "no list refused", "accepted");
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan l --contact https://x.example/\r\nX-Injected:1", err,
+                    sizeof err) < 0 &&
+                  strstr(err, "--contact"),
+              "--contact with CR LF refused (header injection)", "%s", err);
+    char longer[700];
+    snprintf(longer, sizeof longer, "scan l --contact https://x.example/%0600d", 0);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, longer, err, sizeof err) < 0 && strstr(err, "--contact"),
+              "an over-long --contact refused, not truncated", "%s", err);
+    TAP_CHECK(parse(SCAN_CMD_SCAN, "scan l --contact https://x.example/scan", err, sizeof err) ==
+                      0 &&
+                  !strcmp(opt.user_agent, "mtasts/" MTASTS_VERSION " (+https://x.example/scan)"),
+              "--contact in the User-Agent", "'%s' %s", opt.user_agent, err);
     TAP_CHECK(parse(SCAN_CMD_SCAN,
                     "scan l --resolver [::1]:5353 --resolver ::1 --resolver 10.0.0.1:53", err,
                     sizeof err) == 0 &&
