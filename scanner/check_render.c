@@ -46,21 +46,34 @@ static void add(char *buf, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Appends remote bytes, control bytes (and NUL) shown as '?', at most max bytes. */
+/* Appends at most max bytes of remote data through esc_text (lib/escape.c, the one terminal
+ * escaper: C0 and C1 controls, DEL and invalid UTF-8 become '?'); a NUL shows as '?' too.
+ * Truncates at a character boundary when the field is full. */
 static void add_remote(char *buf, const char *s, size_t len, size_t max)
 {
     size_t off = strnlen(buf, CHECK_TEXT_MAX - 1);
     if (!s)
         return;
-    for (size_t i = 0; i < len && i < max && off + 1 < CHECK_TEXT_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[off++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    struct sbuf raw = SBUF_INIT, esc = SBUF_INIT;
+    for (size_t i = 0; i < len && i < max; i++)
+        sbuf_putc(&raw, s[i] ? s[i] : '\x01'); /* esc_text stops at a NUL: make it a control */
+    esc_text(&esc, sbuf_str(&raw));
+    size_t n = esc.len, room = CHECK_TEXT_MAX - 1 - off;
+    if (n > room) {
+        n = room;
+        while (n > 0 && ((unsigned char)esc.data[n] & 0xC0) == 0x80)
+            n--; /* do not split a UTF-8 sequence */
     }
+    if (n)
+        memcpy(buf + off, esc.data, n);
+    off += n;
     if (len > max && off + 4 < CHECK_TEXT_MAX) {
         memcpy(buf + off, "...", 3);
         off += 3;
     }
     buf[off] = '\0';
+    sbuf_free(&raw);
+    sbuf_free(&esc);
 }
 
 static void add_remote_str(char *buf, const char *s)

@@ -125,6 +125,16 @@ static bool no_control_bytes(const char *s)
     return true;
 }
 
+/* No C1 control in UTF-8 form (U+0080..U+009F: U+009B is CSI to xterm and the Linux console). */
+static bool no_c1_controls(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)s[0] == 0xC2 && (unsigned char)s[1] >= 0x80 &&
+            (unsigned char)s[1] < 0xA0)
+            return false;
+    return true;
+}
+
 static void test_valid(void)
 {
     struct sts_observation o = base_obs();
@@ -351,6 +361,28 @@ static void test_hostile(void)
               "%s", sbuf_str(&x.text));
     TAP_CHECK(json_ok(sbuf_str(&x.json), "d['facts']['content_type'].startswith('text/html\"')"),
               "content type round-trips through JSON", "%s", sbuf_str(&x.json));
+    release(&x);
+
+    /* C1 controls in UTF-8 (CSI U+009B, OSC U+009D) in the TXT record, MX host and headers. */
+    static const char c1_txt[] = "v=STSv1; id=abc\xc2\x9b"
+                                 "2J\xc2\x9d"
+                                 "0;pwned\x07 caf\xc3\xa9";
+    static struct sts_txt_record txt_c1[] = {{c1_txt, sizeof c1_txt - 1}};
+    static struct sts_mx_host mx_c1[] = {{"mx1.example.com\xc2\x9b"
+                                          "31m",
+                                          10}};
+    o = base_obs();
+    o.txt = txt_c1;
+    o.mx = mx_c1;
+    o.n_mx = 1;
+    o.content_type = "text/plain\xc2\x9b"
+                     "1;1H";
+    render(&o, &x);
+    TAP_CHECK(no_c1_controls(sbuf_str(&x.text)) && no_control_bytes(sbuf_str(&x.text)),
+              "hostile strings: no C1 control (CSI, OSC) reaches the terminal", "%s",
+              sbuf_str(&x.text));
+    TAP_CHECK(strstr(sbuf_str(&x.text), "caf\xc3\xa9") != NULL, "valid UTF-8 text is kept", "%s",
+              sbuf_str(&x.text));
     release(&x);
 
     o = base_obs();
