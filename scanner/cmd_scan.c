@@ -29,6 +29,7 @@ struct scan_run {
     int64_t scan_id;
     struct input *in;
     struct input_set *done; /* --resume: domains with a result already */
+    bool done_failed;       /* the set could not hold every finished domain */
     uint64_t rows_written;
     uint64_t write_errors;
     bool input_failed;
@@ -138,7 +139,8 @@ static bool sink_row(void *arg, const struct store_result *res)
 static void add_done(const char *domain, void *arg)
 {
     struct scan_run *r = arg;
-    input_set_add(r->done, domain);
+    if (input_set_add(r->done, domain) < 0)
+        r->done_failed = true; /* a finished domain missing here would be scanned again */
 }
 
 static int inputs_json(const struct scan_options *o, struct sbuf *out)
@@ -173,9 +175,9 @@ static int begin_scan(struct scan_run *r)
         /* Sized once from the rows already written: no resize peak while loading them. */
         int64_t rows = store_scan_result_count(r->st, r->scan_id);
         r->done = input_set_new(rows > 0 ? (size_t)rows : 0);
-        if (!r->done || store_scan_domains(r->st, r->scan_id, add_done, r) < 0) {
+        if (!r->done || store_scan_domains(r->st, r->scan_id, add_done, r) < 0 || r->done_failed) {
             fprintf(stderr, "mtasts scan: cannot load the finished domains: %s\n",
-                    store_error(r->st));
+                    r->done && !r->done_failed ? store_error(r->st) : "out of memory");
             return -1;
         }
         return 0;
