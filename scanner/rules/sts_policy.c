@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "sts_mx.h"
+#include "sts_record.h"
 
 /* The last occurrence of a single-valued field (version, mode, max_age): the last one wins. */
 struct field_seen {
@@ -41,22 +42,6 @@ static void tolerate(struct parse_ctx *c, const char *code, unsigned line, const
 static bool is_wsp(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-static bool is_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* sts-policy-ext-name = alphanum *31(alphanum / "_" / "-" / ".") */
-static bool key_ok(const char *k, size_t n)
-{
-    if (n == 0 || n > 32 || !is_alnum(k[0]))
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if (!is_alnum(k[i]) && k[i] != '_' && k[i] != '-' && k[i] != '.')
-            return false;
-    return true;
 }
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
@@ -242,7 +227,7 @@ static void parse_line(struct parse_ctx *c, const char *s, size_t n, unsigned li
         tolerate(c, "policy_whitespace_before_colon", line,
                  "whitespace between the key and ':' (ignored)");
     }
-    if (!key_ok(key, kl)) {
+    if (!sts_record_ext_name_valid(key, kl)) { /* sts-policy-ext-name: the same grammar */
         sts_diags_add(&out->errors,
                       has_non_ascii(key, kl) ? "policy_non_ascii" : "policy_key_invalid", line,
                       "key '%s' is not 1-32 letters, digits, '_', '-' or '.'",

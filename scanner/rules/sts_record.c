@@ -45,7 +45,7 @@ bool sts_record_name_is(const struct sts_record_field *f, const char *name)
 }
 
 /* ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".") */
-static bool ext_name_ok(const char *s, size_t n)
+bool sts_record_ext_name_valid(const char *s, size_t n)
 {
     if (n == 0 || n > 32 || !is_alnum(s[0]))
         return false;
@@ -72,7 +72,7 @@ static void check_extension(const struct sts_record_field *f, const struct sts_r
                             struct sts_diags *errors)
 {
     char q[64];
-    if (!ext_name_ok(f->name, f->name_len)) {
+    if (!sts_record_ext_name_valid(f->name, f->name_len)) {
         sts_diags_add(errors, codes->ext_name_invalid, 0,
                       "field name '%s' is not 1-32 letters, digits, '_', '-' or '.' starting "
                       "with a letter or digit",

@@ -48,6 +48,10 @@ void sts_record_fields(const char *data, size_t len, size_t tag_len,
                        const struct sts_record_codes *codes, struct sts_diags *errors,
                        struct sts_diags *warnings, bool *strict, sts_record_field_fn fn, void *ctx);
 
+/* True when s[0..n) is an extension name: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" /
+ * "."), the same grammar for TXT fields (RFC 8461 3.1, RFC 8460 3) and policy keys (3.2). */
+bool sts_record_ext_name_valid(const char *s, size_t n);
+
 /* True when a field name equals the NUL-terminated `name` exactly (case-sensitive). */
 bool sts_record_name_is(const struct sts_record_field *f, const char *name);
 
