@@ -1,6 +1,8 @@
 /* Engine unit tests: the per-domain state machine driven by fake answers, and DNS answer
  * parsing from crafted packets (split TXT strings, null MX, CNAME, refused addresses). */
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -326,6 +328,145 @@ static void test_names_and_status(void)
               "c-ares statuses map to distinct outcomes", "mismatch");
 }
 
+/* ---- Hostile answers: seeds mutated at random, every bound and invariant checked --------- */
+
+/* True when every record of answer q lies in the arena and is NUL-terminated there. */
+static bool spans_sane(enum task_query q)
+{
+    const struct task_answer *a = &task.ans[q];
+    if (a->n && (size_t)a->first + a->n > task.n_rec)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        struct task_span sp = domain_task_record(&task, q, i);
+        if (sp.off == 0 || (size_t)sp.off + sp.len + 1 > task.arena.len ||
+            task.arena.data[sp.off + sp.len] != '\0')
+            return false;
+    }
+    return true;
+}
+
+static void seed_txt(struct pkt *p)
+{
+    begin(p, "_mta-sts.example.test", 16, 70); /* more records than a task keeps */
+    for (int i = 0; i < 70; i++) {
+        char r[40];
+        int n = snprintf(r + 1, sizeof r - 1, "v=STSv1; id=%d;", i);
+        r[0] = (char)n;
+        rr(p, NULL, 16, r, (size_t)n + 1);
+        if (p->len > sizeof p->b - 64)
+            break;
+    }
+}
+
+static void seed_mx(struct pkt *p)
+{
+    begin(p, "example.test", 15, 3);
+    const unsigned char mx1[] = {0, 10, 2, 'm', 'x', 0xc0, 0x0c};
+    const unsigned char mx2[] = {0, 20, 3, 'm', 'x', '2', 0xc0, 0x0c};
+    const unsigned char loop[] = {0, 30, 0xc0, 0x0c};
+    rr(p, NULL, 15, mx1, sizeof mx1);
+    rr(p, NULL, 15, mx2, sizeof mx2);
+    rr(p, NULL, 15, loop, sizeof loop);
+}
+
+static void seed_addrs(struct pkt *p, bool v6)
+{
+    begin(p, "mta-sts.example.test", v6 ? 28 : 1, 20);
+    const char target[] = "\x06policy\x08provider\x04test";
+    rr(p, NULL, 5, target, sizeof target);
+    for (int i = 0; i < 19; i++) {
+        unsigned char a[16] = {0};
+        if (v6) {
+            static const unsigned char forms[][4] = {{0x20, 0x01, 0x48, 0x60},
+                                                     {0, 0, 0, 0},
+                                                     {0x00, 0x64, 0xff, 0x9b},
+                                                     {0x20, 0x02, 10, 0}};
+            memcpy(a, forms[i % 4], 4);
+            if (i % 4 == 1) { /* IPv4-mapped */
+                a[10] = a[11] = 0xff;
+                a[12] = 10;
+            }
+            a[15] = (unsigned char)i;
+        } else {
+            a[0] = i % 2 ? 10 : 93;
+            a[3] = (unsigned char)i;
+        }
+        rr(p, "policy.provider.test", v6 ? 28 : 1, a, v6 ? 16 : 4);
+    }
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void test_parse_mutations(void)
+{
+    struct addr_policy pol;
+    addr_policy_init(&pol);
+    static const enum task_query qs[4] = {TASK_Q_TXT, TASK_Q_MX, TASK_Q_A, TASK_Q_AAAA};
+    struct pkt seeds[4];
+    seed_txt(&seeds[0]);
+    seed_mx(&seeds[1]);
+    seed_addrs(&seeds[2], false);
+    seed_addrs(&seeds[3], true);
+    int bad = 0, ok_answers = 0;
+    char why[160] = "";
+    for (int it = 0; it < 4000 && !bad; it++) {
+        int k = it % 4;
+        enum task_query q = qs[k];
+        struct pkt p = seeds[k];
+        int flips = it < 4 ? 0 : 1 + (int)(rng() % 6);
+        for (int f = 0; f < flips; f++)
+            p.b[rng() % p.len] = (unsigned char)rng();
+        if (it >= 4 && rng() % 4 == 0)
+            p.len = 1 + rng() % p.len; /* truncated */
+        start("example.test", ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX, true);
+        enum sts_dns_outcome o = dns_parse_answer(&task, q, p.b, (int)p.len, &pol);
+        ok_answers += o == STS_DNS_OK;
+        if (o != STS_DNS_OK && o != STS_DNS_NODATA && o != STS_DNS_ERROR)
+            snprintf(why, sizeof why, "iteration %d: outcome %d", it, o), bad++;
+        else if (task.n_rec > TASK_MAX_RECORDS || task.n_addrs > TASK_MAX_ADDRS ||
+                 task.n_refused > task.n_addrs)
+            snprintf(why, sizeof why, "iteration %d: bounds rec %u addrs %u", it, task.n_rec,
+                     task.n_addrs),
+                bad++;
+        else if (!spans_sane(q))
+            snprintf(why, sizeof why, "iteration %d: a record outside the arena", it), bad++;
+        for (size_t i = 0; i < task.n_addrs && !bad; i++) {
+            const struct task_addr *a = &task.addrs[i];
+            if (a->refused == addr_policy_permits(&pol, a->family, a->bytes))
+                snprintf(why, sizeof why, "iteration %d: address %zu refused=%d", it, i,
+                         a->refused),
+                    bad++;
+        }
+        if (!bad && task.cname.len && strlen(domain_task_str(&task, task.cname)) != task.cname.len)
+            snprintf(why, sizeof why, "iteration %d: CNAME span length", it), bad++;
+        if (!bad && strcmp(task.domain, "example.test") != 0)
+            snprintf(why, sizeof why, "iteration %d: the domain moved", it), bad++;
+    }
+    TAP_CHECK(!bad, "4000 mutated answers: bounds, spans and address verdicts hold", "%s", why);
+    TAP_CHECK(ok_answers > 100, "mutated answers still parse often enough to test", "%d",
+              ok_answers);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    dns_parse_answer(&task, TASK_Q_TXT, seeds[0].b, (int)seeds[0].len, &pol);
+    TAP_CHECK(task.ans[TASK_Q_TXT].n == TASK_MAX_RECORDS && task.ans[TASK_Q_TXT].dropped > 0,
+              "records beyond the bound are counted, not kept", "n %u dropped %u",
+              task.ans[TASK_Q_TXT].n, task.ans[TASK_Q_TXT].dropped);
+    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    dns_parse_answer(&task, TASK_Q_AAAA, seeds[3].b, (int)seeds[3].len, &pol);
+    size_t permitted = 0;
+    for (size_t i = 0; i < task.n_addrs; i++)
+        permitted += !task.addrs[i].refused;
+    TAP_CHECK(task.n_addrs == TASK_MAX_ADDRS && permitted == 4,
+              "AAAA: mapped, NAT64 and 6to4-of-private refused, only the global ones kept",
+              "addrs %u permitted %zu", task.n_addrs, permitted);
+}
+
 int main(void)
 {
     test_no_policy();
@@ -339,6 +480,7 @@ int main(void)
     test_parse_mx();
     test_parse_addrs();
     test_names_and_status();
+    test_parse_mutations();
     domain_task_free(&task);
     TAP_DONE();
 }
