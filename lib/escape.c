@@ -37,6 +37,15 @@ static size_t utf8_seq_len(const unsigned char *s, size_t left)
     return n;
 }
 
+bool esc_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = utf8_seq_len(p + i, len - i)) == 0)
+            return false;
+    return true;
+}
+
 void esc_json(struct sbuf *out, const char *s, size_t len)
 {
     if (!s) {

@@ -2,6 +2,7 @@
 #ifndef ESCAPE_H
 #define ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sbuf.h"
@@ -20,6 +21,10 @@ void esc_csv(struct sbuf *out, const char *s);
 /* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes and NUL
  * shown as U+FFFD. NULL appends nothing. */
 void esc_html(struct sbuf *out, const char *s);
+
+/* True when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points
+ * above U+10FFFF): the bytes esc_json keeps as they are. */
+bool esc_utf8_valid(const char *s, size_t len);
 
 /* Appends `s` for a terminal or a log: C0 controls, DEL, C1 controls (U+0080..U+009F; the
  * Linux console takes U+009B as CSI) and invalid UTF-8 bytes become '?', so remote bytes

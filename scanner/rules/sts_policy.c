@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/escape.h"
 #include "sts_mx.h"
 #include "sts_record.h"
 
@@ -42,46 +43,6 @@ static void tolerate(struct parse_ctx *c, const char *code, unsigned line, const
 static bool is_wsp(char c)
 {
     return c == ' ' || c == '\t';
-}
-
-/* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i - 1 < k)
-            return false;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t j = 2; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        i += k + 1;
-    }
-    return true;
 }
 
 static bool has_non_ascii(const char *s, size_t n)
@@ -180,7 +141,7 @@ static void check_extension_value(struct parse_ctx *c, const char *key, size_t k
                   "unknown key '%s' (ignored, as RFC 8461 requires)", q);
     if (n == 0)
         tolerate(c, "policy_extension_empty", line, "key '%s' has an empty value", q);
-    else if (!utf8_valid((const unsigned char *)v, n))
+    else if (!esc_utf8_valid(v, n))
         tolerate(c, "policy_non_ascii_extension", line,
                  "value of key '%s' is not valid UTF-8 (ignored with the key)", q);
 }

@@ -83,6 +83,14 @@ int main(void)
               "a?2J?", "text: invalid UTF-8 bytes shown as '?'");
     text_case("\xc2\xa0", "\xc2\xa0", "text: U+00A0 (first code point after C1) kept");
 
+    TAP_CHECK(esc_utf8_valid("caf\xc3\xa9 \xf0\x9f\x94\x92", 10), "utf8: valid text", "no");
+    TAP_CHECK(esc_utf8_valid("", 0), "utf8: empty is valid", "no");
+    TAP_CHECK(!esc_utf8_valid("\xc3", 1), "utf8: truncated sequence", "accepted");
+    TAP_CHECK(!esc_utf8_valid("\xe0\x80\xaf", 3), "utf8: overlong form", "accepted");
+    TAP_CHECK(!esc_utf8_valid("\xed\xa0\x80", 3), "utf8: surrogate", "accepted");
+    TAP_CHECK(!esc_utf8_valid("\xf4\x90\x80\x80", 4), "utf8: above U+10FFFF", "accepted");
+    TAP_CHECK(!esc_utf8_valid("\xff", 1), "utf8: byte 0xFF", "accepted");
+
     struct sbuf b = SBUF_INIT;
     for (int i = 0; i < 10000; i++)
         sbuf_printf(&b, "%d,", i);
