@@ -202,22 +202,47 @@ static int begin_scan(struct scan_run *r)
     return rc;
 }
 
+/* One word for a POSIX shell: as is when it is made of safe characters, else single-quoted
+ * (a list named "my list.csv" must survive being pasted back). */
+static void put_shell_word(FILE *out, const char *w)
+{
+    bool plain = *w != '\0';
+    for (const char *p = w; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("_-./:=+,@%", *p) != NULL;
+    if (plain) {
+        fputs(w, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *p = w; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*p, out);
+    }
+    fputc('\'', out);
+}
+
 static void print_resume_hint(int argc, char **argv, const struct scan_options *o)
 {
     fprintf(stderr, "resume with: mtasts");
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--resume"))
             continue;
-        fprintf(stderr, " %s", argv[i]);
+        fputc(' ', stderr);
+        put_shell_word(stderr, argv[i]);
     }
     bool has_db = false;
     for (int i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--db"))
             has_db = true;
-    if (has_db)
-        fprintf(stderr, " --resume\n");
-    else
-        fprintf(stderr, " --resume --db %s\n", o->db);
+    fprintf(stderr, " --resume");
+    if (!has_db) {
+        fprintf(stderr, " --db ");
+        put_shell_word(stderr, o->db);
+    }
+    fputc('\n', stderr);
 }
 
 static double now_s(void)

@@ -67,3 +67,21 @@ read -r n sha < <(sqlite3 -separator ' ' "$tmp/f.db" \
 [ $rc -eq 0 ] && [ "$n" = 3 ] && [ "$sha" = null ] &&
     echo "ok - a list from a pipe is scanned whole (3 rows, no hash)" ||
     echo "not ok - a list from a pipe is scanned whole # status $rc, $n rows, sha256 $sha: $(tail -2 "$tmp/out4" | tr '\n' ' ')"
+
+# The resume hint is a command a shell can run: a list named with a space and a quote comes
+# back as one word. (The list is a FIFO nobody writes: the scan waits in open() until stopped.)
+odd="$tmp/my list's.fifo"
+mkfifo "$odd"
+"${world[@]}" "$MTASTS_BIN" scan "$odd" --db "$tmp/o.db" "${opts[@]}" >"$tmp/out5" 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+hint=$(sed -n 's/^resume with: //p' "$tmp/out5")
+eval "words=($hint)" 2>/dev/null || words=()
+found=0
+for w in "${words[@]}"; do [ "$w" = "$odd" ] && found=1; done
+[ $rc -eq 130 ] && [ $found = 1 ] && [ "${words[-1]:-}" = --resume ] &&
+    echo "ok - the resume hint quotes a list name with a space and a quote" ||
+    echo "not ok - the resume hint quotes a list name with a space and a quote # status $rc, hint: $hint"
