@@ -108,7 +108,7 @@ static int export_to_file(struct store *st, const struct export_args *a)
     bool closed = fclose(f) == 0;
     if (n < 0 || !closed || rename(tmp, a->out) != 0) {
         if (n < 0)
-            fprintf(stderr, "mtasts export: %s\n", store_error(st));
+            fprintf(stderr, "mtasts export: %s (%s not written)\n", store_error(st), a->out);
         else
             fprintf(stderr, "mtasts export: %s: %s\n", a->out, strerror(errno));
         unlink(tmp);

@@ -1,4 +1,5 @@
 /* Export of one scan as CSV or JSON lines: one record per domain, stable field names. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -105,6 +106,7 @@ struct export_out {
     char *zbuf;
     size_t zcap;
     bool failed;
+    int err; /* errno of the failed write, 0 when zstd failed */
 };
 
 static void out_write(struct export_out *o, const void *data, size_t len, ZSTD_EndDirective end)
@@ -112,8 +114,10 @@ static void out_write(struct export_out *o, const void *data, size_t len, ZSTD_E
     if (o->failed)
         return;
     if (!o->z) {
-        if (len && fwrite(data, 1, len, o->f) != len)
+        if (len && fwrite(data, 1, len, o->f) != len) {
             o->failed = true;
+            o->err = errno;
+        }
         return;
     }
     ZSTD_inBuffer in = {data, len, 0};
@@ -123,6 +127,7 @@ static void out_write(struct export_out *o, const void *data, size_t len, ZSTD_E
         left = ZSTD_compressStream2(o->z, &zo, &in, end);
         if (ZSTD_isError(left) || (zo.pos && fwrite(o->zbuf, 1, zo.pos, o->f) != zo.pos)) {
             o->failed = true;
+            o->err = ZSTD_isError(left) ? 0 : errno;
             return;
         }
     } while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
@@ -401,9 +406,15 @@ int64_t store_export(struct store *st, const struct store_export_options *opt, F
     int64_t n = unranked < 0 ? -1 : ranked + unranked;
     if (n >= 0) {
         out_write(&o, rec.data ? rec.data : "", rec.len, o.z ? ZSTD_e_end : ZSTD_e_continue);
-        if (rec.oom || o.failed || fflush(out) != 0) {
-            store_set_error(st, "%s: cannot write the export (%s)", st->path,
-                            rec.oom ? "out of memory" : "write error");
+        if (!rec.oom && !o.failed && fflush(out) != 0) {
+            o.failed = true;
+            o.err = errno;
+        }
+        if (rec.oom || o.failed) {
+            store_set_error(st, "%s: cannot write the export: %s", st->path,
+                            rec.oom ? "out of memory"
+                            : o.err ? strerror(o.err)
+                                    : "compression failed");
             n = -1;
         }
     }

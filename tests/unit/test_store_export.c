@@ -289,6 +289,22 @@ static void test_zstd_and_defaults(void)
     TAP_CHECK(e == -1, "a missing scan is an error", "got %lld", (long long)e);
 }
 
+/* A full disk fails the export with the system's reason, not a bare "write error". */
+static void test_write_error(void)
+{
+    char err[1024];
+    struct store *st = store_open(db_path, STORE_READ_ONLY, err, sizeof err);
+    FILE *f = fopen("/dev/full", "wb");
+    struct store_export_options opt = {0, STORE_EXPORT_JSONL, false, false};
+    int64_t n = st && f ? store_export(st, &opt, f) : 0;
+    TAP_CHECK(n == -1 && strstr(store_error(st), "No space left on device"),
+              "export to a full disk fails and says why", "n=%lld err=%s", (long long)n,
+              st ? store_error(st) : err);
+    if (f)
+        fclose(f);
+    store_close(st);
+}
+
 /* Property test: random hostile bytes (NUL, control bytes, invalid UTF-8, quotes, commas,
  * CR LF, markup, formula starts) in every remote string still export as strict CSV with the
  * header's field count and as valid JSON objects. Seeded, so a failure reproduces. */
@@ -435,6 +451,7 @@ int main(void)
     test_csv();
     test_jsonl();
     test_zstd_and_defaults();
+    test_write_error();
     test_random_hostile();
     sqlite3_close(mem);
     fx_rmdir();
