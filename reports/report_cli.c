@@ -22,12 +22,18 @@ static bool to_stdout(const char *path)
     return !path || !strcmp(path, "-");
 }
 
+/* PATH.tmp.PID: two runs writing one file (a cron job overlapping) never share it. */
+static bool tmp_name(char *buf, size_t len, const char *path)
+{
+    return (size_t)snprintf(buf, len, "%s.tmp.%ld", path, (long)getpid()) < len;
+}
+
 FILE *report_cli_open_output(const char *cmd, const char *path)
 {
     if (to_stdout(path))
         return stdout;
     char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+    if (!tmp_name(tmp, sizeof tmp, path)) {
         fprintf(stderr, "mtasts %s: output path too long: %s\n", cmd, path);
         return NULL;
     }
@@ -42,7 +48,7 @@ int report_cli_close_output(const char *cmd, FILE *f, const char *path, bool ok)
     if (to_stdout(path))
         return ok ? 0 : -1;
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    tmp_name(tmp, sizeof tmp, path); /* fits: report_cli_open_output checked */
     if (fclose(f) != 0 && ok) {
         fprintf(stderr, "mtasts %s: cannot write %s: %s\n", cmd, tmp, strerror(errno));
         ok = false;

@@ -12,7 +12,7 @@ struct store;
  * failure. */
 struct store *report_cli_open(const char *cmd, const char *path);
 
-/* Opens the output: stdout when path is NULL or "-", else path.tmp, renamed into place by
+/* Opens the output: stdout when path is NULL or "-", else path.tmp.PID, renamed into place by
  * report_cli_close_output on success (a cron job never sees half a report). */
 FILE *report_cli_open_output(const char *cmd, const char *path);
 /* Closes the output; on ok renames the temporary file into place, else removes it.
