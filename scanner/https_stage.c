@@ -32,6 +32,7 @@ struct https_slot {
     size_t header_bytes;    /* response header bytes of this attempt */
     bool headers_too_large; /* HTTPS_HEADER_MAX reached: the transfer was aborted */
     bool blocked;           /* the open-socket guard refused the address */
+    bool unpinned;          /* libcurl missed the pinned address and wanted to resolve: refused */
     struct curl_slist *resolve;
     char host[TASK_DOMAIN_MAX + 16];
     char url[TASK_DOMAIN_MAX + 64];
@@ -111,6 +112,18 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+/* Called by libcurl only when the host is not in its DNS cache, before any lookup: the pinned
+ * CURLOPT_RESOLVE entry was missing. Refusing makes a lost pin fail closed instead of a
+ * getaddrinfo() through the system's resolver (outside --resolver and the rate limit). */
+static int resolver_start_cb(void *resolver_state, void *reserved, void *userp)
+{
+    (void)resolver_state;
+    (void)reserved;
+    struct https_slot *slot = userp;
+    slot->unpinned = true;
+    return 1;
+}
+
 /* Last line of defence: whatever libcurl was about to connect to must be the pinned address
  * and allowed by the address policy; libcurl never resolves, but this does not rely on it. */
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose,
@@ -175,6 +188,8 @@ static int slot_setup(struct https_stage *s, struct https_slot *slot)
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, slot);
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, opensocket_cb);
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, slot);
+    rc |= curl_easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, resolver_start_cb);
+    rc |= curl_easy_setopt(e, CURLOPT_RESOLVER_START_DATA, slot);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, slot);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, slot->errbuf);
     /* libcurl loads no CA file of its own: the shared store goes in through the ssl-ctx
@@ -347,6 +362,7 @@ static bool start_transfer(struct https_stage *s, struct https_slot *slot, struc
     slot->header_bytes = 0;
     slot->headers_too_large = false;
     slot->blocked = false;
+    slot->unpinned = false;
     slot->errbuf[0] = '\0';
     cert_capture_reset(&slot->cert, host);
     slot->cert.store = s->store;
@@ -525,7 +541,8 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
         f->cert_pem = domain_task_put(t, slot->cert.pem, slot->cert.pem_len);
     memset(&f->tls_version, 0, sizeof f->tls_version);
     if (code != CURLE_OK && !slot->too_large) {
-        const char *msg = slot->blocked             ? "address refused by the address policy"
+        const char *msg = slot->unpinned  ? "pinned address lost: libcurl was refused a DNS lookup"
+                          : slot->blocked ? "address refused by the address policy"
                           : slot->headers_too_large ? "response headers larger than 64 KiB"
                           : slot->errbuf[0]         ? slot->errbuf
                                                     : curl_easy_strerror(code);
