@@ -364,7 +364,9 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     int64_t total_rows = store_scan_result_count(r->st, r->scan_id);
     print_summary(r, &stats, c, elapsed, interrupted, total_rows);
     if (r->write_errors)
-        fprintf(stderr, "mtasts scan: %llu invalid lines could not be recorded\n",
+        fprintf(stderr,
+                "mtasts scan: recording %llu invalid lines met a store error (a line kept in "
+                "the batch may still have been written by the final commit)\n",
                 (unsigned long long)r->write_errors);
     if (rc < 0 && !engine_stopped())
         return 1; /* setup failed: nothing was scanned */
