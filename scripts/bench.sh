@@ -72,15 +72,22 @@ for b in dnsperf openssl python3 sqlite3 /usr/bin/time; do
 done
 mkdir -p "$OUT"
 RUNS_TSV=$OUT/runs.tsv
-printf 'figure\trun\tvalue\n' >"$RUNS_TSV"
+# BENCH_TABLE_ONLY=1: print the table again from an existing runs.tsv, measuring nothing.
+[ -n "${BENCH_TABLE_ONLY:-}" ] || printf 'figure\trun\tvalue\n' >"$RUNS_TSV"
 
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RUNS_TSV"; }
 
-median() { # median FIGURE: the median of the recorded values of a figure, "n/a" when none
+median() { # median FIGURE: the median over the valid runs of a figure, "n/a" when none
     python3 - "$RUNS_TSV" "$1" <<'EOF'
 import statistics, sys
-vals = [float(l.split("\t")[2]) for l in open(sys.argv[1]).read().splitlines()[1:]
-        if l.split("\t")[0] == sys.argv[2] and l.split("\t")[2] not in ("", "n/a")]
+rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()[1:]]
+# A broken run of the bench world voids its scans, dnsperf and the DNS and RSS ratios; one of
+# the policy-only world voids its scan, handshakes and the HTTPS ratio.
+group = lambda f: "policy" if f.split(".")[0] in ("policy", "handshakes_per_s", "https_ratio") else "bench"
+bad = {(r, group(v)) for f, r, v in rows if f == "invalid_run"}
+fig = sys.argv[2]
+vals = [float(v) for f, r, v in rows
+        if f == fig and (r, group(fig)) not in bad and v not in ("", "n/a")]
 print("%.6g" % statistics.median(vals) if vals else "n/a")
 EOF
 }
@@ -276,6 +283,7 @@ for l in open(sys.argv[1]):
 
 # ==============================================================================================
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+if [ -z "${BENCH_TABLE_ONLY:-}" ]; then
 note "bench world: $N domains, $RUNS runs, $THREADS threads"
 world_ready "$WORLD" "$NS" "$N" bench
 CLEANUP+=("world_down $NS $WORLD")
@@ -307,8 +315,27 @@ if [ "$POLICY_N" -gt 0 ]; then
     world_down "$PNS" "$PWORLD"
     CLEANUP=()
 fi
+fi # BENCH_TABLE_ONLY
 
 # --- the table --------------------------------------------------------------------------------
+# A run whose statuses differ from the ground truth for more than 0.1% of its domains measured
+# a broken world (say a resolver that stopped mid-run), not the scanner: it is listed and left
+# out of every median.
+python3 - "$RUNS_TSV" >>"$RUNS_TSV" <<'EOF'
+import sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()[1:]]
+if not any(f == "invalid_run" for f, _, _ in rows):
+    v = {(f, r): x for f, r, x in rows}
+    for (f, r), x in sorted(v.items()):
+        if f.endswith(".status_mismatch") and x != "n/a":
+            tag = f.split(".")[0]
+            try:
+                n = float(v[(tag + ".domains_per_s", r)]) * float(v[(tag + ".elapsed_s", r)])
+            except (KeyError, ValueError):
+                n = 0.0
+            if float(x) > max(10.0, 0.001 * n):
+                print("invalid_run\t%s\t%s" % (r, tag))
+EOF
 # Ratios per run (scanner and baseline measured back to back), then their median: on a
 # shared machine the load changes between runs, and a ratio of medians would mix runs.
 python3 - "$RUNS_TSV" >>"$RUNS_TSV" <<'EOF'
@@ -316,6 +343,8 @@ import sys
 v = {}
 for l in open(sys.argv[1]).read().splitlines()[1:]:
     f, r, x = l.split("\t")
+    if f.endswith("_ratio"):
+        sys.exit(0)  # already computed (BENCH_TABLE_ONLY)
     v[(f, r)] = x
 for r in sorted({r for _, r in v}):
     for name, a, b in (("dns_ratio", "full.dns_qps", "dnsperf_qps"),
@@ -370,6 +399,8 @@ except ValueError:
     echo "| CPU seconds per 1,000 domains | $(fmt "$CPU" .3f) | |"
     echo "| domains lost / duplicated (all runs) | $LOST / $DUP | 0 / 0 |"
     echo "| statuses differing from the world's ground truth (all runs) | $MISMATCH | 0 |"
+    INVALID=$(awk -F'\t' '$1 == "invalid_run" {printf "%s%s (%s)", sep, $2, $3; sep=", "}' "$RUNS_TSV")
+    [ -n "$INVALID" ] && echo "| runs left out of the medians (statuses differ from the truth) | $INVALID | none |"
     [ -n "${GEN_SECONDS[bench]:-}" ] && echo "| bench world generation (s) | ${GEN_SECONDS[bench]} | |"
     [ -n "${UP_SECONDS[bench]:-}" ] && echo "| bench world up (s) | ${UP_SECONDS[bench]} | |"
     echo
