@@ -112,10 +112,10 @@ fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
 
 demo: $(BIN)
-	bash scripts/demo.sh
+	MTASTS_BIN=$(abspath $(BIN)) bash scripts/demo.sh
 
 bench: $(BIN)
-	bash scripts/bench.sh
+	MTASTS_BIN=$(abspath $(BIN)) bash scripts/bench.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
