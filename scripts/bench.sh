@@ -24,6 +24,13 @@
 #   BENCH_SMALL_N [100000]   the smaller scan for the RSS ratio (capped at BENCH_N)
 #   BENCH_POLICY_N [20000]   domains in the policy-only world (0 skips the HTTPS part)
 #   BENCH_THREADS [nproc]    --threads
+#   BENCH_PIN [1 when nproc >= 2] the world's servers (unbound, NSD, nginx) run on the last
+#                            CPU, and the clients (mtasts, dnsperf, the handshake client) on
+#                            the others, as if the resolver and web servers were other
+#                            machines: without it, on a 2-core machine the scanner and unbound
+#                            take CPU from each other while dnsperf costs nearly nothing, and
+#                            the DNS ratio measures that contention rather than the scanner.
+#                            BENCH_PIN=0 measures unpinned (both are reported as configured).
 #   BENCH_SCAN_ARGS          extra `mtasts scan` options (rate limits are raised by default,
 #                            see SCAN_LIMITS below: the bench measures the scanner, not politeness)
 #   BENCH_DNSPERF_N [N]      domains in dnsperf's query file (3 queries each, cold cache;
@@ -43,6 +50,10 @@ RUNS=${BENCH_RUNS:-3}
 SMALL_N=${BENCH_SMALL_N:-100000}
 POLICY_N=${BENCH_POLICY_N:-20000}
 THREADS=${BENCH_THREADS:-$(nproc)}
+NCPU=$(nproc)
+PIN=${BENCH_PIN:-$([ "$NCPU" -ge 2 ] && echo 1 || echo 0)}
+SERVER_CPU=$((NCPU - 1))
+CLIENT_CPUS=0-$((NCPU > 1 ? NCPU - 2 : 0))
 DNSPERF_N=${BENCH_DNSPERF_N:-$N}
 OUT=$ROOT/build/bench
 WORLD=${BENCH_WORLD_DIR:-$ROOT/build/world-bench}
@@ -115,6 +126,25 @@ world_ready() { # world_ready DIR NS N MIX: generate when needed, bring up
 
 world_down() { MTASTS_WORLD_NS=$1 scripts/world/world down --dir "$2" >&2 || true; }
 
+# pin_servers NS: every process of the world's namespace onto SERVER_CPU (all threads). Run
+# before each measurement, since a baseline script may restart a server.
+pin_servers() {
+    [ "$PIN" = 1 ] || return 0
+    local pid
+    for pid in $(ip netns pids "$1" 2>/dev/null); do
+        taskset -a -p -c "$SERVER_CPU" "$pid" >/dev/null 2>&1 || true
+    done
+}
+
+# client CMD...: runs a measuring client on the client CPUs (when pinning).
+client() {
+    if [ "$PIN" = 1 ]; then
+        taskset -c "$CLIENT_CPUS" "$@"
+    else
+        "$@"
+    fi
+}
+
 declare -A GEN_SECONDS=() UP_SECONDS=()
 CLEANUP=()
 cleanup() { local c; for c in "${CLEANUP[@]}"; do eval "$c"; done; }
@@ -141,8 +171,9 @@ scan_once() {
     local db=$OUT/$tag-$run.db log=$OUT/$tag-$run.log tm=$OUT/$tag-$run.time
     rm -f "$db" "$db-wal" "$db-shm"
     flush_cache "$dir" "$ns"
+    pin_servers "$ns"
     local rc=0
-    /usr/bin/time -v -o "$tm" env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- \
+    client /usr/bin/time -v -o "$tm" env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- \
         "$BIN" scan "$list" --db "$db" --resolver 127.0.0.1:53 --ca-file "$dir/ca.pem" \
         --allow-private 127.0.0.0/8 --quiet --threads "$THREADS" "${SCAN_LIMITS[@]}" \
         ${BENCH_SCAN_ARGS:-} 2>"$log" || rc=$?
@@ -208,13 +239,14 @@ EOF
 # for deployments included, cold cache) when present, else dnsperf directly.
 dnsperf_once() { # dnsperf_once DIR NS QUERYFILE RUN: records dnsperf_qps
     local dir=$1 ns=$2 qf=$3 run=$4 log=$OUT/dnsperf-$run.log qps=""
+    pin_servers "$ns"
     if [ -x scripts/world/bench_resolver.sh ]; then
-        MTASTS_WORLD_NS=$ns scripts/world/bench_resolver.sh --dir "$dir" --domains "$DNSPERF_N" \
+        MTASTS_WORLD_NS=$ns client scripts/world/bench_resolver.sh --dir "$dir" --domains "$DNSPERF_N" \
             --seconds 1200 >"$log" 2>&1 || note "bench_resolver.sh run $run failed (see $log)"
         qps=$(sed -n 's/^resolver_qps_cold=\([0-9.]*\).*/\1/p' "$log" | tail -n1)
     else
         flush_cache "$dir" "$ns"
-        in_world "$dir" "$ns" dnsperf -s 127.0.0.1 -p 53 -d "$qf" -n 1 -c 32 -T "$THREADS" \
+        client env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- dnsperf -s 127.0.0.1 -p 53 -d "$qf" -n 1 -c 32 -T "$THREADS" \
             -q 500 -t 5 >"$log" 2>&1 || note "dnsperf run $run failed (see $log)"
         qps=$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$log" | head -n1)
     fi
@@ -255,8 +287,9 @@ handshake_once() { # handshake_once DIR NS RUN: records handshakes_per_s
     local dir=$1 ns=$2 run=$3 d addr targets=$OUT/handshake-targets.txt rate=""
     # The world's own measurement (scripts/world/bench_tls.sh: ab, new connection per request,
     # SNI per host, nginx static blocks as in the scans) when present.
+    pin_servers "$ns"
     if [ -x scripts/world/bench_tls.sh ]; then
-        MTASTS_WORLD_NS=$ns scripts/world/bench_tls.sh --dir "$dir" --modes static \
+        MTASTS_WORLD_NS=$ns client scripts/world/bench_tls.sh --dir "$dir" --modes static \
             >"$OUT/tls-$run.log" 2>&1 || note "bench_tls.sh run $run failed (see $OUT/tls-$run.log)"
         rate=$(sed -n 's/^tls_handshakes_per_s_static=\([0-9.]*\).*/\1/p' "$OUT/tls-$run.log")
         record handshakes_per_s "$run" "${rate:-n/a}"
@@ -275,7 +308,7 @@ for l in open(sys.argv[1]):
         done
     fi
     if [ -s "$targets" ]; then
-        rate=$(in_world "$dir" "$ns" python3 -c "$HANDSHAKE_PY" "$dir/ca.pem" 10 4 "$targets" ||
+        rate=$(client env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- python3 -c "$HANDSHAKE_PY" "$dir/ca.pem" 10 4 "$targets" ||
             echo n/a)
     fi
     record handshakes_per_s "$run" "${rate:-n/a}"
@@ -382,7 +415,8 @@ except ValueError:
     echo "## mtasts benchmark ($START)"
     echo
     echo "\`BENCH_N=$N BENCH_RUNS=$RUNS BENCH_SMALL_N=$SMALL_N BENCH_POLICY_N=$POLICY_N make bench\`;" \
-        "$(nproc) cores, $THREADS threads, --inflight $INFLIGHT --dns-inflight $DNS_INFLIGHT, $("$BIN" --version); medians of $RUNS runs, resolver cache flushed before each run."
+        "$(nproc) cores, $THREADS threads, --inflight $INFLIGHT --dns-inflight $DNS_INFLIGHT, $("$BIN" --version); medians of $RUNS runs, resolver cache flushed before each run;" \
+        "$([ "$PIN" = 1 ] && echo "servers pinned to CPU $SERVER_CPU, clients (mtasts, dnsperf, handshakes) to CPU $CLIENT_CPUS" || echo "no CPU pinning (BENCH_PIN=0)")."
     echo
     echo "| figure | value | target |"
     echo "|---|---|---|"
