@@ -14,7 +14,10 @@ struct sbuf {
     bool oom;
 };
 
-#define SBUF_INIT {NULL, 0, 0, false}
+#define SBUF_INIT                                                                                  \
+    {                                                                                              \
+        NULL, 0, 0, false                                                                          \
+    }
 
 void sbuf_append(struct sbuf *b, const void *data, size_t len);
 void sbuf_puts(struct sbuf *b, const char *s);

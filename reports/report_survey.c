@@ -7,7 +7,8 @@
 
 #define GROUP_TOP 25 /* provider rows unless --top says otherwise */
 
-/* Published figures printed beside ours (shared/REFERENCES.md beside the checkout, reports/README.md). */
+/* Published figures printed beside ours (shared/REFERENCES.md beside the checkout,
+ * reports/README.md). */
 #define PUB_TOP1M "top-1M snapshots (industry write-ups)"
 #define PUB_IMC "IMC 2025 MTA-STS study (>87M domains)"
 

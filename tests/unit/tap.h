@@ -8,21 +8,21 @@
 static int tap_failures;
 
 /* Reports one case; `why` is printf-formatted and shown only on failure. */
-#define TAP_CHECK(cond, name, ...)                                                             \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            printf("ok - %s\n", (name));                                                       \
-        } else {                                                                               \
-            tap_failures++;                                                                    \
-            printf("not ok - %s # ", (name));                                                  \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
+#define TAP_CHECK(cond, name, ...)                                                                 \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            printf("ok - %s\n", (name));                                                           \
+        } else {                                                                                   \
+            tap_failures++;                                                                        \
+            printf("not ok - %s # ", (name));                                                      \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
     } while (0)
 
-#define TAP_STR_EQ(got, want, name)                                                            \
-    TAP_CHECK(((got) == NULL && (want) == NULL) ||                                             \
-                  ((got) != NULL && (want) != NULL && strcmp((got), (want)) == 0),             \
+#define TAP_STR_EQ(got, want, name)                                                                \
+    TAP_CHECK(((got) == NULL && (want) == NULL) ||                                                 \
+                  ((got) != NULL && (want) != NULL && strcmp((got), (want)) == 0),                 \
               name, "got '%s', want '%s'", (got) ? (got) : "(null)", (want) ? (want) : "(null)")
 
 /* Suites exit 0 when every case ran (failures are counted from the output). */
