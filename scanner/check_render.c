@@ -121,11 +121,6 @@ static void suggest_id(char *out, size_t len, int64_t now)
         snprintf(out, len, "20240101000000");
 }
 
-static bool is_fetch_category(enum sts_category c)
-{
-    return c >= STS_CAT_POLICY_HOST_NO_ADDRESS && c <= STS_CAT_BODY_TOO_LARGE;
-}
-
 static bool is_parse_category(enum sts_category c)
 {
     return c >= STS_CAT_POLICY_SYNTAX && c <= STS_CAT_POLICY_NO_MX;
@@ -305,7 +300,7 @@ static void layer_fetch(const struct store_result *r, struct check_layer *l)
     }
     add(l->observed, "https://mta-sts.%s/.well-known/mta-sts.txt", d);
     add_fetch_facts(r, l->observed);
-    if (v->status == STS_STATUS_INVALID && is_fetch_category(v->category)) {
+    if (v->status == STS_STATUS_INVALID && sts_category_is_fetch_stage(v->category)) {
         l->state = CHECK_FAIL;
         add(l->observed, "\n%s: ", sts_category_name(v->category));
         add_remote_str(l->observed, v->detail);
@@ -350,7 +345,8 @@ static void layer_parse(const struct store_result *r, struct check_layer *l)
     const struct sts_verdict *v = r->verdict;
     const struct sts_policy *p = &v->policy;
     const char *d = domain_of(r);
-    if (!v->policy_parsed || (is_fetch_category(v->category) && v->category != STS_CAT_NONE)) {
+    if (!v->policy_parsed ||
+        (sts_category_is_fetch_stage(v->category) && v->category != STS_CAT_NONE)) {
         l->state = CHECK_SKIP;
         add(l->observed, "no policy body to parse");
         return;

@@ -374,13 +374,6 @@ static void build_https(struct row_builder *b, const struct store_result *r)
     set_text(b, SC_HTTPS_ERROR, r->https_error);
 }
 
-/* True when the fetch itself failed (no address .. body too large): a sender then has no
- * policy, whatever the body says. */
-static bool fetch_failed(enum sts_category c)
-{
-    return c >= STS_CAT_POLICY_HOST_NO_ADDRESS && c <= STS_CAT_BODY_TOO_LARGE;
-}
-
 /* Body facts (size, line endings, errors, lint, policy_valid) are stored whenever a body was
  * parsed. The policy's content (mode, max_age, mx patterns) only when the policy is in force
  * for a sender: it parsed valid and no fetch-stage failure applies (the contract of the
@@ -398,7 +391,7 @@ static void build_policy(struct row_builder *b, const struct store_result *r, st
         return;
     const struct sts_policy *p = &v->policy;
     set_bool(b, SC_POLICY_VALID, p->valid);
-    if (p->valid && !fetch_failed(v->category)) {
+    if (p->valid && !sts_category_is_fetch_stage(v->category)) {
         set_text(b, SC_POLICY_MODE, sts_mode_name(p->mode));
         if (p->has_max_age)
             set_int(b, SC_POLICY_MAX_AGE, p->max_age);

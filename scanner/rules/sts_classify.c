@@ -460,7 +460,7 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
     }
     /* A body that failed a fetch-stage check (wrong content type, ...) is not a policy in
      * force: senders discard it, so coverage is not a fact about this deployment. */
-    if (out->category >= STS_CAT_POLICY_HOST_NO_ADDRESS && out->category <= STS_CAT_BODY_TOO_LARGE)
+    if (sts_category_is_fetch_stage(out->category))
         out->mx_covered = -1;
     out->warnings = deployment_warnings(obs, out);
     if (apex_has_sts(obs))

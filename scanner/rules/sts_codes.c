@@ -404,3 +404,8 @@ const struct sts_diag_code_info *sts_diag_code_at(size_t i)
 {
     return i < COUNT_OF(diag_codes) ? &diag_codes[i] : NULL;
 }
+
+bool sts_category_is_fetch_stage(enum sts_category c)
+{
+    return c >= STS_CAT_POLICY_HOST_NO_ADDRESS && c <= STS_CAT_BODY_TOO_LARGE;
+}

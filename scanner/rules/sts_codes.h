@@ -101,6 +101,11 @@ int sts_status_from_name(const char *name);
 int sts_category_from_name(const char *name);
 int sts_warning_from_name(const char *name);
 
+/* True for the categories of the fetch stage (policy_host_no_address .. body_too_large): the
+ * policy could not be fetched as RFC 8461 3.3 requires, so no body is in force for a sender,
+ * whatever it says. */
+bool sts_category_is_fetch_stage(enum sts_category c);
+
 /* The RFC 8460 result type a sender would report for a category ("sts-policy-fetch-error",
  * ...); NULL for STS_CAT_NONE. */
 const char *sts_category_rfc8460_result(enum sts_category c);
