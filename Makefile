@@ -26,11 +26,11 @@ CPPFLAGS += -I. $(PKG_CFLAGS) -D_GNU_SOURCE
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 BIN      ?= mtasts
 
-RULES_SRC   := $(wildcard scanner/rules/*.c)
+RULES_SRC   := $(wildcard rules/*.c)
 LIB_SRC     := $(wildcard lib/*.c)
 STORE_SRC   := $(wildcard store/*.c)
 REPORTS_SRC := $(wildcard reports/*.c)
-SCANNER_SRC := $(filter-out scanner/main.c,$(wildcard scanner/*.c))
+SCANNER_SRC := $(filter-out scanner/main.c,$(wildcard scanner/*.c scanner/*/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 

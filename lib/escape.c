@@ -1,5 +1,5 @@
 /* The one place remote bytes are escaped for output: JSON, CSV, HTML and terminal text. */
-#include "escape.h"
+#include "lib/escape.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "sbuf.h"
+#include "lib/sbuf.h"
 
 /* Appends `s` (len bytes, any bytes including NUL) as a JSON string with its quotes.
  * Control characters, quotes and backslashes are escaped; invalid UTF-8 bytes become

@@ -1,5 +1,5 @@
 /* A growable byte buffer for building strings, JSON and SQL values without fixed limits. */
-#include "sbuf.h"
+#include "lib/sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

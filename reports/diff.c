@@ -1,5 +1,5 @@
 /* `mtasts diff`: what changed per domain between two scans of one database. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>

@@ -1,5 +1,5 @@
 /* Grouping hosts by provider: registered-domain approximation and per-group counters. */
-#include "groups.h"
+#include "reports/groups.h"
 
 #include <ctype.h>
 #include <stdlib.h>

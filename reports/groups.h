@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "report.h"
+#include "reports/report.h"
 
 /* Writes the registered domain of `host` into buf (lower case, trailing dot dropped): the
  * last three labels when the last two form a known multi-label public suffix (co.uk,

@@ -1,5 +1,5 @@
 /* Reading the store's JSON arrays of strings (mx_hosts, rua, mx_patterns) without SQLite. */
-#include "json_list.h"
+#include "reports/json_list.h"
 
 #include <stdbool.h>
 

@@ -1,11 +1,11 @@
 /* CSV renderer: one RFC 4180 table per report table; a percentage spans four columns. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-#include "../lib/escape.h"
-#include "stats.h"
+#include "lib/escape.h"
+#include "reports/stats.h"
 
 /* Every table is a block: a `# <table id>` line, the header, the rows, and a blank line
  * before the next block. With --section naming one table, only its header and rows: a

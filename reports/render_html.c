@@ -1,10 +1,10 @@
 /* HTML renderer: one self-contained page (inline CSS and SVG, no external resource). */
-#include "report.h"
+#include "reports/report.h"
 
 #include <stdlib.h>
 
-#include "../lib/escape.h"
-#include "svg_chart.h"
+#include "lib/escape.h"
+#include "reports/svg_chart.h"
 
 static const char style[] =
     "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;max-width:1100px;"

@@ -1,11 +1,11 @@
 /* JSON renderer: the stable summary keys of reports/README.md, then every table by id. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "../lib/escape.h"
-#include "stats.h"
+#include "lib/escape.h"
+#include "reports/stats.h"
 
 #define REPORT_JSON_SCHEMA "mtasts-report/1"
 

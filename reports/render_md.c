@@ -1,9 +1,9 @@
 /* Markdown renderer: sections as headings, tables as pipe tables, remote text escaped. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <string.h>
 
-#include "../lib/escape.h"
+#include "lib/escape.h"
 
 /* Markdown passes HTML through, so text goes through the HTML escaper; then Markdown's own
  * punctuation is backslash-escaped, so a remote "[x](https://...)" or "*x*" stays text; a

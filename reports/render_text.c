@@ -1,10 +1,10 @@
 /* Plain-text renderer: headed sections and aligned tables for a terminal or a log. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/escape.h"
+#include "lib/escape.h"
 
 /* Column widths come from the first rows; later rows (a long worklist) stream with them. */
 #define WIDTH_ROWS 1000

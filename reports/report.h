@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../lib/sbuf.h"
-#include "../scanner/rules/sts_codes.h"
+#include "lib/sbuf.h"
+#include "rules/sts_codes.h"
 
 struct sqlite3;
 

@@ -1,14 +1,14 @@
 /* One pass of read-only SQL over a scan's results, aggregated into the report figures. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "groups.h"
-#include "json_list.h"
-#include "stats.h"
+#include "reports/groups.h"
+#include "reports/json_list.h"
+#include "reports/stats.h"
 
 #define RFC_MAX_AGE 31557600
 #define DAY 86400

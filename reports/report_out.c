@@ -1,12 +1,12 @@
 /* The output dispatcher: passes document events to the chosen renderer, applies --section. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
-#include "stats.h"
+#include "reports/stats.h"
 
 #define FLUSH_AT 65536
 

@@ -1,5 +1,5 @@
 /* The survey report's layout: which sections, tables and charts, in which order. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Statistics for reports: Wilson score intervals and quantiles of sorted samples. */
-#include "stats.h"
+#include "reports/stats.h"
 
 #include <math.h>
 

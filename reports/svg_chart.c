@@ -1,10 +1,10 @@
 /* Inline SVG charts for the HTML report: horizontal bars, columns, and line charts. */
-#include "svg_chart.h"
+#include "reports/svg_chart.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "../lib/escape.h"
+#include "lib/escape.h"
 
 #define CHART_W 760
 #define BAR_H 22

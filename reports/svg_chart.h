@@ -2,8 +2,8 @@
 #ifndef REPORT_SVG_CHART_H
 #define REPORT_SVG_CHART_H
 
-#include "../lib/sbuf.h"
-#include "report.h"
+#include "lib/sbuf.h"
+#include "reports/report.h"
 
 /* Appends one self-contained <svg> element drawing c. Labels and series names are
  * HTML-escaped (they may be remote strings); values below 0 are drawn as 0. */

@@ -1,5 +1,5 @@
 /* `report trend`: one row per completed scan in time order, with line charts in HTML. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>

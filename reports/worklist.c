@@ -1,5 +1,5 @@
 /* The per-domain worklist: one row per domain with its verdict and the fix, streamed. */
-#include "report.h"
+#include "reports/report.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

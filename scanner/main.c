@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "version.h"
+#include "scanner/commands/commands.h"
+#include "lib/version.h"
 
 struct command {
     const char *name;

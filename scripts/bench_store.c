@@ -25,7 +25,7 @@
 #include <zdict.h>
 #include <zstd.h>
 
-#include "../store/store_internal.h"
+#include "store/store_internal.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static uint64_t rnd(void)
@@ -216,7 +216,7 @@ struct gen {
 };
 
 static void gen_domain(struct gen *g, long rank, bool dict_sample, struct sts_observation *o,
-                       struct store_result *r)
+                       struct sts_result *r)
 {
     memset(o, 0, sizeof *o);
     memset(r, 0, sizeof *r);
@@ -393,7 +393,7 @@ int main(int argc, char **argv)
     }
     struct gen g = {0};
     struct sts_observation o;
-    struct store_result r;
+    struct sts_result r;
     double t_gen = 0, t_build = 0, t_write = 0, c_build = 0, c_write = 0;
     for (long i = 1; i <= n; i++) {
         double t0 = now();

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 /* Schema steps after version 1; version 1 is store_schema_sql itself. To add version 2:
  * append {2, "ALTER TABLE results ADD COLUMN ...;"}, make the same change in schema.sql

@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../scanner/rules/sts_classify.h"
+#include "rules/sts_classify.h"
+#include "rules/sts_result.h"
 
 struct store; /* one open database; used by one thread at a time */
 
@@ -50,29 +51,10 @@ bool store_result_exists(struct store *st, int64_t scan_id, const char *domain);
 int store_scan_domains(struct store *st, int64_t scan_id, void (*fn)(const char *domain, void *arg),
                        void *arg);
 
-/* What the scanner hands to the store for one domain; all pointers borrowed. */
-struct store_result {
-    const char *domain;
-    long rank; /* -1 when the input had none */
-    int64_t scanned_at;
-    const struct sts_observation *obs;
-    const struct sts_verdict *verdict;
-    const char *const *addrs; /* policy host addresses as text */
-    size_t n_addrs;
-    const char *host_cname;  /* NULL when none */
-    const char *https_addr;  /* address of the final fetch attempt, NULL when none */
-    const char *location;    /* redirect Location, NULL when none */
-    const char *tls_version; /* NULL when no TLS */
-    const char *cert_verify_text;
-    const char *cert_pem; /* peer chain, PEM; NULL when none */
-    const char *https_error;
-    int time_dns_ms, time_connect_ms, time_tls_ms, time_total_ms; /* -1 when not measured */
-};
-
 /* A result turned into an owned, self-contained row (strings formatted, artifacts hashed and
  * compressed), so a worker thread can build it and hand it to the writer thread. NULL on
  * out-of-memory. */
-struct store_row *store_row_build(const struct store_result *r);
+struct store_row *store_row_build(const struct sts_result *r);
 void store_row_free(struct store_row *row);
 
 /* Writes a row into the current batch; batches commit every few thousand rows or when

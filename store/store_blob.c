@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 /* Level 3 is zstd's default: on the short texts stored here, higher levels gain a few
  * bytes for several times the CPU (measured in store/README.md). 0 stores everything raw

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "../lib/escape.h"
-#include "../lib/sbuf.h"
-#include "store_internal.h"
+#include "lib/escape.h"
+#include "lib/sbuf.h"
+#include "store/store_internal.h"
 
 enum field_type {
     F_TEXT,  /* remote or code text */

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 /* Start time of a process in clock ticks since boot (/proc/PID/stat field 22), so a pid
  * reused by another program after a crash is not mistaken for the scanner. 0 when unknown. */

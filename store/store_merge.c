@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/escape.h"
-#include "../lib/sbuf.h"
-#include "store_internal.h"
+#include "lib/escape.h"
+#include "lib/sbuf.h"
+#include "store/store_internal.h"
 
 /* What a shard says about its scan (the latest scan of the shard database). */
 struct shard {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/escape.h"
-#include "../lib/sbuf.h"
-#include "store_internal.h"
+#include "lib/escape.h"
+#include "lib/sbuf.h"
+#include "store/store_internal.h"
 
 const char *const store_col_names[SC_COUNT] = {
     [SC_DOMAIN] = "domain",
@@ -294,7 +294,7 @@ static void build_verdict(struct row_builder *b, const struct sts_verdict *v)
         set_bool(b, SC_MX_COVERED, v->mx_covered);
 }
 
-static void build_dns(struct row_builder *b, const struct store_result *r, struct sbuf *tmp)
+static void build_dns(struct row_builder *b, const struct sts_result *r, struct sbuf *tmp)
 {
     const struct sts_observation *obs = r->obs;
     const struct sts_verdict *v = r->verdict;
@@ -338,7 +338,7 @@ static void build_dns(struct row_builder *b, const struct store_result *r, struc
     set_text(b, SC_HOST_CNAME, r->host_cname);
 }
 
-static void build_https(struct row_builder *b, const struct store_result *r)
+static void build_https(struct row_builder *b, const struct sts_result *r)
 {
     const struct sts_observation *obs = r->obs;
     set_text(b, SC_HTTPS_OUTCOME, https_outcome_name(obs->https));
@@ -379,7 +379,7 @@ static void build_https(struct row_builder *b, const struct store_result *r)
  * for a sender: it parsed valid and no fetch-stage failure applies (the contract of the
  * world's ground truth and of the reports' funnel), so counting modes never counts a policy
  * served as text/html or one that does not parse. The body itself stays in policy_blob. */
-static void build_policy(struct row_builder *b, const struct store_result *r, struct sbuf *tmp)
+static void build_policy(struct row_builder *b, const struct sts_result *r, struct sbuf *tmp)
 {
     const struct sts_observation *obs = r->obs;
     const struct sts_verdict *v = r->verdict;
@@ -424,7 +424,7 @@ static struct store_row *row_finish(struct row_builder *b)
     return row;
 }
 
-struct store_row *store_row_build(const struct store_result *r)
+struct store_row *store_row_build(const struct sts_result *r)
 {
     if (!r || !r->domain || !r->obs || !r->verdict)
         return NULL;

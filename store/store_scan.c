@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../scanner/version.h"
-#include "store_internal.h"
+#include "lib/version.h"
+#include "store/store_internal.h"
 
 static int rollback(struct store *st)
 {

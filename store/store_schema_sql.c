@@ -1,5 +1,5 @@
 /* GENERATED from store/schema.sql by store/schema_to_c.sh: edit the .sql, then rerun. */
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 const char store_schema_sql[] =
     "-- The mtasts result database: what every scan saw, one row per (scan, domain).\n"

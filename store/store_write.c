@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store_internal.h"
+#include "store/store_internal.h"
 
 /* Builds "INSERT INTO results (scan_id, <columns>) VALUES (?, ...)" from store_col_names.
  * ON CONFLICT DO NOTHING: a (scan, domain) result, once committed, is never replaced. */

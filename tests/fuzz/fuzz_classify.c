@@ -2,8 +2,8 @@
 #include <openssl/x509_vfy.h>
 #include <strings.h>
 
-#include "scanner/rules/sts_classify.h"
-#include "scanner/rules/sts_mx.h"
+#include "rules/sts_classify.h"
+#include "rules/sts_mx.h"
 #include "tests/fuzz/fuzz_common.h"
 
 #define FUZZ_SELECTORS 16

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/rules/sts_txt.h"
+#include "rules/sts_txt.h"
 
 /* A broken invariant is a bug like a crash: abort so libFuzzer keeps the input. */
 #define FUZZ_ASSERT(cond)                                                                          \

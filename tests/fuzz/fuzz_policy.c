@@ -1,6 +1,6 @@
 /* libFuzzer harness: the policy file parser, the whole input as the body. */
-#include "scanner/rules/sts_mx.h"
-#include "scanner/rules/sts_policy.h"
+#include "rules/sts_mx.h"
+#include "rules/sts_policy.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static int fuzz_policy_one(const uint8_t *data, size_t size)

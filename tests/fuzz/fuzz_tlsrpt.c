@@ -1,5 +1,5 @@
 /* libFuzzer harness: the _smtp._tls TLS-RPT record evaluation (records split on LF). */
-#include "scanner/rules/sts_tlsrpt.h"
+#include "rules/sts_tlsrpt.h"
 #include "tests/fuzz/fuzz_common.h"
 
 static int fuzz_tlsrpt_one(const uint8_t *data, size_t size)

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "scanner/addr_policy.h"
+#include "scanner/engine/addr_policy.h"
 #include "tests/unit/tap.h"
 
 struct edge_case {

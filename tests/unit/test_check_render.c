@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/check_render.h"
+#include "scanner/commands/check_render.h"
 #include "tests/unit/tap.h"
 
 #define NOW 1795000000 /* 2026-11-18 */
@@ -66,7 +66,7 @@ static void render(const struct sts_observation *o, struct rendered *out)
 {
     memset(out, 0, sizeof *out);
     sts_classify(o, &out->v);
-    struct store_result r;
+    struct sts_result r;
     memset(&r, 0, sizeof r);
     r.domain = o->domain;
     r.rank = -1;

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/addr_policy.h"
-#include "scanner/cert_facts.h"
-#include "scanner/dns_stage.h"
-#include "scanner/engine.h"
-#include "scanner/event_loop.h"
-#include "scanner/https_stage.h"
-#include "scanner/scan_options.h"
-#include "scanner/version.h"
-#include "tap.h"
+#include "scanner/engine/addr_policy.h"
+#include "scanner/engine/cert_facts.h"
+#include "scanner/engine/dns_stage.h"
+#include "scanner/engine/engine.h"
+#include "scanner/engine/event_loop.h"
+#include "scanner/engine/https_stage.h"
+#include "scanner/commands/scan_options.h"
+#include "lib/version.h"
+#include "tests/unit/tap.h"
 
 static void test_outcomes(void)
 {
@@ -154,12 +154,12 @@ static void test_checks(void)
 {
     unsigned c;
     const char *why;
-    TAP_CHECK(scan_options_parse_checks("policy", &c, &why) == 0 && c == ENGINE_CHECK_POLICY,
+    TAP_CHECK(scan_options_parse_checks("policy", &c, &why) == 0 && c == SCAN_CHECK_POLICY,
               "--checks policy", "%#x", c);
     TAP_CHECK(scan_options_parse_checks("+apex", &c, &why) == 0 &&
-                  c == (ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX),
+                  c == (SCAN_CHECK_DEFAULT | SCAN_CHECK_APEX),
               "--checks +apex adds to the default", "%#x", c);
-    TAP_CHECK(scan_options_parse_checks("-tlsrpt,-mx", &c, &why) == 0 && c == ENGINE_CHECK_POLICY,
+    TAP_CHECK(scan_options_parse_checks("-tlsrpt,-mx", &c, &why) == 0 && c == SCAN_CHECK_POLICY,
               "--checks -tlsrpt,-mx", "%#x", c);
     TAP_CHECK(scan_options_parse_checks("policy,bogus", &c, &why) < 0, "unknown check refused",
               "accepted");
@@ -259,10 +259,10 @@ static void count_answer(void *ctx, struct domain_task *t, enum task_query q,
 static void test_dns_queue(void)
 {
     struct evl l;
-    struct engine_config cfg;
-    struct engine_stats stats;
+    struct scan_config cfg;
+    struct scan_stats stats;
     char err[256];
-    engine_config_defaults(&cfg);
+    scan_config_defaults(&cfg);
     cfg.n_resolvers = 1;
     snprintf(cfg.resolvers[0], sizeof cfg.resolvers[0], "127.0.0.1:9");
     memset(&stats, 0, sizeof stats);
@@ -334,7 +334,7 @@ static bool probe_source(void *arg, const char **domain, long *rank)
     return true;
 }
 
-static bool probe_sink(void *arg, const struct store_result *r)
+static bool probe_sink(void *arg, const struct sts_result *r)
 {
     (void)r;
     ((struct mask_probe *)arg)->sunk++;
@@ -347,8 +347,8 @@ static void test_engine_signal_mask(void)
 {
     struct addr_policy pol;
     addr_policy_init(&pol);
-    struct engine_config cfg;
-    engine_config_defaults(&cfg);
+    struct scan_config cfg;
+    scan_config_defaults(&cfg);
     cfg.threads = 2;
     cfg.checks = 0;
     cfg.inflight = 8;
@@ -357,7 +357,7 @@ static void test_engine_signal_mask(void)
     snprintf(cfg.resolvers[0], sizeof cfg.resolvers[0], "127.0.0.1:1");
     cfg.user_agent = "mtasts-test";
     cfg.addrs = &pol;
-    struct engine_stats stats;
+    struct scan_stats stats;
     memset(&stats, 0, sizeof stats);
     struct mask_probe p = {0};
     char err[256];

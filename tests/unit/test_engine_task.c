@@ -7,11 +7,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "scanner/addr_policy.h"
-#include "scanner/dns_stage.h"
-#include "scanner/domain_task.h"
-#include "scanner/engine.h"
-#include "tap.h"
+#include "scanner/engine/addr_policy.h"
+#include "scanner/engine/dns_stage.h"
+#include "scanner/engine/domain_task.h"
+#include "scanner/engine/engine.h"
+#include "tests/unit/tap.h"
 
 #define Q(q) TASK_STEP_QUERY(q)
 
@@ -29,7 +29,7 @@ static void txt(enum task_query q, const char *s)
 
 static void test_no_policy(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     unsigned s = domain_task_start(&task);
     TAP_CHECK(s == (Q(TASK_Q_TXT) | Q(TASK_Q_MX) | Q(TASK_Q_TLSRPT)),
               "default checks ask TXT, MX and TLS-RPT first", "steps %#x", s);
@@ -48,7 +48,7 @@ static void test_no_policy(void)
 
 static void test_policy_path(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     domain_task_start(&task);
     txt(TASK_Q_TXT, "v=STSv1; id=20240101;");
     unsigned s = domain_task_answered(&task, TASK_Q_TXT, STS_DNS_OK, 1010);
@@ -71,7 +71,7 @@ static void test_policy_path(void)
 
 static void test_private_only(void)
 {
-    start("example.test", ENGINE_CHECK_POLICY, false);
+    start("example.test", SCAN_CHECK_POLICY, false);
     unsigned s = domain_task_start(&task);
     TAP_CHECK(s == Q(TASK_Q_TXT), "--checks policy asks only the TXT record", "steps %#x", s);
     txt(TASK_Q_TXT, "v=STSv1; id=1;");
@@ -88,7 +88,7 @@ static void test_private_only(void)
 
 static void test_orphans_and_apex(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX, true);
+    start("example.test", SCAN_CHECK_DEFAULT | SCAN_CHECK_APEX, true);
     unsigned s = domain_task_start(&task);
     unsigned want = Q(TASK_Q_TXT) | Q(TASK_Q_MX) | Q(TASK_Q_TLSRPT) | Q(TASK_Q_APEX) | Q(TASK_Q_A) |
                     Q(TASK_Q_AAAA);
@@ -99,7 +99,7 @@ static void test_orphans_and_apex(void)
 
 static void test_split_txt_and_bounds(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     domain_task_add_txt(&task, TASK_Q_TXT, "v=STSv1; ", 9, true);
     domain_task_add_txt(&task, TASK_Q_TXT, "id=abc;", 7, false);
     domain_task_add_txt(&task, TASK_Q_TXT, "other", 5, true);
@@ -130,7 +130,7 @@ static void test_split_txt_and_bounds(void)
 
 static void test_fetch_order(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     uint8_t a1[4] = {192, 0, 2, 1}, a2[4] = {192, 0, 2, 2}, a3[4] = {10, 0, 0, 1};
     uint8_t b1[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
     domain_task_add_addr(&task, AF_INET, a1, false);
@@ -153,7 +153,7 @@ static void test_fetch_order(void)
 
 static void test_view(void)
 {
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     domain_task_start(&task);
     txt(TASK_Q_TXT, "v=STSv1; id=1;");
     domain_task_add_mx(&task, "mx.example.test", 10);
@@ -239,7 +239,7 @@ static void test_parse_txt(void)
     rr(&p, NULL, 16, r1, sizeof r1 - 1);
     const char r2[] = "\x05other";
     rr(&p, NULL, 16, r2, sizeof r2 - 1);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_TXT, p.b, (int)p.len, NULL);
     TAP_CHECK(o == STS_DNS_OK && task.ans[TASK_Q_TXT].n == 2, "TXT answer: two records",
               "outcome %d n %u", o, task.ans[TASK_Q_TXT].n);
@@ -250,7 +250,7 @@ static void test_parse_txt(void)
     const char cname[] = "\x03"
                          "foo\x04test";
     rr(&p, NULL, 5, cname, sizeof cname); /* includes the root label */
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     o = dns_parse_answer(&task, TASK_Q_TXT, p.b, (int)p.len, NULL);
     TAP_CHECK(o == STS_DNS_NODATA, "TXT answer with only a CNAME is NODATA", "outcome %d", o);
     o = dns_parse_answer(&task, TASK_Q_TXT, p.b, 7, NULL);
@@ -263,7 +263,7 @@ static void test_parse_mx(void)
     begin(&p, "example.test", 15, 1);
     const unsigned char null_mx[] = {0, 0, 0}; /* preference 0, root name */
     rr(&p, NULL, 15, null_mx, sizeof null_mx);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_MX, p.b, (int)p.len, NULL);
     TAP_CHECK(o == STS_DNS_OK && task.ans[TASK_Q_MX].n == 1 && task.pref[0] == 0,
               "null MX parsed as one host", "outcome %d n %u", o, task.ans[TASK_Q_MX].n);
@@ -275,7 +275,7 @@ static void test_parse_mx(void)
     const unsigned char mx2[] = {0, 20, 3, 'm', 'x', '2', 0xc0, 0x0c};
     rr(&p, NULL, 15, mx1, sizeof mx1);
     rr(&p, NULL, 15, mx2, sizeof mx2);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     o = dns_parse_answer(&task, TASK_Q_MX, p.b, (int)p.len, NULL);
     TAP_CHECK(o == STS_DNS_OK && task.ans[TASK_Q_MX].n == 2, "two MX hosts", "n %u",
               task.ans[TASK_Q_MX].n);
@@ -295,7 +295,7 @@ static void test_parse_addrs(void)
     const unsigned char priv[4] = {10, 0, 0, 1};
     rr(&p, "policy.provider.test", 1, pub, 4);
     rr(&p, "policy.provider.test", 1, priv, 4);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     enum sts_dns_outcome o = dns_parse_answer(&task, TASK_Q_A, p.b, (int)p.len, &pol);
     TAP_CHECK(o == STS_DNS_OK && task.n_addrs == 2, "A answer through a CNAME: two addresses",
               "outcome %d n %d", o, task.n_addrs);
@@ -425,7 +425,7 @@ static void test_parse_mutations(void)
             p.b[rng() % p.len] = (unsigned char)rng();
         if (it >= 4 && rng() % 4 == 0)
             p.len = 1 + rng() % p.len; /* truncated */
-        start("example.test", ENGINE_CHECK_DEFAULT | ENGINE_CHECK_APEX, true);
+        start("example.test", SCAN_CHECK_DEFAULT | SCAN_CHECK_APEX, true);
         enum sts_dns_outcome o = dns_parse_answer(&task, q, p.b, (int)p.len, &pol);
         ok_answers += o == STS_DNS_OK;
         if (o != STS_DNS_OK && o != STS_DNS_NODATA && o != STS_DNS_ERROR)
@@ -452,12 +452,12 @@ static void test_parse_mutations(void)
     TAP_CHECK(!bad, "4000 mutated answers: bounds, spans and address verdicts hold", "%s", why);
     TAP_CHECK(ok_answers > 100, "mutated answers still parse often enough to test", "%d",
               ok_answers);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     dns_parse_answer(&task, TASK_Q_TXT, seeds[0].b, (int)seeds[0].len, &pol);
     TAP_CHECK(task.ans[TASK_Q_TXT].n == TASK_MAX_RECORDS && task.ans[TASK_Q_TXT].dropped > 0,
               "records beyond the bound are counted, not kept", "n %u dropped %u",
               task.ans[TASK_Q_TXT].n, task.ans[TASK_Q_TXT].dropped);
-    start("example.test", ENGINE_CHECK_DEFAULT, false);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
     dns_parse_answer(&task, TASK_Q_AAAA, seeds[3].b, (int)seeds[3].len, &pol);
     size_t permitted = 0;
     for (size_t i = 0; i < task.n_addrs; i++)

@@ -1,7 +1,7 @@
 /* Unit tests of domain_normalize: case, trailing dot, IDN, and every refusal with its reason. */
 #include <string.h>
 
-#include "scanner/domain_name.h"
+#include "scanner/input/domain_name.h"
 #include "tests/unit/tap.h"
 
 struct good_case {

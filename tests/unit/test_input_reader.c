@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "scanner/exclude.h"
-#include "scanner/input.h"
-#include "scanner/shard.h"
+#include "scanner/input/exclude.h"
+#include "scanner/input/input.h"
+#include "scanner/input/shard.h"
 #include "tests/unit/tap.h"
 
 static void str_eq(const char *got, const char *want, const char *name)

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/shard.h"
+#include "scanner/input/shard.h"
 #include "tests/unit/tap.h"
 
 /* The reference implementation's vectors (key 00..0f, message 00..len-1). */

@@ -4,7 +4,7 @@
 
 #include "lib/escape.h"
 #include "lib/sbuf.h"
-#include "tap.h"
+#include "tests/unit/tap.h"
 
 static void json_case(const char *in, size_t len, const char *want, const char *name)
 {

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scanner/progress.h"
-#include "scanner/rules/sts_codes.h"
+#include "scanner/commands/progress.h"
+#include "rules/sts_codes.h"
 #include "tests/unit/tap.h"
 
 static void str_eq(const char *got, const char *want, const char *name)
@@ -100,7 +100,7 @@ static void test_format(void)
 
 static void test_thread_log(void)
 {
-    struct engine_stats stats;
+    struct scan_stats stats;
     memset(&stats, 0, sizeof stats);
     FILE *out = tmpfile();
     struct progress_options o = {

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "scanner/ratelimit.h"
+#include "scanner/engine/ratelimit.h"
 #include "tests/unit/tap.h"
 
 #define MS 1000000ull

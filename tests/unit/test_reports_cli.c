@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../scanner/commands.h"
-#include "tap.h"
-#include "test_reports_fixture.h"
+#include "scanner/commands/commands.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_reports_fixture.h"
 
 #define DB "/tmp/mtasts-reports-cli.db"
 #define OUT "/tmp/mtasts-reports-cli.out"

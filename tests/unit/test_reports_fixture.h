@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../reports/report.h"
+#include "reports/report.h"
 
 #define FX_T0 1700000000LL /* scanned_at of every fixture row */
 #define FX_DAY 86400LL

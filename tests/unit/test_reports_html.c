@@ -3,8 +3,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tap.h"
-#include "test_reports_fixture.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_reports_fixture.h"
 
 static int render_survey(struct report_out *o, sqlite3 *db, void *arg)
 {

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tap.h"
-#include "test_reports_fixture.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_reports_fixture.h"
 
 #define I64(x) ((long long)(x))
 #define CHECK_EQ(got, want, name)                                                                  \

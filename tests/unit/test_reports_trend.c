@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reports/groups.h"
-#include "../../reports/json_list.h"
-#include "../../reports/stats.h"
-#include "tap.h"
-#include "test_reports_fixture.h"
+#include "reports/groups.h"
+#include "reports/json_list.h"
+#include "reports/stats.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_reports_fixture.h"
 
 struct diff_arg {
     int64_t a, b, changes;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/rules/sts_classify.h"
+#include "rules/sts_classify.h"
 #include "tests/unit/tap.h"
 
 #define NOW 1790000000LL

@@ -1,7 +1,7 @@
 /* Tests of the taxonomy code tables: names, round trips, fix texts, warning lists. */
 #include <string.h>
 
-#include "scanner/rules/sts_codes.h"
+#include "rules/sts_codes.h"
 #include "tests/unit/tap.h"
 
 static void check_names(void)

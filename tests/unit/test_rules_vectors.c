@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "lib/sbuf.h"
-#include "scanner/rules/sts_mx.h"
-#include "scanner/rules/sts_policy.h"
-#include "scanner/rules/sts_tlsrpt.h"
-#include "scanner/rules/sts_txt.h"
+#include "rules/sts_mx.h"
+#include "rules/sts_policy.h"
+#include "rules/sts_tlsrpt.h"
+#include "rules/sts_txt.h"
 #include "tests/unit/tap.h"
 
 #define VEC_ROOT "tests/vectors"

@@ -2,8 +2,8 @@
  */
 #include <zstd.h>
 
-#include "tap.h"
-#include "test_store_fixtures.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_store_fixtures.h"
 
 static char *slurp(const char *path, size_t *len)
 {

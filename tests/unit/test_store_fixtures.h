@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../store/store.h"
+#include "store/store.h"
 
 enum fx_kind {
     FX_VALID,     /* enforce policy, covered MX, TLS-RPT, verified certificate */
@@ -37,7 +37,7 @@ struct fx {
     struct sts_mx_host mx[1];
     struct sts_observation obs;
     struct sts_verdict verdict;
-    struct store_result r;
+    struct sts_result r;
 };
 
 /* The policy body shared by FX_VALID domains (same bytes: one blob for all of them). */

@@ -2,8 +2,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "tap.h"
-#include "test_store_fixtures.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_store_fixtures.h"
 
 #define N_DOMAINS 300
 

@@ -3,9 +3,9 @@
 #include <openssl/evp.h>
 #include <sys/wait.h>
 
-#include "../../store/store_internal.h"
-#include "tap.h"
-#include "test_store_fixtures.h"
+#include "store/store_internal.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_store_fixtures.h"
 
 static char *read_file(const char *path, size_t *len)
 {

@@ -2,9 +2,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "../../store/store_internal.h"
-#include "tap.h"
-#include "test_store_fixtures.h"
+#include "store/store_internal.h"
+#include "tests/unit/tap.h"
+#include "tests/unit/test_store_fixtures.h"
 
 static void test_create(void)
 {

@@ -1,0 +1,110 @@
+/* The classifier: one domain's observations to status, category, warnings and verdicts. */
+#ifndef STS_CLASSIFY_H
+#define STS_CLASSIFY_H
+
+#include <stdint.h>
+
+#include "rules/sts_codes.h"
+#include "rules/sts_policy.h"
+#include "rules/sts_tlsrpt.h"
+#include "rules/sts_txt.h"
+
+#define STS_CERT_EXPIRING_SOON_SECONDS (14 * 86400)
+
+struct sts_mx_host {
+    const char *host; /* as answered; "." (or "") with preference 0 is the null MX */
+    unsigned preference;
+};
+
+/* Transport outcome of the policy fetch. */
+enum sts_https_outcome {
+    STS_HTTPS_NOT_ATTEMPTED = 0,
+    STS_HTTPS_OK,             /* an HTTP response was received (any status) */
+    STS_HTTPS_CONNECT_FAILED, /* no address accepted TCP */
+    STS_HTTPS_TIMEOUT,        /* connect or total time limit */
+    STS_HTTPS_TLS_FAILED,     /* handshake failed, not because of certificate verification */
+    STS_HTTPS_CERT_FAILED,    /* certificate verification failed: see the cert facts */
+    STS_HTTPS_BODY_TOO_LARGE, /* the body passed STS_POLICY_MAX_BYTES */
+    STS_HTTPS_PROTOCOL_ERROR  /* TLS up but no valid HTTP response (classified http_status) */
+};
+
+/* Facts about the policy host's certificate, from OpenSSL, even when verification failed. */
+struct sts_cert_facts {
+    bool present;       /* a peer certificate was received */
+    int verify_code;    /* OpenSSL X509_V_* of the chain; 0 (X509_V_OK) when it verified */
+    bool name_matches;  /* a SAN (or the CN without SANs) covers mta-sts.D */
+    int64_t not_before; /* Unix seconds of the leaf; 0 when unknown */
+    int64_t not_after;
+    int chain_len;    /* certificates the server sent */
+    bool self_signed; /* leaf issuer equals subject */
+    char issuer[256]; /* leaf issuer, one-line RFC 2253 form */
+};
+
+/* Everything the scanner saw for one domain. Pointers are borrowed; the classifier copies
+ * what it keeps. */
+struct sts_observation {
+    const char *domain; /* normalised: lower case, no trailing dot, A-labels */
+    int64_t now;        /* scan time, Unix seconds (certificate expiry warnings) */
+
+    enum sts_dns_outcome txt_outcome; /* _mta-sts.D TXT */
+    const struct sts_txt_record *txt;
+    size_t n_txt;
+
+    enum sts_dns_outcome mx_outcome; /* D MX */
+    const struct sts_mx_host *mx;
+    size_t n_mx;
+
+    enum sts_dns_outcome tlsrpt_outcome; /* _smtp._tls.D TXT */
+    const struct sts_txt_record *tlsrpt;
+    size_t n_tlsrpt;
+
+    enum sts_dns_outcome apex_outcome; /* D TXT, only with --checks +apex */
+    const struct sts_txt_record *apex;
+    size_t n_apex;
+
+    enum sts_dns_outcome a_outcome, aaaa_outcome; /* mta-sts.D */
+    size_t n_addrs;                               /* addresses answered, A and AAAA together */
+    size_t n_addrs_refused;                       /* of which the address policy refused */
+
+    enum sts_https_outcome https;
+    struct sts_cert_facts cert;
+    long http_status;         /* 0 when no response */
+    const char *content_type; /* as received, NULL when absent */
+    const char *body;         /* NULL when no body was read */
+    size_t body_len;
+};
+
+/* The verdict on one domain. Owns memory: release with sts_verdict_free(). */
+struct sts_verdict {
+    enum sts_status status;
+    enum sts_category category; /* STS_CAT_NONE unless status is INVALID */
+    uint32_t warnings;          /* bit (1u << enum sts_warning) */
+    bool valid_lenient;
+    bool valid_strict;
+    bool would_fail_delivery;
+    enum sts_readiness readiness;
+    uint32_t readiness_warnings; /* warnings that block promotion (subset of warnings) */
+    int mx_covered;              /* 1, 0, or -1 when unknown / not applicable */
+    bool null_mx;
+    size_t n_mx;
+    int *mx_pattern; /* per MX host of the observation: index of the matching pattern, or -1 */
+
+    struct sts_txt_result txt;
+    bool policy_parsed; /* a body was parsed into `policy` */
+    struct sts_policy policy;
+    struct sts_tlsrpt_result tlsrpt;
+    enum sts_tlsrpt_state tlsrpt_state;
+
+    char detail[256]; /* one line on the primary category or status, for people */
+};
+
+/* Classifies one domain. Pure: no I/O, no clock (uses obs->now). Always fills *out. */
+void sts_classify(const struct sts_observation *obs, struct sts_verdict *out);
+
+void sts_verdict_free(struct sts_verdict *v);
+
+/* The category for an OpenSSL verify code (X509_V_*): one of the STS_CAT_CERT_* values, or
+ * STS_CAT_NONE for X509_V_OK. */
+enum sts_category sts_cert_category(int verify_code);
+
+#endif

@@ -1,0 +1,143 @@
+/* `mtasts check DOMAIN...`: the same engine as scan, each domain rendered layer by layer
+ * (or as JSON), in the order given; the exit status says pass / warn / fail / could not. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/sbuf.h"
+#include "scanner/commands/check_render.h"
+#include "scanner/commands/commands.h"
+#include "scanner/input/domain_name.h"
+#include "scanner/engine/engine.h"
+#include "scanner/commands/scan_options.h"
+
+struct check_item {
+    char domain[DOMAIN_NAME_BUFSZ];
+    struct sbuf out;
+    int exit_status;
+    bool done;
+};
+
+struct check_run {
+    struct check_item *items;
+    size_t n, next;
+    bool json, color;
+};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    engine_stop();
+}
+
+static bool check_source(void *arg, const char **domain, long *rank)
+{
+    struct check_run *r = arg;
+    if (r->next >= r->n)
+        return false;
+    *domain = r->items[r->next++].domain;
+    *rank = -1;
+    return true;
+}
+
+static bool check_sink(void *arg, const struct sts_result *res)
+{
+    struct check_run *r = arg;
+    for (size_t i = 0; i < r->n; i++) {
+        struct check_item *it = &r->items[i];
+        if (it->done || strcmp(it->domain, res->domain) != 0)
+            continue;
+        if (r->json) {
+            check_render_json(&it->out, res);
+            sbuf_putc(&it->out, '\n');
+        } else {
+            check_render_text(&it->out, res, r->color);
+        }
+        it->exit_status = check_exit_status(res);
+        it->done = true;
+        break;
+    }
+    return true;
+}
+
+/* Normalises every argument; duplicates are checked once. Returns -1 on a bad name. */
+static int collect(struct check_run *r, const struct scan_options *o)
+{
+    r->items = calloc(o->n_args, sizeof *r->items);
+    if (!r->items) {
+        fprintf(stderr, "mtasts check: out of memory\n");
+        return -1;
+    }
+    for (size_t i = 0; i < o->n_args; i++) {
+        const char *reason;
+        struct check_item *it = &r->items[r->n];
+        if (domain_normalize(o->args[i], strlen(o->args[i]), it->domain, sizeof it->domain,
+                             &reason) < 0) {
+            fprintf(stderr, "mtasts check: '%s' is not a domain name: %s\n", o->args[i], reason);
+            return -1;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < r->n; j++)
+            dup = dup || !strcmp(r->items[j].domain, it->domain);
+        if (!dup)
+            r->n++;
+    }
+    return 0;
+}
+
+static int report(struct check_run *r)
+{
+    int status = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        struct check_item *it = &r->items[i];
+        if (!it->done) {
+            fprintf(stderr, "mtasts check: %s: not checked (interrupted)\n", it->domain);
+            status = check_exit_combine(status, 3);
+            continue;
+        }
+        if (i > 0 && !r->json)
+            fputc('\n', stdout);
+        fwrite(sbuf_str(&it->out), 1, it->out.len, stdout);
+        status = check_exit_combine(status, it->exit_status);
+    }
+    fflush(stdout);
+    return status;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct scan_options *o = malloc(sizeof *o);
+    char err[1024];
+    if (!o) {
+        fprintf(stderr, "mtasts check: out of memory\n");
+        return 3;
+    }
+    int prc = scan_options_parse(SCAN_CMD_CHECK, argc, argv, o, err, sizeof err);
+    if (prc != 0) {
+        if (prc < 0)
+            fprintf(stderr, "mtasts check: %s\n", err);
+        free(o);
+        return prc < 0 ? 3 : 0;
+    }
+    struct check_run r = {0};
+    r.json = o->json;
+    r.color = !o->json && isatty(STDOUT_FILENO);
+    int status = 3;
+    if (collect(&r, o) == 0) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        struct scan_stats stats;
+        memset(&stats, 0, sizeof stats);
+        if (engine_run(&o->engine, check_source, &r, check_sink, &r, &stats, err, sizeof err) < 0)
+            fprintf(stderr, "mtasts check: %s\n", err);
+        else
+            status = report(&r);
+    }
+    for (size_t i = 0; i < r.n; i++)
+        sbuf_free(&r.items[i].out);
+    free(r.items);
+    free(o);
+    return status;
+}

@@ -1,0 +1,135 @@
+/* `mtasts diff [SCAN_A SCAN_B]`: changes between two scans, in any report format. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scanner/commands/commands.h"
+#include "store/store.h"
+#include "reports/report.h"
+#include "scanner/commands/report_cli.h"
+
+static void diff_usage(FILE *out)
+{
+    fprintf(out, "usage: mtasts diff [SCAN_A SCAN_B] [--db FILE] [--format FMT] [-o FILE]\n"
+                 "                   [--exit-code] [--timestamp]\n"
+                 "\n"
+                 "Compares two scans (default: the last two complete scans) domain by domain:\n"
+                 "adopted, dropped, broke, fixed, mode/max_age/mx pattern changes, and policies\n"
+                 "changed under the same TXT id.\n"
+                 "  --db FILE       result database (default mtasts.db)\n"
+                 "  --format FMT    text (default), json, md, csv, html\n"
+                 "  -o, --output F  write to F instead of stdout\n"
+                 "  --exit-code     exit 1 when there are changes (like git diff --exit-code)\n");
+}
+
+static bool parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end || v <= 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+    enum { O_DB = 256, O_FORMAT, O_EXIT_CODE, O_TIMESTAMP };
+    static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"exit-code", no_argument, NULL, O_EXIT_CODE},
+                                         {"timestamp", no_argument, NULL, O_TIMESTAMP},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db_path = "mtasts.db", *format = "text", *output = NULL;
+    bool exit_code = false, timestamp = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB:
+            db_path = optarg;
+            break;
+        case O_FORMAT:
+            format = optarg;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case O_EXIT_CODE:
+            exit_code = true;
+            break;
+        case O_TIMESTAMP:
+            timestamp = true;
+            break;
+        case 'h':
+            diff_usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "mtasts diff: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            diff_usage(stderr);
+            return 2;
+        }
+    }
+    int64_t a = 0, b = 0;
+    int npos = argc - optind;
+    if (npos != 0 && npos != 2) {
+        fprintf(stderr, "mtasts diff: give two scan ids or none\n");
+        return 2;
+    }
+    if (npos == 2 && (!parse_id(argv[optind], &a) || !parse_id(argv[optind + 1], &b))) {
+        fprintf(stderr, "mtasts diff: scan ids are positive integers, got '%s' '%s'\n",
+                argv[optind], argv[optind + 1]);
+        return 2;
+    }
+    const struct report_renderer *r = report_renderer_find(format);
+    if (!r) {
+        fprintf(stderr, "mtasts diff: unknown --format '%s' (text, md, csv, json, html)\n", format);
+        return 2;
+    }
+    struct store *st = report_cli_open("diff", db_path);
+    if (!st)
+        return 1;
+    char err[512] = "";
+    if (npos == 0 && report_diff_pick(store_db(st), &a, &b, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts diff: %s: %s\n", db_path, err);
+        store_close(st);
+        return 1;
+    }
+    FILE *f = report_cli_open_output("diff", output);
+    if (!f) {
+        store_close(st);
+        return 1;
+    }
+    char title[96], now[32];
+    snprintf(title, sizeof title, "mtasts diff, scan %" PRId64 " -> scan %" PRId64, a, b);
+    struct report_out o;
+    report_out_init(&o, r, f, "diff", title);
+    if (timestamp) {
+        report_cli_now(now, sizeof now);
+        o.timestamp = now;
+    }
+    int rc = 0;
+    bool written = false; /* the output is complete: keep the file, whatever --exit-code says */
+    int64_t changes = report_write_diff(&o, store_db(st), a, b, err, sizeof err);
+    if (changes < 0) {
+        fprintf(stderr, "mtasts diff: %s: %s\n", db_path, err);
+        report_out_discard(&o);
+        rc = 1;
+    } else if (report_out_finish(&o) < 0) {
+        fprintf(stderr, "mtasts diff: write error on %s\n", output ? output : "stdout");
+        rc = 1;
+    } else {
+        written = true;
+        if (exit_code && changes > 0)
+            rc = 1;
+    }
+    if (report_cli_close_output("diff", f, output, written) < 0)
+        rc = 1;
+    store_close(st);
+    return rc;
+}

@@ -1,0 +1,266 @@
+/* `mtasts report` and `mtasts report trend`: parse options, pick the scan, render. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scanner/commands/commands.h"
+#include "store/store.h"
+#include "reports/report.h"
+#include "scanner/commands/report_cli.h"
+
+static void report_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mtasts report [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
+            "                     [--section NAME] [--timestamp]\n"
+            "       mtasts report --per-domain [--status S] [--category C] [--sort FIELD]\n"
+            "                     [--desc] [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
+            "       mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
+            "\n"
+            "  --db FILE        result database (default mtasts.db)\n"
+            "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
+            "  --format FMT     text (default), md, csv, json, html\n"
+            "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
+            "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
+            "  --top N          rows of the provider tables (default 25)\n"
+            "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
+            "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
+            "  --status S       per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
+            "  --category C     per-domain filter: a failure category code\n"
+            "  --sort FIELD     domain (default), rank, status, category, readiness, max_age, "
+            "mode\n"
+            "  --desc           reverse the sort (ties still by domain)\n"
+            "\nSections and formulas: reports/README.md.\n");
+}
+
+struct report_args {
+    const char *db, *format, *output, *section;
+    int64_t scan;
+    size_t top;
+    bool per_domain, trend, timestamp;
+    struct report_worklist_opts wl;
+};
+
+static int parse_args(int argc, char **argv, struct report_args *a)
+{
+    enum {
+        O_DB = 256,
+        O_SCAN,
+        O_FORMAT,
+        O_SECTION,
+        O_TIMESTAMP,
+        O_PER_DOMAIN,
+        O_STATUS,
+        O_CATEGORY,
+        O_SORT,
+        O_DESC,
+        O_TOP
+    };
+    static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
+                                         {"scan", required_argument, NULL, O_SCAN},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"section", required_argument, NULL, O_SECTION},
+                                         {"timestamp", no_argument, NULL, O_TIMESTAMP},
+                                         {"per-domain", no_argument, NULL, O_PER_DOMAIN},
+                                         {"status", required_argument, NULL, O_STATUS},
+                                         {"category", required_argument, NULL, O_CATEGORY},
+                                         {"sort", required_argument, NULL, O_SORT},
+                                         {"desc", no_argument, NULL, O_DESC},
+                                         {"top", required_argument, NULL, O_TOP},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    memset(a, 0, sizeof *a);
+    a->db = "mtasts.db";
+    a->format = "text";
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB:
+            a->db = optarg;
+            break;
+        case O_SCAN: {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || v <= 0) {
+                fprintf(stderr, "mtasts report: --scan wants a scan id, got '%s'\n", optarg);
+                return 2;
+            }
+            a->scan = v;
+            break;
+        }
+        case O_FORMAT:
+            a->format = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case O_SECTION:
+            a->section = optarg;
+            break;
+        case O_TIMESTAMP:
+            a->timestamp = true;
+            break;
+        case O_TOP: {
+            char *end;
+            long long v = strtoll(optarg, &end, 10);
+            if (*end || v <= 0 || v > 1000000) {
+                fprintf(stderr, "mtasts report: --top wants 1..1000000, got '%s'\n", optarg);
+                return 2;
+            }
+            a->top = (size_t)v;
+            break;
+        }
+        case O_PER_DOMAIN:
+            a->per_domain = true;
+            break;
+        case O_STATUS:
+            a->wl.status = optarg;
+            break;
+        case O_CATEGORY:
+            a->wl.category = optarg;
+            break;
+        case O_SORT:
+            a->wl.sort = optarg;
+            break;
+        case O_DESC:
+            a->wl.desc = true;
+            break;
+        case 'h':
+            report_usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "mtasts report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            report_usage(stderr);
+            return 2;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (!strcmp(argv[i], "trend") && !a->trend) {
+            a->trend = true;
+        } else {
+            fprintf(stderr, "mtasts report: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if ((a->wl.status || a->wl.category || a->wl.sort || a->wl.desc) && !a->per_domain) {
+        fprintf(stderr, "mtasts report: --status, --category, --sort and --desc need "
+                        "--per-domain\n");
+        return 2;
+    }
+    char err[256];
+    if (a->per_domain && report_worklist_check(&a->wl, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts report: %s\n", err);
+        return 2;
+    }
+    if (a->trend && (a->per_domain || a->scan)) {
+        fprintf(stderr, "mtasts report trend: takes no --scan or --per-domain\n");
+        return 2;
+    }
+    return -1;
+}
+
+/* What a rendering keeps alive until the output is finished. */
+struct render_state {
+    char title[128];
+    struct report_data data; /* the survey's figures (zeroed for other reports) */
+};
+
+/* Renders the chosen report into o; returns 0 or 1 (message printed). */
+static int render(struct report_out *o, struct report_args *a, struct sqlite3 *db,
+                  struct render_state *rs)
+{
+    char err[512] = "";
+    char *title = rs->title;
+    const size_t title_len = sizeof rs->title;
+    if (a->trend) {
+        o->title = "mtasts trend";
+        o->kind = "trend";
+        if (report_write_trend(o, db, err, sizeof err) < 0)
+            goto fail;
+        return 0;
+    }
+    int64_t scan = report_pick_scan(db, a->scan, err, sizeof err);
+    if (scan < 0)
+        goto fail;
+    if (a->per_domain) {
+        snprintf(title, title_len, "mtasts per-domain worklist, scan %" PRId64, scan);
+        o->title = title;
+        o->kind = "per_domain";
+        if (report_write_worklist(o, db, scan, &a->wl, err, sizeof err) < 0)
+            goto fail;
+        return 0;
+    }
+    struct report_data *d = &rs->data;
+    if (report_data_load(db, scan, d, err, sizeof err) < 0)
+        goto fail;
+    snprintf(title, title_len, "mtasts report, scan %" PRId64 " (%s)", scan,
+             d->scan.state ? d->scan.state : "unknown state");
+    o->title = title;
+    o->data = d;
+    report_write_survey(o, d);
+    return 0;
+fail:
+    fprintf(stderr, "mtasts report: %s: %s\n", a->db, err);
+    return 1;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    struct report_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    const struct report_renderer *r = report_renderer_find(a.format);
+    if (!r) {
+        fprintf(stderr, "mtasts report: unknown --format '%s' (text, md, csv, json, html)\n",
+                a.format);
+        return 2;
+    }
+    struct store *st = report_cli_open("report", a.db);
+    if (!st)
+        return 1;
+    FILE *f = report_cli_open_output("report", a.output);
+    if (!f) {
+        store_close(st);
+        return 1;
+    }
+    char now[32];
+    struct report_out o;
+    report_out_init(&o, r, f, "report", NULL);
+    o.only = a.section;
+    o.top = a.top;
+    if (a.timestamp) {
+        report_cli_now(now, sizeof now);
+        o.timestamp = now;
+    }
+    struct render_state *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        fprintf(stderr, "mtasts report: out of memory\n");
+        report_cli_close_output("report", f, a.output, false);
+        store_close(st);
+        return 1;
+    }
+    rc = render(&o, &a, store_db(st), rs);
+    if (rc == 0 && a.section && !o.matched) {
+        fprintf(stderr, "mtasts report: no table or section named '%s' (see reports/README.md)\n",
+                a.section);
+        report_out_discard(&o);
+        rc = 2;
+    } else if (rc == 0 && report_out_finish(&o) < 0) {
+        fprintf(stderr, "mtasts report: write error on %s\n", a.output ? a.output : "stdout");
+        rc = 1;
+    } else if (rc != 0) {
+        report_out_discard(&o);
+    }
+    report_data_free(&rs->data); /* zeroed or loaded: both are safe to free */
+    free(rs);
+    if (report_cli_close_output("report", f, a.output, rc == 0) < 0 && rc == 0)
+        rc = 1;
+    store_close(st);
+    return rc;
+}

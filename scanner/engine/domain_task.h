@@ -1,0 +1,165 @@
+/* The per-domain state machine: what was asked, what was answered, what to do next. */
+#ifndef DOMAIN_TASK_H
+#define DOMAIN_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/sbuf.h"
+#include "rules/sts_result.h"
+#include "rules/sts_classify.h"
+
+/* Bounds on what one domain keeps; answers beyond them are counted but not stored. A task
+ * is kept small (about 1.2 KB, variable bytes in its arena) because --inflight of them live
+ * at once. */
+#define TASK_MAX_RECORDS 64 /* TXT records and MX hosts, every answer of a domain together */
+#define TASK_MAX_TXT TASK_MAX_RECORDS
+#define TASK_MAX_MX TASK_MAX_RECORDS
+#define TASK_MAX_ADDRS 16 /* A + AAAA addresses of mta-sts.D */
+#define TASK_ADDR_TEXT 48 /* INET6_ADDRSTRLEN rounded up */
+#define TASK_DOMAIN_MAX 256
+
+/* The lookups of one domain; each is one bit of a step mask. */
+enum task_query {
+    TASK_Q_TXT = 0, /* TXT _mta-sts.D */
+    TASK_Q_MX,      /* MX D */
+    TASK_Q_TLSRPT,  /* TXT _smtp._tls.D */
+    TASK_Q_APEX,    /* TXT D */
+    TASK_Q_A,       /* A mta-sts.D */
+    TASK_Q_AAAA,    /* AAAA mta-sts.D */
+    TASK_Q_COUNT
+};
+
+/* Step bits returned by domain_task_start/_next: queries to send, the fetch, or done. */
+#define TASK_STEP_QUERY(q) (1u << (q))
+#define TASK_STEP_FETCH (1u << 8)
+#define TASK_STEP_DONE (1u << 9)
+
+/* A byte range in the task's arena (offsets survive the arena growing). */
+struct task_span {
+    uint32_t off, len;
+};
+
+struct task_addr {
+    uint8_t family; /* AF_INET or AF_INET6 */
+    bool refused;   /* by the address policy */
+    uint8_t bytes[16];
+};
+
+/* One answer's records are contiguous in the task's record pool: an answer is parsed in one
+ * go, so no other answer's records come between. */
+struct task_answer {
+    enum sts_dns_outcome outcome;
+    uint16_t first, n; /* records (TXT) or hosts (MX) in the pool */
+    uint16_t dropped;  /* beyond the bound */
+};
+
+/* Everything the HTTPS stage reports about the fetch. */
+struct task_fetch {
+    enum sts_https_outcome outcome;
+    struct sts_cert_facts cert;
+    long http_status;
+    bool has_body, has_content_type, has_location;
+    struct task_span body, content_type, location, error, tls_version, verify_text, cert_pem;
+    char addr[TASK_ADDR_TEXT]; /* address of the final attempt, "" when none */
+    int attempts;
+    int time_connect_ms, time_tls_ms, time_total_ms;
+};
+
+/* One domain in flight. Owned by the worker that runs it; reused from a pool, so nothing in
+ * it is freed between domains except the arena's excess capacity. */
+struct domain_task {
+    struct task_span domain_span; /* the domain, first bytes of the arena */
+    const char *domain;           /* into the arena: valid while no span is added */
+    long rank;
+    unsigned checks; /* enum scan_check bits */
+    bool probe_orphans;
+    int64_t started_ms;  /* monotonic, for timing */
+    int64_t dns_done_ms; /* last DNS answer */
+    int64_t scanned_at;  /* Unix seconds when finished */
+
+    unsigned pending; /* step bits sent and not answered */
+    unsigned asked;   /* queries ever sent */
+    bool fetch_started, fetch_done, done;
+
+    struct task_answer ans[TASK_Q_COUNT];
+    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names */
+    uint16_t pref[TASK_MAX_RECORDS];        /* MX preferences */
+    uint16_t n_rec;
+    struct task_addr addrs[TASK_MAX_ADDRS];
+    uint8_t n_addrs, n_refused;
+    struct task_span cname; /* CNAME target of mta-sts.D, len 0 when none */
+    struct task_fetch fetch;
+
+    struct sbuf arena; /* bytes of every span */
+
+    /* Engine bookkeeping (not used by the state machine). */
+    struct domain_task *next;      /* pool free list, result queue */
+    struct domain_task *wait_next; /* HTTPS stage waiting list */
+    void *owner;
+    uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
+    uint8_t n_fetch_order, fetch_next;
+};
+
+/* Resets a task for a new domain (keeps the arena's memory up to a bound). domain is copied;
+ * returns false when it does not fit. */
+bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
+                      bool probe_orphans, int64_t now_ms);
+void domain_task_free(struct domain_task *t); /* releases the arena */
+
+/* First steps: the queries to send for this domain (per `checks`). */
+unsigned domain_task_start(struct domain_task *t);
+
+/* Records that query q ended with `outcome` (answers were added before with the add_*
+ * functions) and returns the new steps to take (possibly TASK_STEP_DONE). */
+unsigned domain_task_answered(struct domain_task *t, enum task_query q,
+                              enum sts_dns_outcome outcome, int64_t now_ms);
+
+/* Records the end of the fetch (t->fetch filled) and returns TASK_STEP_DONE. */
+unsigned domain_task_fetched(struct domain_task *t);
+
+/* Answer data. Each returns false when the bound was reached (the item is counted, not kept)
+ * or memory ran out. */
+bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *data, size_t len,
+                         bool record_start);
+bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned preference);
+bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused);
+
+/* Stores bytes in the arena and returns their span (off 0 on out-of-memory). The arena may
+ * move: t->domain is updated, other pointers into it must be taken again. */
+struct task_span domain_task_put(struct domain_task *t, const void *data, size_t len);
+/* Pointer to a span's bytes (NUL-terminated: every put adds a NUL); valid until the next put. */
+const char *domain_task_str(const struct domain_task *t, struct task_span s);
+
+/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[first + i]). */
+struct task_span domain_task_record(const struct domain_task *t, enum task_query q, size_t i);
+
+/* Sets the CNAME target of the policy host. */
+void domain_task_set_cname(struct domain_task *t, const char *target);
+
+/* The text form of an address into buf (at least TASK_ADDR_TEXT bytes). */
+void task_addr_text(const struct task_addr *a, char *buf, size_t buflen);
+
+/* True when the _mta-sts answer holds a record beginning with v=STSv1. */
+bool domain_task_has_version_record(const struct domain_task *t);
+
+/* The addresses to try, in the order a sender would (allowed ones only, IPv6 and IPv4
+ * alternating, IPv6 first as RFC 8305 suggests); writes up to max indexes into order and
+ * returns how many. */
+size_t domain_task_fetch_order(const struct domain_task *t, uint8_t *order, size_t max);
+
+/* Everything the classifier and the store need, as pointers into the task. Filled by
+ * domain_task_view(); valid while the task is unchanged. */
+struct domain_task_view {
+    struct sts_observation obs;
+    struct sts_txt_record txt[TASK_MAX_TXT], tlsrpt[TASK_MAX_TXT], apex[TASK_MAX_TXT];
+    struct sts_mx_host mx[TASK_MAX_MX];
+    const char *addr_text[TASK_MAX_ADDRS];
+    char addr_buf[TASK_MAX_ADDRS][TASK_ADDR_TEXT];
+    struct sts_result result; /* verdict pointer left for the caller to set */
+};
+
+void domain_task_view(const struct domain_task *t, int64_t now, struct domain_task_view *v);
+
+#endif

@@ -1,0 +1,57 @@
+/* The scan state: what shapes a scan (configuration) and its live counters, read by every stage. */
+#ifndef SCAN_STATE_H
+#define SCAN_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Which lookups run per domain (`--checks`). */
+enum scan_check {
+    SCAN_CHECK_POLICY = 1u << 0, /* TXT _mta-sts.D, A/AAAA mta-sts.D, HTTPS fetch */
+    SCAN_CHECK_MX = 1u << 1,     /* MX D (coverage) */
+    SCAN_CHECK_TLSRPT = 1u << 2, /* TXT _smtp._tls.D */
+    SCAN_CHECK_APEX = 1u << 3,   /* TXT D (txt_at_apex) */
+    SCAN_CHECK_DEFAULT = SCAN_CHECK_POLICY | SCAN_CHECK_MX | SCAN_CHECK_TLSRPT
+};
+
+#define SCAN_MAX_RESOLVERS 8
+
+struct addr_policy; /* scanner/addr_policy.h */
+
+/* Everything that shapes a scan; filled from the command line, shown in the progress line
+ * and stored with the scan. Defaults (scan_config_defaults) are safe for the internet. */
+struct scan_config {
+    int threads;                            /* worker threads; default: number of cores */
+    unsigned checks;                        /* enum scan_check bits */
+    bool probe_orphans;                     /* fetch the policy even without a TXT record */
+    size_t n_resolvers;                     /* 0: the system's (/etc/resolv.conf) */
+    char resolvers[SCAN_MAX_RESOLVERS][64]; /* "IP" or "IP:PORT" or "[IPv6]:PORT" */
+    double dns_qps;                         /* DNS queries per second, all workers together */
+    int inflight;                           /* domains in flight, all workers together */
+    int https_conns;                        /* HTTPS transfers in flight, all workers together */
+    int per_ip;                             /* concurrent connections per destination IP */
+    double timeout_s;                       /* HTTPS total time limit per fetch */
+    double connect_timeout_s;               /* TCP+TLS connect limit */
+    double dns_timeout_s;                   /* per DNS try */
+    int dns_tries;                          /* tries for SERVFAIL/timeout before dns_error */
+    const char *ca_file;                    /* NULL: the system store */
+    const char *user_agent;                 /* full User-Agent string */
+    const struct addr_policy *addrs;        /* which addresses may be contacted */
+    bool keep_cert_pem;                     /* store the peer chain as an artifact */
+    /* DNS queries outstanding at once, all workers together (added by the engine): a
+     * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
+    int dns_inflight;
+};
+
+void scan_config_defaults(struct scan_config *cfg);
+
+/* Live counters, readable from any thread (relaxed atomics), for the progress line. */
+struct scan_stats {
+    volatile uint64_t started, finished;
+    volatile uint64_t dns_inflight, https_inflight;
+    volatile uint64_t dns_queries, dns_retries, https_fetches;
+    volatile uint64_t by_status[8]; /* indexed by enum sts_status */
+};
+
+#endif
