@@ -18,30 +18,6 @@
      WARN(STS_WARN_MAX_AGE_SHORT) | WARN(STS_WARN_CERT_EXPIRING_SOON) |                            \
      WARN(STS_WARN_TESTING_WITHOUT_TLSRPT) | WARN(STS_WARN_MODE_NONE))
 
-enum sts_category sts_cert_category(int verify_code)
-{
-    switch (verify_code) {
-    case X509_V_OK:
-        return STS_CAT_NONE;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        return STS_CAT_CERT_EXPIRED;
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        return STS_CAT_CERT_NOT_YET_VALID;
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-        return STS_CAT_CERT_NAME_MISMATCH;
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        return STS_CAT_CERT_SELF_SIGNED;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_CERT_UNTRUSTED:
-        return STS_CAT_CERT_UNTRUSTED;
-    default:
-        return STS_CAT_CERT_OTHER;
-    }
-}
-
 static bool dns_failed(enum sts_dns_outcome o)
 {
     return o == STS_DNS_SERVFAIL || o == STS_DNS_REFUSED || o == STS_DNS_TIMEOUT ||
@@ -64,26 +40,11 @@ static bool is_null_mx_host(const char *h)
     return !h || h[0] == '\0' || strcmp(h, ".") == 0;
 }
 
-/* The certificate category when the policy host's certificate failed verification. Several
- * problems at once: the first in the taxonomy table wins, so the facts are consulted in that
- * order and OpenSSL's single verify code only decides among the rest. */
+/* The certificate category when the policy host's certificate failed verification. */
 static enum sts_category cert_failure(const struct sts_observation *obs)
 {
-    const struct sts_cert_facts *c = &obs->cert;
-    enum sts_category by_code = sts_cert_category(c->verify_code);
-    if (by_code == STS_CAT_CERT_EXPIRED || (c->present && c->not_after && c->not_after < obs->now))
-        return STS_CAT_CERT_EXPIRED;
-    if (by_code == STS_CAT_CERT_NOT_YET_VALID ||
-        (c->present && c->not_before && c->not_before > obs->now))
-        return STS_CAT_CERT_NOT_YET_VALID;
-    /* A name mismatch counts only on a chain that verified (docs/taxonomy.md). */
-    if (by_code == STS_CAT_CERT_NAME_MISMATCH ||
-        (c->present && !c->name_matches && c->verify_code == X509_V_OK))
-        return STS_CAT_CERT_NAME_MISMATCH;
-    if (by_code == STS_CAT_CERT_SELF_SIGNED ||
-        (c->present && c->self_signed && c->verify_code != X509_V_OK))
-        return STS_CAT_CERT_SELF_SIGNED;
-    return by_code == STS_CAT_NONE ? STS_CAT_CERT_OTHER : by_code;
+    enum sts_category cat = sts_cert_problem(&obs->cert, obs->now);
+    return cat == STS_CAT_NONE ? STS_CAT_CERT_OTHER : cat;
 }
 
 /* True when the media type is text/plain (parameters allowed, case-insensitive). */

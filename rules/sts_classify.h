@@ -4,7 +4,9 @@
 
 #include <stdint.h>
 
+#include "rules/sts_cert.h"
 #include "rules/sts_codes.h"
+#include "rules/sts_delivery.h"
 #include "rules/sts_policy.h"
 #include "rules/sts_tlsrpt.h"
 #include "rules/sts_txt.h"
@@ -26,18 +28,6 @@ enum sts_https_outcome {
     STS_HTTPS_CERT_FAILED,    /* certificate verification failed: see the cert facts */
     STS_HTTPS_BODY_TOO_LARGE, /* the body passed STS_POLICY_MAX_BYTES */
     STS_HTTPS_PROTOCOL_ERROR  /* TLS up but no valid HTTP response (classified http_status) */
-};
-
-/* Facts about the policy host's certificate, from OpenSSL, even when verification failed. */
-struct sts_cert_facts {
-    bool present;       /* a peer certificate was received */
-    int verify_code;    /* OpenSSL X509_V_* of the chain; 0 (X509_V_OK) when it verified */
-    bool name_matches;  /* a SAN (or the CN without SANs) covers mta-sts.D */
-    int64_t not_before; /* Unix seconds of the leaf; 0 when unknown */
-    int64_t not_after;
-    int chain_len;    /* certificates the server sent */
-    bool self_signed; /* leaf issuer equals subject */
-    char issuer[256]; /* leaf issuer, one-line RFC 2253 form */
 };
 
 /* Everything the scanner saw for one domain. Pointers are borrowed; the classifier copies
@@ -72,6 +62,14 @@ struct sts_observation {
     const char *content_type; /* as received, NULL when absent */
     const char *body;         /* NULL when no body was read */
     size_t body_len;
+
+    /* The delivery side (`--checks +smtp`, `+dane`): one probe per distinct MX host of `mx`
+     * (shared between the domains that use the host, so borrowed by pointer). NULL / 0 when
+     * the stage did not run for this domain. */
+    bool smtp_checked, dane_checked;
+    bool port25_blocked; /* the engine found outbound port 25 blocked: hosts not judged */
+    const struct sts_mx_probe *const *mx_probes;
+    size_t n_mx_probes;
 };
 
 /* The verdict on one domain. Owns memory: release with sts_verdict_free(). */
@@ -102,9 +100,5 @@ struct sts_verdict {
 void sts_classify(const struct sts_observation *obs, struct sts_verdict *out);
 
 void sts_verdict_free(struct sts_verdict *v);
-
-/* The category for an OpenSSL verify code (X509_V_*): one of the STS_CAT_CERT_* values, or
- * STS_CAT_NONE for X509_V_OK. */
-enum sts_category sts_cert_category(int verify_code);
 
 #endif

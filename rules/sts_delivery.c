@@ -1,0 +1,192 @@
+/* Delivery-side codes (SMTP and DANE outcomes), their RFC 8460 result types and roll-ups. */
+#include <string.h>
+
+#include "rules/sts_delivery.h"
+
+static const char *const smtp_names[STS_SMTP_COUNT] = {
+    [STS_SMTP_NOT_PROBED] = "not_probed",
+    [STS_SMTP_OK] = "smtp_ok",
+    [STS_SMTP_CONNECT_FAILED] = "smtp_connect_failed",
+    [STS_SMTP_TIMEOUT] = "smtp_timeout",
+    [STS_SMTP_REFUSED] = "smtp_refused",
+    [STS_SMTP_STARTTLS_NOT_OFFERED] = "starttls_not_offered",
+    [STS_SMTP_STARTTLS_FAILED] = "starttls_failed",
+    [STS_SMTP_CERT_EXPIRED] = "mx_cert_expired",
+    [STS_SMTP_CERT_NOT_YET_VALID] = "mx_cert_not_yet_valid",
+    [STS_SMTP_CERT_NAME_MISMATCH] = "mx_cert_name_mismatch",
+    [STS_SMTP_CERT_SELF_SIGNED] = "mx_cert_self_signed",
+    [STS_SMTP_CERT_UNTRUSTED] = "mx_cert_untrusted",
+    [STS_SMTP_TLS_OLD] = "mx_tls_old",
+    [STS_SMTP_UNREACHABLE] = "smtp_unreachable",
+    [STS_SMTP_NO_ADDRESS] = "smtp_no_address",
+    [STS_SMTP_ADDRESS_REFUSED] = "smtp_address_refused",
+};
+
+/* RFC 8460 4.3 result types a sender reports for each outcome. */
+static const char *const smtp_rfc8460[STS_SMTP_COUNT] = {
+    [STS_SMTP_STARTTLS_NOT_OFFERED] = "starttls-not-supported",
+    [STS_SMTP_STARTTLS_FAILED] = "validation-failure",
+    [STS_SMTP_CERT_EXPIRED] = "certificate-expired",
+    [STS_SMTP_CERT_NOT_YET_VALID] = "certificate-not-trusted",
+    [STS_SMTP_CERT_NAME_MISMATCH] = "certificate-host-mismatch",
+    [STS_SMTP_CERT_SELF_SIGNED] = "certificate-not-trusted",
+    [STS_SMTP_CERT_UNTRUSTED] = "certificate-not-trusted",
+    [STS_SMTP_TLS_OLD] = "validation-failure",
+};
+
+static const char *const dane_names[STS_DANE_COUNT] = {
+    [STS_DANE_NONE] = NULL,
+    [STS_DANE_VALID] = "dane_valid",
+    [STS_DANE_MISMATCH] = "dane_mismatch",
+    [STS_DANE_TLSA_UNSIGNED] = "tlsa_unsigned",
+    [STS_DANE_TLSA_INVALID] = "tlsa_invalid",
+    [STS_DANE_DNSSEC_BOGUS] = "dnssec_bogus",
+    [STS_DANE_NOT_VERIFIED] = "dane_not_verified",
+};
+
+static const char *const dane_rfc8460[STS_DANE_COUNT] = {
+    [STS_DANE_MISMATCH] = "validation-failure",
+    [STS_DANE_TLSA_INVALID] = "tlsa-invalid",
+    [STS_DANE_DNSSEC_BOGUS] = "dnssec-invalid",
+};
+
+const char *sts_smtp_outcome_name(enum sts_smtp_outcome o)
+{
+    return (unsigned)o < STS_SMTP_COUNT ? smtp_names[o] : NULL;
+}
+
+const char *sts_dane_outcome_name(enum sts_dane_outcome o)
+{
+    return (unsigned)o < STS_DANE_COUNT ? dane_names[o] : NULL;
+}
+
+static int index_of(const char *const *names, int n, const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int sts_smtp_outcome_from_name(const char *name)
+{
+    return index_of(smtp_names, STS_SMTP_COUNT, name);
+}
+
+int sts_dane_outcome_from_name(const char *name)
+{
+    return index_of(dane_names, STS_DANE_COUNT, name);
+}
+
+const char *sts_smtp_outcome_rfc8460_result(enum sts_smtp_outcome o)
+{
+    return (unsigned)o < STS_SMTP_COUNT ? smtp_rfc8460[o] : NULL;
+}
+
+const char *sts_dane_outcome_rfc8460_result(enum sts_dane_outcome o)
+{
+    return (unsigned)o < STS_DANE_COUNT ? dane_rfc8460[o] : NULL;
+}
+
+/* TLS versions below 1.2 by OpenSSL's names (SSL_get_version). */
+static bool tls_version_old(const char *v)
+{
+    return v && (strcmp(v, "TLSv1") == 0 || strcmp(v, "TLSv1.1") == 0 || strcmp(v, "SSLv3") == 0 ||
+                 strcmp(v, "SSLv2") == 0);
+}
+
+enum sts_smtp_outcome sts_smtp_tls_outcome(const struct sts_cert_facts *cert,
+                                           const char *tls_version, int64_t now)
+{
+    switch (sts_cert_problem(cert, now)) {
+    case STS_CAT_NONE:
+        break;
+    case STS_CAT_CERT_EXPIRED:
+        return STS_SMTP_CERT_EXPIRED;
+    case STS_CAT_CERT_NOT_YET_VALID:
+        return STS_SMTP_CERT_NOT_YET_VALID;
+    case STS_CAT_CERT_NAME_MISMATCH:
+        return STS_SMTP_CERT_NAME_MISMATCH;
+    case STS_CAT_CERT_SELF_SIGNED:
+        return STS_SMTP_CERT_SELF_SIGNED;
+    default:
+        return STS_SMTP_CERT_UNTRUSTED;
+    }
+    if (!cert->present)
+        return STS_SMTP_CERT_UNTRUSTED;
+    return tls_version_old(tls_version) ? STS_SMTP_TLS_OLD : STS_SMTP_OK;
+}
+
+bool sts_smtp_outcome_fails_delivery(enum sts_smtp_outcome o)
+{
+    switch (o) {
+    case STS_SMTP_STARTTLS_NOT_OFFERED:
+    case STS_SMTP_STARTTLS_FAILED:
+    case STS_SMTP_CERT_EXPIRED:
+    case STS_SMTP_CERT_NOT_YET_VALID:
+    case STS_SMTP_CERT_NAME_MISMATCH:
+    case STS_SMTP_CERT_SELF_SIGNED:
+    case STS_SMTP_CERT_UNTRUSTED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool sts_smtp_outcome_reached(enum sts_smtp_outcome o)
+{
+    return o == STS_SMTP_OK || o == STS_SMTP_REFUSED || o == STS_SMTP_TLS_OLD ||
+           sts_smtp_outcome_fails_delivery(o);
+}
+
+enum sts_smtp_outcome sts_smtp_host_outcome(const struct sts_mx_probe *p)
+{
+    if (!p->smtp_checked)
+        return STS_SMTP_NOT_PROBED;
+    if (p->n_addrs == 0)
+        return STS_SMTP_NO_ADDRESS;
+    /* A finding a sender would refuse on, on any address, wins: some senders reach it. */
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (sts_smtp_outcome_fails_delivery(p->addrs[i].outcome))
+            return p->addrs[i].outcome;
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (p->addrs[i].outcome == STS_SMTP_TLS_OLD)
+            return STS_SMTP_TLS_OLD;
+    bool any_ok = false, all_refused = true;
+    for (size_t i = 0; i < p->n_addrs; i++) {
+        any_ok |= p->addrs[i].outcome == STS_SMTP_OK;
+        all_refused &= p->addrs[i].outcome == STS_SMTP_ADDRESS_REFUSED;
+    }
+    if (any_ok)
+        return STS_SMTP_OK;
+    if (all_refused)
+        return STS_SMTP_ADDRESS_REFUSED;
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (p->addrs[i].outcome != STS_SMTP_ADDRESS_REFUSED)
+            return p->addrs[i].outcome;
+    return p->addrs[0].outcome;
+}
+
+enum sts_dane_outcome sts_dane_host_outcome(const struct sts_mx_probe *p)
+{
+    if (!p->dane_checked)
+        return STS_DANE_NONE;
+    if (p->tlsa_rcode == 2)
+        return STS_DANE_DNSSEC_BOGUS;
+    if (p->n_tlsa == 0)
+        return STS_DANE_NONE;
+    if (!p->tlsa_ad)
+        return STS_DANE_TLSA_UNSIGNED;
+    if (p->n_tlsa_usable == 0)
+        return STS_DANE_TLSA_INVALID;
+    /* Every address that completed a handshake must match: a sender may reach any of them. */
+    bool matched = false;
+    for (size_t i = 0; i < p->n_addrs; i++) {
+        if (p->addrs[i].dane == STS_DANE_MISMATCH)
+            return STS_DANE_MISMATCH;
+        matched |= p->addrs[i].dane == STS_DANE_VALID;
+    }
+    return matched ? STS_DANE_VALID : STS_DANE_NOT_VERIFIED;
+}
