@@ -1076,7 +1076,8 @@ smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_timeout = 60s
-# nothing is ever accepted: MAIL FROM and RCPT TO are refused
+# nothing is ever accepted: MAIL FROM is refused at once (and RCPT TO, relaying)
+smtpd_delay_reject = no
 smtpd_sender_restrictions = reject
 smtpd_relay_restrictions = reject
 smtpd_recipient_restrictions = reject

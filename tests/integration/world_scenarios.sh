@@ -523,8 +523,8 @@ starttls() { # starttls HOST ADDR [s_client options]: sets SOUT; the handshake c
         -CAfile "$CA" "$@" </dev/null 2>&1)
 }
 tls_version_of() { # the negotiated version as OpenSSL's SSL_get_version() names it, if the handshake completed
-    echo "$1" | grep -q '^New, TLSv' || return 0
-    echo "$1" | sed -n 's/^ *Protocol *: *\(TLSv[0-9.]*\).*/\1/p' | head -n1
+    # (s_client says "New, TLSv1.0, ..." where SSL_get_version() says "TLSv1")
+    echo "$1" | sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is.*/\1/p' | head -n1 | sed 's/^TLSv1\.0$/TLSv1/'
 }
 smtp_outcome() { # smtp_outcome HOST ADDR: sets OUTC to "<outcome> <tls version or ->" as the truth names them
     local h=$1 a=$2 code ver
@@ -645,8 +645,8 @@ with open(sys.argv[2], "w") as f:
     for l in open(sys.argv[1]):
         t = json.loads(l)
         f.write("%s MX\n_smtp._tls.%s TXT\n" % (t["domain"], t["domain"]))
-    for p in t["mx_probes"]:
-        f.write("%s A\n" % p["host"])
+        for p in t["mx_probes"]:
+            f.write("%s A\n" % p["host"])
 EOF
 cp "$TMP/q" "$D/tmp/bulk-queries.txt"
 if wx dig +time=2 +tries=2 +noall +answer @127.0.0.1 -f "$D/tmp/bulk-queries.txt" >"$TMP/bulk.out" 2>"$TMP/bulk.err"; then
