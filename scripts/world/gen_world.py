@@ -1078,6 +1078,8 @@ smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_timeout = 60s
+# idle smtpd processes exit soon: a scan touches many addresses once
+max_idle = 20s
 # nothing is ever accepted: MAIL FROM is refused at once (and RCPT TO, relaying)
 smtpd_delay_reject = no
 smtpd_sender_restrictions = reject
