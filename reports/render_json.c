@@ -225,8 +225,7 @@ static void summary_json(struct sbuf *b, const struct report_data *d)
         sbuf_puts(b, i ? ",{" : "{");
         kv_str(b, "domain", d->expiring[i].domain, true);
         kv_str(b, "not_after", date, true);
-        kv_num(b, "days_left",
-               (double)(d->expiring[i].not_after - d->expiring[i].scanned_at) / 86400.0, false);
+        kv_num(b, "days_left", d->expiring[i].days_left, false);
         sbuf_putc(b, '}');
     }
     sbuf_puts(b, "]},");

@@ -52,6 +52,8 @@ enum {
 struct report_expiring {
     char *domain;
     int64_t not_after, scanned_at;
+    double days_left; /* (not_after - scanned_at) in days: every format shows this figure */
+    bool soon;        /* the row carries the stored cert_expiring_soon warning */
 };
 
 #define REPORT_RANK_BUCKETS 4

@@ -39,17 +39,6 @@ static void suggest_id(char *out, size_t len, int64_t now)
         snprintf(out, len, "20240101000000");
 }
 
-static bool is_parse_category(enum sts_category c)
-{
-    return c >= STS_CAT_POLICY_SYNTAX && c <= STS_CAT_POLICY_NO_MX;
-}
-
-static bool dns_failed(enum sts_dns_outcome o)
-{
-    return o == STS_DNS_SERVFAIL || o == STS_DNS_REFUSED || o == STS_DNS_TIMEOUT ||
-           o == STS_DNS_ERROR;
-}
-
 static bool has_record(const struct sts_verdict *v)
 {
     return v->txt.n_version_records > 0;
@@ -80,7 +69,7 @@ static void layer_dns(const struct sts_result *r, struct check_layer *l)
                        "mail.");
         return;
     }
-    if (dns_failed(o->txt_outcome) || o->txt_outcome == STS_DNS_NOT_ASKED) {
+    if (sts_dns_outcome_failed(o->txt_outcome) || o->txt_outcome == STS_DNS_NOT_ASKED) {
         l->state = CHECK_FAIL;
         check_text_add(l->observed, "TXT lookup of _mta-sts.%s: %s", d,
                        sts_dns_outcome_name(o->txt_outcome));
@@ -226,7 +215,8 @@ static void layer_fetch(const struct sts_result *r, struct check_layer *l)
         }
         return;
     }
-    if (v->status == STS_STATUS_DNS_ERROR && has_record(v) && !dns_failed(o->txt_outcome)) {
+    if (v->status == STS_STATUS_DNS_ERROR && has_record(v) &&
+        !sts_dns_outcome_failed(o->txt_outcome)) {
         l->state = CHECK_FAIL;
         check_text_add(l->observed, "\naddress lookup of mta-sts.%s: A %s, AAAA %s", d,
                        sts_dns_outcome_name(o->a_outcome), sts_dns_outcome_name(o->aaaa_outcome));
@@ -234,7 +224,7 @@ static void layer_fetch(const struct sts_result *r, struct check_layer *l)
                        d, d);
         return;
     }
-    if (v->status == STS_STATUS_INVALID && !is_parse_category(v->category) &&
+    if (v->status == STS_STATUS_INVALID && !sts_category_is_parse(v->category) &&
         v->category != STS_CAT_MX_NOT_COVERED) {
         l->state = CHECK_SKIP; /* the TXT record decided already */
         return;
@@ -264,7 +254,7 @@ static void layer_parse(const struct sts_result *r, struct check_layer *l)
         check_text_add(l->observed, "no policy body to parse");
         return;
     }
-    if (is_parse_category(p->category) || is_parse_category(v->category) || !p->valid) {
+    if (sts_category_is_parse(p->category) || sts_category_is_parse(v->category) || !p->valid) {
         l->state = CHECK_FAIL;
         check_text_add(l->observed, "%s", sts_category_name(p->category));
         check_text_diags(l->observed, &p->errors, 4);
@@ -357,7 +347,7 @@ static void layer_mx(const struct sts_result *r, struct check_layer *l)
         check_text_add(l->observed, "MX not looked up");
         return;
     }
-    if (dns_failed(o->mx_outcome)) {
+    if (sts_dns_outcome_failed(o->mx_outcome)) {
         l->state = CHECK_WARN;
         check_text_add(l->observed, "MX lookup of %s: %s; coverage unknown", d,
                        sts_dns_outcome_name(o->mx_outcome));
@@ -435,7 +425,7 @@ static void layer_tlsrpt(const struct sts_result *r, struct check_layer *l)
         check_text_add(l->observed, "_smtp._tls not looked up");
         return;
     }
-    if (dns_failed(o->tlsrpt_outcome)) {
+    if (sts_dns_outcome_failed(o->tlsrpt_outcome)) {
         l->state = CHECK_WARN;
         check_text_add(l->observed, "TXT lookup of _smtp._tls.%s: %s", d,
                        sts_dns_outcome_name(o->tlsrpt_outcome));
