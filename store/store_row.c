@@ -203,22 +203,7 @@ static void set_diags(struct row_builder *b, int c, const struct sts_diags *d, s
 {
     if (d->n == 0 && d->dropped == 0)
         return;
-    sbuf_putc(tmp, '[');
-    for (size_t i = 0; i < d->n && i < STS_DIAG_MAX; i++) {
-        if (i)
-            sbuf_putc(tmp, ',');
-        sbuf_puts(tmp, "{\"code\":");
-        esc_json_str(tmp, d->items[i].code);
-        sbuf_printf(tmp, ",\"line\":%u,\"message\":", d->items[i].line);
-        esc_json_str(tmp, d->items[i].message);
-        sbuf_putc(tmp, '}');
-    }
-    if (d->dropped)
-        sbuf_printf(tmp,
-                    "%s{\"code\":\"more_findings\",\"line\":0,\"message\":\"%zu more "
-                    "findings not kept\"}",
-                    d->n ? "," : "", d->dropped);
-    sbuf_putc(tmp, ']');
+    sts_diags_json(tmp, &d, 1, STS_DIAGS_JSON_MORE_FINDINGS);
     set_sbuf(b, c, tmp);
 }
 

@@ -243,26 +243,9 @@ static int read_policy(const char *path, struct sbuf *body, bool *too_large)
 static void json_diags(struct sbuf *o, const char *key, const struct sts_diags *d,
                        const struct sts_diags *extra)
 {
-    sbuf_printf(o, "\"%s\":[", key);
-    bool first = true;
     const struct sts_diags *lists[2] = {d, extra};
-    for (int k = 0; k < 2; k++) {
-        if (!lists[k])
-            continue;
-        for (size_t i = 0; i < lists[k]->n; i++) {
-            const struct sts_diag *g = &lists[k]->items[i];
-            sbuf_puts(o, first ? "{\"code\":" : ",{\"code\":");
-            first = false;
-            esc_json_str(o, g->code);
-            if (g->line)
-                sbuf_printf(o, ",\"line\":%u,\"message\":", g->line);
-            else
-                sbuf_puts(o, ",\"line\":null,\"message\":");
-            esc_json_str(o, g->message);
-            sbuf_putc(o, '}');
-        }
-    }
-    sbuf_putc(o, ']');
+    sbuf_printf(o, "\"%s\":", key);
+    sts_diags_json(o, lists, 2, STS_DIAGS_JSON_LINE_NULL);
 }
 
 static void json_bool(struct sbuf *o, const char *key, bool v)
