@@ -125,11 +125,10 @@ static bool sink_row(void *arg, const struct sts_result *res)
         return false;
     }
     pthread_mutex_lock(&r->store_lock);
-    int rc = store_write_row(r->st, r->scan_id, row);
+    int rc = store_write_row_owned(r->st, r->scan_id, row); /* the store frees the row */
     if (rc < 0)
         snprintf(r->store_err, sizeof r->store_err, "%s", store_error(r->st));
     pthread_mutex_unlock(&r->store_lock);
-    store_row_free(row);
     if (rc < 0)
         return false;
     r->rows_written++;
