@@ -380,19 +380,11 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
 
 int cmd_scan(int argc, char **argv)
 {
-    struct scan_options *o = malloc(sizeof *o);
+    int status = 2;
+    struct scan_options *o = scan_options_from_argv(SCAN_CMD_SCAN, argc, argv, &status);
+    if (!o)
+        return status;
     char err[1024];
-    if (!o) {
-        fprintf(stderr, "mtasts scan: out of memory\n");
-        return 1;
-    }
-    int prc = scan_options_parse(SCAN_CMD_SCAN, argc, argv, o, err, sizeof err);
-    if (prc != 0) {
-        if (prc < 0)
-            fprintf(stderr, "mtasts scan: %s\n", err);
-        free(o);
-        return prc < 0 ? 2 : 0;
-    }
     if (!o->contact && o->progress != PROGRESS_QUIET)
         fprintf(stderr,
                 "mtasts scan: note: no --contact URL; the User-Agent is '%s'. "
