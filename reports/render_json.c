@@ -383,6 +383,7 @@ static void json_end(struct report_out *o)
 
 const struct report_renderer report_render_json = {
     .name = "json",
+    .help = "one JSON document: the stable summary keys, then every table by id",
     .begin = json_begin,
     .section = json_section,
     .note = json_note,

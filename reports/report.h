@@ -201,7 +201,8 @@ struct report_out;
 
 /* A report format, ZMap output-module style: adding a format is adding one file. */
 struct report_renderer {
-    const char *name;
+    const char *name; /* the --format value */
+    const char *help; /* one line for --help: what the format is for */
     void (*begin)(struct report_out *o);
     void (*section)(struct report_out *o, const char *id, const char *title);
     void (*note)(struct report_out *o, const char *text);
@@ -218,6 +219,13 @@ extern const struct report_renderer report_render_text, report_render_md, report
 
 /* The renderer named `name` ("text", "md", "csv", "json", "html"), or NULL. */
 const struct report_renderer *report_renderer_find(const char *name);
+
+/* The renderer table, in the order --help lists it: the i-th renderer, NULL past the end.
+ * Commands read the format list from here, never from a list of their own. */
+const struct report_renderer *report_renderer_at(size_t i);
+
+/* The names of every renderer joined by ", " into buf (always NUL-terminated). */
+void report_renderer_names(char *buf, size_t len);
 
 /* An output in progress: the renderer, the document, filters and the buffer. */
 struct report_out {

@@ -10,15 +10,34 @@
 
 #define FLUSH_AT 65536
 
+static const struct report_renderer *const renderers[] = {&report_render_text, &report_render_md,
+                                                          &report_render_csv, &report_render_json,
+                                                          &report_render_html};
+
+const struct report_renderer *report_renderer_at(size_t i)
+{
+    return i < sizeof renderers / sizeof renderers[0] ? renderers[i] : NULL;
+}
+
 const struct report_renderer *report_renderer_find(const char *name)
 {
-    static const struct report_renderer *const all[] = {&report_render_text, &report_render_md,
-                                                        &report_render_csv, &report_render_json,
-                                                        &report_render_html};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->name, name))
-            return all[i];
+    const struct report_renderer *r;
+    for (size_t i = 0; (r = report_renderer_at(i)) != NULL; i++)
+        if (!strcmp(r->name, name))
+            return r;
     return NULL;
+}
+
+void report_renderer_names(char *buf, size_t len)
+{
+    size_t off = 0;
+    const struct report_renderer *r;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; (r = report_renderer_at(i)) != NULL && off < len; i++) {
+        int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r->name);
+        off += n > 0 ? (size_t)n : 0;
+    }
 }
 
 void report_out_init(struct report_out *o, const struct report_renderer *r, FILE *f,

@@ -95,6 +95,12 @@ void cli_usage(FILE *out, const struct cli_help *h)
     fprintf(out, "\n%s", h->summary);
     if (h->options && h->options[0])
         fprintf(out, "\noptions:\n%s", h->options);
+    if (h->formats) {
+        fputs("\nformats (--format):\n", out);
+        const struct report_renderer *r;
+        for (size_t i = 0; (r = report_renderer_at(i)) != NULL; i++)
+            fprintf(out, "  %-16s %s\n", r->name, r->help);
+    }
     if (h->footer && h->footer[0])
         fprintf(out, "\n%s", h->footer);
 }
@@ -139,6 +145,17 @@ int cli_output_close(const char *cmd, struct cli_output *out, bool ok)
         return -1;
     }
     return 0;
+}
+
+const struct report_renderer *cli_find_format(const char *cmd, const char *name)
+{
+    const struct report_renderer *r = report_renderer_find(name);
+    if (!r) {
+        char names[256];
+        report_renderer_names(names, sizeof names);
+        cli_error(cmd, "unknown --format '%s' (%s)", name, names);
+    }
+    return r;
 }
 
 void cli_now(char *buf, size_t len)

@@ -12,6 +12,7 @@
 
 #include "lib/atomic_file.h"
 
+struct report_renderer;
 struct store;
 
 /* Prints "mtasts CMD: message" and a newline on stderr. */
@@ -46,12 +47,14 @@ int cli_parse_scan_id(const char *what, const char *v, int64_t *out, char *err, 
 
 /* One command's --help, printed in the same layout for every command:
  *   usage: SYNOPSIS (each further line indented under the first)
- *   <blank> SUMMARY <blank> options: OPTIONS <blank> FOOTER */
+ *   <blank> SUMMARY <blank> options: OPTIONS [<blank> formats: one line a renderer]
+ *   <blank> FOOTER */
 struct cli_help {
     const char *synopsis; /* "mtasts CMD ..." lines, '\n'-separated, no trailing newline */
     const char *summary;  /* what the command does; ends with a newline */
     const char *options;  /* "  --opt VALUE   meaning\n" lines */
     const char *footer;   /* exit status and where to read more; ends with a newline */
+    bool formats;         /* list the report formats (--format) from the renderer table */
 };
 void cli_usage(FILE *out, const struct cli_help *h);
 
@@ -72,6 +75,10 @@ FILE *cli_output_open(const char *cmd, struct cli_output *out, const char *path)
 /* Finishes the output: on ok the file is committed (renamed into place), else removed.
  * Returns 0, or -1 after printing why (a file that could not be committed, or !ok). */
 int cli_output_close(const char *cmd, struct cli_output *out, bool ok);
+
+/* The report renderer named by --format, or NULL after printing "unknown --format 'NAME'
+ * (text, md, ...)", the list read from the renderer table. */
+const struct report_renderer *cli_find_format(const char *cmd, const char *name);
 
 /* Current UTC time as 2026-11-22T12:00:00Z (--timestamp). */
 void cli_now(char *buf, size_t len);

@@ -16,13 +16,14 @@ static const struct cli_help diff_help = {
                "adopted, dropped, broke, fixed, mode/max_age/mx pattern changes, and policies\n"
                "changed under the same TXT id.\n",
     .options = "  --db FILE        result database (default mtasts.db)\n"
-               "  --format FMT     text (default), json, md, csv, html\n"
+               "  --format FMT     output format (below; default text)\n"
                "  -o, --output F   write to F (atomically) instead of stdout\n"
                "  --exit-code      exit 1 when there are changes (like git diff --exit-code)\n"
                "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
                "  -h, --help       this text\n",
     .footer = "Exit status: 0 written (no changes with --exit-code), 1 changes with --exit-code,\n"
               "or a database or write error, 2 usage error. Formats: reports/README.md.\n",
+    .formats = true,
 };
 
 static void diff_usage(FILE *out)
@@ -83,11 +84,9 @@ int cmd_diff(int argc, char **argv)
         cli_error("diff", "%s", err);
         return 2;
     }
-    const struct report_renderer *r = report_renderer_find(format);
-    if (!r) {
-        fprintf(stderr, "mtasts diff: unknown --format '%s' (text, md, csv, json, html)\n", format);
+    const struct report_renderer *r = cli_find_format("diff", format);
+    if (!r)
         return 2;
-    }
     struct store *st = cli_open_db_read_only("diff", db_path);
     if (!st)
         return 1;

@@ -20,7 +20,7 @@ static const struct cli_help report_help = {
                "or the trend across every scan of the database.\n",
     .options = "  --db FILE        result database (default mtasts.db)\n"
                "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
-               "  --format FMT     text (default), md, csv, json, html\n"
+               "  --format FMT     output format (below; default text)\n"
                "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
                "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
                "  --top N          rows of the provider tables (default 25)\n"
@@ -34,6 +34,7 @@ static const struct cli_help report_help = {
                "  -h, --help       this text\n",
     .footer = "Exit status: 0 written, 1 database or write error, 2 usage error.\n"
               "Sections and formulas: reports/README.md.\n",
+    .formats = true,
 };
 
 static void report_usage(FILE *out)
@@ -215,12 +216,9 @@ int cmd_report(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
-    const struct report_renderer *r = report_renderer_find(a.format);
-    if (!r) {
-        fprintf(stderr, "mtasts report: unknown --format '%s' (text, md, csv, json, html)\n",
-                a.format);
+    const struct report_renderer *r = cli_find_format("report", a.format);
+    if (!r)
         return 2;
-    }
     struct store *st = cli_open_db_read_only("report", a.db);
     if (!st)
         return 1;
