@@ -151,6 +151,38 @@ void report_out_chart(struct report_out *o, const struct report_chart *c)
     report_out_maybe_flush(o);
 }
 
+static bool summary_wanted(const struct report_out *o)
+{
+    return !o->only && o->r->figure;
+}
+
+void report_out_group(struct report_out *o, const char *key)
+{
+    if (summary_wanted(o))
+        o->r->group_begin(o, key, false);
+}
+
+void report_out_list(struct report_out *o, const char *key)
+{
+    if (summary_wanted(o))
+        o->r->group_begin(o, key, true);
+}
+
+void report_out_group_end(struct report_out *o)
+{
+    if (summary_wanted(o))
+        o->r->group_end(o);
+}
+
+void report_out_figure(struct report_out *o, const char *key, enum report_kind kind,
+                       struct report_cell c)
+{
+    if (!summary_wanted(o))
+        return;
+    o->r->figure(o, key, kind, &c);
+    report_out_maybe_flush(o);
+}
+
 int report_out_finish(struct report_out *o)
 {
     o->r->end(o);

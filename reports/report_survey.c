@@ -578,6 +578,7 @@ static void section_providers(struct report_out *o, const struct report_data *d)
 void report_write_survey(struct report_out *o, const struct report_data *d)
 {
     report_out_begin(o);
+    report_write_summary(o, d);
     section_scan(o, d);
     section_funnel(o, d);
     section_modes(o, d);
