@@ -210,8 +210,7 @@ static void *progress_thread(void *arg)
     return NULL;
 }
 
-struct progress *progress_start(const struct progress_options *opt,
-                                const struct scan_stats *stats)
+struct progress *progress_start(const struct progress_options *opt, const struct scan_stats *stats)
 {
     struct progress *p = calloc(1, sizeof *p);
     if (!p)

@@ -54,8 +54,7 @@ struct progress;
 /* Starts the progress thread, reading `stats` once a second (relaxed reads). PROGRESS_QUIET
  * starts no thread but still returns an object. NULL on error (thread creation). `stats`
  * and the options' strings must outlive progress_stop(). */
-struct progress *progress_start(const struct progress_options *opt,
-                                const struct scan_stats *stats);
+struct progress *progress_start(const struct progress_options *opt, const struct scan_stats *stats);
 
 /* Sets the total once it becomes known (or changes); thread-safe. */
 void progress_set_total(struct progress *p, long long total);
