@@ -156,3 +156,16 @@ void tlsrpt_gate_describe(const struct tlsrpt_gate_result *g, char *buf, size_t 
     }
     }
 }
+
+const char *tlsrpt_gate_readiness(const char *scan, enum tlsrpt_gate_verdict v)
+{
+    if (!scan || v == TLSRPT_GATE_NO_REPORTS)
+        return scan;
+    if (!strcmp(scan, "ready_to_enforce"))
+        return v == TLSRPT_GATE_CLEAN ? "ready_to_enforce" : "not_ready";
+    if (!strcmp(scan, "enforcing"))
+        return v == TLSRPT_GATE_FAILURES ? "enforcing_with_failures" : "enforcing";
+    if (!strcmp(scan, "not_ready"))
+        return "not_ready";
+    return scan;
+}

@@ -62,4 +62,10 @@ const char *tlsrpt_gate_verdict_name(enum tlsrpt_gate_verdict v);
 /* One human line on the verdict into buf (remote strings quoted as given: escape on output). */
 void tlsrpt_gate_describe(const struct tlsrpt_gate_result *g, char *buf, size_t len);
 
+/* Readiness once reports are known: the scan's readiness code (enforcing, ready_to_enforce,
+ * not_ready, or NULL) joined with the gate. ready_to_enforce needs a clean window (else
+ * not_ready); enforcing with blocking failures is enforcing_with_failures (mail is being
+ * refused now); without reports the scan's code stands. Returns a static code or NULL. */
+const char *tlsrpt_gate_readiness(const char *scan_readiness, enum tlsrpt_gate_verdict v);
+
 #endif

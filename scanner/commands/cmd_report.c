@@ -18,6 +18,7 @@ static void report_usage(FILE *out)
             "       mtasts report --per-domain [--status S] [--category C] [--sort FIELD]\n"
             "                     [--desc] [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
             "       mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
+            "       mtasts report tlsrpt [--db FILE] [--domain D] ... (report tlsrpt --help)\n"
             "\n"
             "  --db FILE        result database (default mtasts.db)\n"
             "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
@@ -211,6 +212,8 @@ fail:
 
 int cmd_report(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "tlsrpt")) /* TLS-RPT reports: their own options */
+        return cmd_report_tlsrpt(argc - 1, argv + 1);
     struct report_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
