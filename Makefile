@@ -107,9 +107,15 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -D_GNU_SOURCE
+FUZZ_LIBS    := $(shell pkg-config --libs jansson 2>/dev/null)
 build/fuzz/%: tests/fuzz/%.c $(RULES_SRC) $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_LIBS)
+# The MIME extraction harness also links the tlsrpt/ extractors and GMime, zlib, libzip.
+FUZZ_MIME_SRC := tlsrpt/payload.c tlsrpt/mime.c
+build/fuzz/fuzz_tlsrpt_mime: tests/fuzz/fuzz_tlsrpt_mime.c $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC) $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers

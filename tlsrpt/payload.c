@@ -141,6 +141,7 @@ static void extract_zip(const struct tlsrpt_sink *sink, const char *name, const 
         sink->reject(sink->arg, name, why);
         goto done;
     }
+    size_t files = 0;
     for (zip_int64_t i = 0; i < n; i++) {
         const char *ename = zip_get_name(za, (zip_uint64_t)i, 0);
         char ename_s[512];
@@ -148,6 +149,7 @@ static void extract_zip(const struct tlsrpt_sink *sink, const char *name, const 
         size_t el = ename ? strlen(ename) : 0;
         if (el > 0 && ename[el - 1] == '/')
             continue; /* a directory */
+        files++;
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
         if (!zf) {
             sink->reject(sink->arg, ename_s, zip_strerror(za));
@@ -193,6 +195,8 @@ static void extract_zip(const struct tlsrpt_sink *sink, const char *name, const 
             extract_depth(sink, ename_s, buf, got, depth + 1);
         free(buf);
     }
+    if (files == 0)
+        sink->reject(sink->arg, name, "the zip archive holds no file");
 done:
     zip_close(za); /* read-only: frees the source too */
     zip_error_fini(&zerr);
