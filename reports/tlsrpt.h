@@ -31,6 +31,12 @@ void report_tlsrpt_gate_free(struct report_tlsrpt_gate *g);
 /* True when the database holds at least one TLS-RPT report (false without the tables). */
 bool report_tlsrpt_any(struct sqlite3 *db);
 
+/* The worklist's readiness for a domain once its reports are counted (default window):
+ * returns the joined code (tlsrpt_gate_readiness) and appends the reason to fix when the
+ * window is not clean; without reports returns readiness unchanged. */
+const char *report_tlsrpt_worklist_readiness(struct sqlite3 *db, const char *domain,
+                                             const char *readiness, struct sbuf *fix);
+
 /* Options of `report tlsrpt`. */
 struct report_tlsrpt_opts {
     const char *domain; /* NULL: every policy domain */

@@ -147,3 +147,24 @@ sqlfail:
     report_tlsrpt_gate_free(out);
     return -1;
 }
+
+const char *report_tlsrpt_worklist_readiness(sqlite3 *db, const char *domain, const char *readiness,
+                                             struct sbuf *fix)
+{
+    struct report_tlsrpt_gate g;
+    char err[256];
+    if (!domain || report_tlsrpt_gate_load(db, domain, TLSRPT_WINDOW_DEFAULT, report_tlsrpt_today(),
+                                           &g, err, sizeof err) < 0)
+        return readiness;
+    const char *out = tlsrpt_gate_readiness(readiness, g.g.verdict);
+    if (g.g.verdict != TLSRPT_GATE_NO_REPORTS && g.g.verdict != TLSRPT_GATE_CLEAN) {
+        char why[512];
+        tlsrpt_gate_describe(&g.g, why, sizeof why);
+        if (fix->len)
+            sbuf_putc(fix, ' ');
+        sbuf_puts(fix, why);
+        sbuf_putc(fix, '.');
+    }
+    report_tlsrpt_gate_free(&g);
+    return out;
+}

@@ -59,7 +59,9 @@ static const char check_usage[] =
     "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
     "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
     "  --probe-orphans        fetch the policy even without a TXT record\n"
-    "  --contact URL          contact URL sent in the User-Agent\n";
+    "  --contact URL          contact URL sent in the User-Agent\n"
+    "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
+    "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n";
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
 {
