@@ -163,13 +163,27 @@ static size_t parse_search(const char *s, int64_t after, int64_t *uids, size_t m
     return n;
 }
 
+/* The URL for messages: a password in the user part (refused anyway) shown as "***". */
+static void redact(const char *url, char *out, size_t len)
+{
+    const char *auth = strstr(url, "://");
+    const char *at = auth ? strchr(auth + 3, '@') : NULL;
+    const char *slash = auth ? strchr(auth + 3, '/') : NULL;
+    const char *colon = auth ? strchr(auth + 3, ':') : NULL;
+    if (at && colon && colon < at && (!slash || at < slash))
+        snprintf(out, len, "%.*s:***%s", (int)(colon - url), url, at);
+    else
+        snprintf(out, len, "%s", url);
+}
+
 void tlsrpt_imap_ingest(struct tlsrpt_ingest *in, const char *url, const struct tlsrpt_imap_opts *o)
 {
-    char server[1024], mailbox[256];
+    char server[1024], mailbox[256], shown[1024];
     const char *why = NULL;
     if (split_url(url, server, sizeof server, mailbox, sizeof mailbox, &why) < 0) {
         in->io_errors++;
-        tlsrpt_ingest_log(in, url, "cannot read", why);
+        redact(url, shown, sizeof shown);
+        tlsrpt_ingest_log(in, shown, "cannot read", why);
         return;
     }
     bool plain = !strncasecmp(url, "imap://", 7);
