@@ -37,6 +37,12 @@ bool report_tlsrpt_any(struct sqlite3 *db);
 const char *report_tlsrpt_worklist_readiness(struct sqlite3 *db, const char *domain,
                                              const char *readiness, struct sbuf *fix);
 
+/* `report trend` and `diff`: a section listing the domains in enforce at `scan` whose
+ * reports show blocking failures since the first scan that saw them in enforce (nothing
+ * when the database holds no reports). Returns the number of domains, or -1 (err). */
+int64_t report_tlsrpt_enforce_failures(struct report_out *o, struct sqlite3 *db, int64_t scan,
+                                       char *err, size_t errlen);
+
 /* Options of `report tlsrpt`. */
 struct report_tlsrpt_opts {
     const char *domain; /* NULL: every policy domain */

@@ -11,7 +11,7 @@ world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
 opts=(--resolver "$MTASTS_WORLD_RESOLVER" --ca-file "$MTASTS_WORLD_CA" --allow-private 127.0.0.0/8
       --timeout 3 --connect-timeout 2)
-echo "1..12"
+echo "1..14"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pick() {
@@ -122,3 +122,25 @@ w=$("$MTASTS_BIN" report tlsrpt --db "$DB" --format csv --window 20 --section tl
 "${world[@]}" "$MTASTS_BIN" check "$T" --db "$DB" --window 1 "${opts[@]}" >"$tmp/check3.txt" 2>&1
 grep -q "TLS-RPT reports (1-day window): clean" "$tmp/check3.txt" && echo "ok - check --window 1: only yesterday counts, clean" ||
     echo "not ok - check --window 1 # $(grep -A1 'TLS-RPT reports' "$tmp/check3.txt" | tr '\n' ' ')"
+
+# diff and trend: $E in enforce with a blocking failure reported today (after the first scan
+# that saw it in enforce); the failure two days ago predates that scan and is not counted.
+"${world[@]}" "$MTASTS_BIN" scan "$tmp/list" --db "$DB" "${opts[@]}" --quiet >/dev/null 2>&1
+python3 - "$E" <<'PY' | ingest_stdin
+import datetime, json, sys
+d = datetime.datetime.now(datetime.timezone.utc).date()
+print(json.dumps({"organization-name": "Yahoo", "date-range": {"start-datetime": d.isoformat() + "T00:00:00Z", "end-datetime": d.isoformat() + "T23:59:59Z"},
+    "report-id": "y-" + d.isoformat(), "policies": [{"policy": {"policy-type": "sts", "policy-domain": sys.argv[1]},
+    "summary": {"total-successful-session-count": 0, "total-failure-session-count": 9},
+    "failure-details": [{"result-type": "starttls-not-supported", "receiving-mx-hostname": "mx9." + sys.argv[1], "failed-session-count": 9}]}]}))
+PY
+"$MTASTS_BIN" diff --db "$DB" --exit-code --format json >"$tmp/diff.json" 2>"$tmp/diff.err"
+rc=$?
+python3 - "$tmp/diff.json" "$E" <<'PY' && [ $rc -eq 1 ] && echo "ok - diff --exit-code: $E enforcing with failures since is a change (exit 1)" || echo "not ok - diff flags enforce with failures # rc $rc: $(head -c 400 "$tmp/diff.json")"
+import json, sys
+rows = json.load(open(sys.argv[1]))["tables"]["tlsrpt_enforce_failures"]["rows"]
+sys.exit(0 if [(r["domain"], r["result_type"], r["reporter"], r["blocking_sessions"]) for r in rows] == [(sys.argv[2], "starttls-not-supported", "Yahoo", 9)] else 1)
+PY
+"$MTASTS_BIN" report trend --db "$DB" --format json >"$tmp/trend.json" 2>"$tmp/trend.err"
+python3 -c 'import json,sys; rows = json.load(open(sys.argv[1]))["tables"]["tlsrpt_enforce_failures"]["rows"]; sys.exit(0 if [r["domain"] for r in rows] == [sys.argv[2]] else 1)' "$tmp/trend.json" "$E" &&
+    echo "ok - report trend lists $E under enforcing with TLS-RPT failures" || echo "not ok - report trend lists enforce with failures # $(head -c 300 "$tmp/trend.json")"
