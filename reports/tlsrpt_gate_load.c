@@ -65,6 +65,10 @@ int report_tlsrpt_gate_load(sqlite3 *db, const char *domain, int window, int64_t
         goto sqlfail;
     sqlite3_finalize(s);
     s = NULL;
+    if (out->n_reports == 0) { /* the common case in a worklist: no second query */
+        tlsrpt_gate_decide(NULL, 0, NULL, 0, window, today, &out->g);
+        return 0;
+    }
     /* Failures: strings are packed into one buffer, offsets fixed up afterwards. */
     if (sqlite3_prepare_v2(
             db,
