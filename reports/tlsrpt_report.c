@@ -322,6 +322,18 @@ int report_write_tlsrpt(struct report_out *o, sqlite3 *db, const struct report_t
                   err, errlen) < 0)
         return -1;
 
+    static const struct report_col daytype_cols[] = {{"domain", "policy domain", REPORT_TEXT},
+                                                     {"day", "day (UTC)", REPORT_TEXT},
+                                                     {"result_type", "result type", REPORT_TEXT},
+                                                     {"sessions", "failed sessions", REPORT_INT}};
+    if (sql_table(o, db, opts, "tlsrpt_day_types", "Failed sessions per day by result type",
+                  daytype_cols, N(daytype_cols),
+                  "SELECT p.domain, r.day, f.result_type, CAST(total(f.failed_sessions) AS "
+                  "INTEGER)" FROM_FAILURES "WHERE " FILTER " GROUP BY 1, 2, 3 ORDER BY p.domain "
+                  "IS NULL, 1, r.day IS NULL, 2, 4 DESC, 3",
+                  err, errlen) < 0)
+        return -1;
+
     report_out_section(o, "tlsrpt_failures", "Failures");
     if (sql_table(o, db, opts, "tlsrpt_result_types", "Failures by result type", type_cols,
                   N(type_cols),

@@ -74,11 +74,15 @@ static void ingest_bytes(struct tlsrpt_ingest *in, const char *name, const char 
         in->messages_without += (int64_t)nw;
         break;
     case TLSRPT_KIND_MESSAGE:
-        if (tlsrpt_ingest_message(in, name, data, len) == 0 && !in_mailbox) {
-            in->rejected++;
+        if (in_mailbox) {
+            tlsrpt_ingest_message(in, name, data, len);
+        } else if (tlsrpt_extract_message(&in->sink, name, data, len) == 0) {
+            in->rejected++; /* a file given by name must hold a report */
             tlsrpt_ingest_log(in, name, "rejected",
                               "neither a report (JSON, gzip, zip) nor a mail message or mbox "
                               "holding one");
+        } else {
+            in->messages++;
         }
         break;
     }

@@ -225,7 +225,7 @@ def add(d, k, *vals):
         cur[i] += v
 
 
-days, doms, types, orgs, orgtypes, mxs = {}, {}, {}, {}, {}, {}
+days, doms, types, orgs, orgtypes, mxs, daytypes = {}, {}, {}, {}, {}, {}, {}
 rep_days, rep_doms, rep_orgs = {}, {}, {}
 for rid, org, day, dom, ok, failed, fds in policies():
     add(days, (dom, day), ok or 0, failed or 0)
@@ -239,6 +239,7 @@ for rid, org, day, dom, ok, failed, fds in policies():
         rt = s(f.get("result-type"))
         reason = s(f.get("failure-reason-code")) or s(f.get("failure-error-code"))
         add(types, (dom, rt), 1, n)
+        add(daytypes, (dom, day, rt), n)
         add(orgtypes, (dom, org, rt), n)
         add(mxs, (dom, s(f.get("receiving-mx-hostname")), s(f.get("receiving-ip")), rt, reason), 1, n)
 
@@ -264,6 +265,8 @@ same("tlsrpt_domains", table("tlsrpt_domains", ["domain", "reports", "days", "su
      [(d, len(rep_doms[d]), len({day for (dd, day) in days if dd == d and day}), v[0], v[1],
        min([day for (dd, day) in days if dd == d and day], default=None), max([day for (dd, day) in days if dd == d and day], default=None))
       for d, v in doms.items()])
+same("tlsrpt_day_types", table("tlsrpt_day_types", ["domain", "day", "result_type", "sessions"]),
+     [(d, day, rt, v[0]) for (d, day, rt), v in daytypes.items()])
 same("tlsrpt_result_types", table("tlsrpt_result_types", ["domain", "result_type", "details", "sessions"]),
      [(d, rt, v[0], v[1]) for (d, rt), v in types.items()])
 same("tlsrpt_reporters", table("tlsrpt_reporters", ["domain", "organization", "reports", "successful", "failed"]),
@@ -281,6 +284,17 @@ sub = json.loads(p.stdout)["tables"]["tlsrpt_days"]["rows"] if p.returncode == 0
 want = sorted((d, day, len(rep_days[(d, day)]), v[0], v[1]) for (d, day), v in days.items() if d == "example.com" and day and day >= "2026-11-29")
 check(sorted(tuple(r[c] for c in ["domain", "day", "reports", "successful", "failed"]) for r in sub) == want,
       "report tlsrpt --domain EXAMPLE.com. --since 2026-11-29: the filtered days", f"{sub} vs {want}")
+
+# ---- a directory: every source below it (Maildir included), each report once ----
+db2 = os.path.join(WORK, "dir.db")
+p = subprocess.run([BIN, "tlsrpt", "ingest", "--db", db2, FIX], capture_output=True, text=True, errors="replace")
+m = summary_re.search(p.stderr)
+got = tuple(int(x) for x in m.groups()) if m else None
+check(p.returncode == 1 and got and got[0] == len(stored) and got[1] == 2,
+      f"the fixture directory at once: {len(stored)} reports stored, 2 duplicates, exit 1 (bombs rejected)", f"rc {p.returncode}, {got}")
+same_db = lambda q: [tuple(r) for r in sqlite3.connect(db2).execute(q)] == [tuple(r) for r in con.execute(q)]
+check(same_db("SELECT organization, report_id, day, warnings FROM tlsrpt_reports ORDER BY 1, 2"),
+      "the directory gives the same reports as the files one by one")
 
 # ---- 3. hostile strings escaped in every output ----
 outs = {f: subprocess.run([BIN, "report", "tlsrpt", "--db", db, "--format", f], capture_output=True).stdout for f in ("text", "md", "csv", "html")}
