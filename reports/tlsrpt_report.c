@@ -1,6 +1,7 @@
 /* `report tlsrpt`: what senders reported, per policy domain and day, beside what the latest
  * scan saw and the promotion gate; every figure is SQL over the tlsrpt_* tables. */
 #include "reports/tlsrpt.h"
+#include "rules/tlsrpt_report.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -194,62 +195,87 @@ static int domains_table(struct report_out *o, sqlite3 *db, const struct report_
     return 0;
 }
 
-/* The HTML chart: failed sessions per day, one line per result type. */
+/* Unix day of a YYYY-MM-DD text, or -1. */
+static int64_t unix_day(const char *day)
+{
+    char buf[32];
+    int64_t t;
+    if (!day || strlen(day) != 10)
+        return -1;
+    snprintf(buf, sizeof buf, "%sT00:00:00Z", day);
+    return tlsrpt_parse_datetime(buf, &t) == 0 ? t / 86400 : -1;
+}
+
+/* The HTML chart: failed sessions per day, one line per result type, over every day from
+ * the first to the last report day (days without failures are 0, not skipped), at most the
+ * last CHART_DAYS of them. */
 static int failures_chart(struct report_out *o, sqlite3 *db, const struct report_tlsrpt_opts *opts,
                           char *err, size_t errlen)
 {
+    enum { CHART_DAYS = 120, MAX_TYPES = 16 };
     sqlite3_stmt *s = NULL;
     if (prepare(db,
-                "SELECT r.day, coalesce(f.result_type, '(none)'), "
-                "CAST(total(f.failed_sessions) AS INTEGER)" FROM_FAILURES
-                "WHERE r.day IS NOT NULL AND " FILTER " GROUP BY 1, 2 ORDER BY 1, 2",
+                "SELECT min(r.day), max(r.day)" FROM_POLICIES "WHERE r.day IS NOT NULL AND " FILTER,
                 opts, &s, err, errlen) < 0)
         return -1;
-    enum { MAX_DAYS = 400, MAX_TYPES = 16 };
-    char days[MAX_DAYS][11], types[MAX_TYPES][48];
-    const char *labels[MAX_DAYS], *series[MAX_TYPES];
-    static double v[MAX_TYPES * MAX_DAYS];
+    int64_t first = -1, last = -1;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        first = unix_day((const char *)sqlite3_column_text(s, 0));
+        last = unix_day((const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+    if (first < 0 || last < first)
+        return 0;
+    if (last - first + 1 > CHART_DAYS) {
+        first = last - CHART_DAYS + 1;
+        report_out_note(o, "The chart shows the last %d days with reports; the tables show all.",
+                        CHART_DAYS);
+    }
+    size_t nd = (size_t)(last - first + 1);
+    static char days[CHART_DAYS][16], types[MAX_TYPES][48];
+    static const char *labels[CHART_DAYS], *series[MAX_TYPES];
+    static double v[MAX_TYPES * CHART_DAYS];
     memset(v, 0, sizeof v);
-    size_t nd = 0, nt = 0;
+    for (size_t d = 0; d < nd; d++) {
+        format_day(first + (int64_t)d, days[d], sizeof days[d]);
+        labels[d] = days[d];
+    }
+    /* Types by sessions over the whole range, most first, so the 16 drawn are the largest. */
+    if (prepare(db,
+                "SELECT r.day, coalesce(f.result_type, '(none)') AS t, "
+                "CAST(total(f.failed_sessions) AS INTEGER), sum(total(f.failed_sessions)) OVER "
+                "(PARTITION BY coalesce(f.result_type, '(none)')) AS w" FROM_FAILURES
+                "WHERE r.day IS NOT NULL AND " FILTER " GROUP BY 1, 2 ORDER BY w DESC, t, 1",
+                opts, &s, err, errlen) < 0)
+        return -1;
+    size_t nt = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *day = (const char *)sqlite3_column_text(s, 0);
+        int64_t day = unix_day((const char *)sqlite3_column_text(s, 0));
         const char *type = (const char *)sqlite3_column_text(s, 1);
-        if (!day || !type)
+        if (day < first || day > last || !type)
             continue;
-        if (nd == 0 || strcmp(days[nd - 1], day)) {
-            if (nd == MAX_DAYS)
-                break;
-            snprintf(days[nd], sizeof days[nd], "%s", day);
-            labels[nd] = days[nd];
-            nd++;
-        }
         size_t t = 0;
         while (t < nt && strcmp(types[t], type))
             t++;
         if (t == nt) {
             if (nt == MAX_TYPES)
-                continue; /* the tables list every type; the chart draws the first 16 */
+                continue; /* the tables list every type; the chart draws the 16 largest */
             snprintf(types[nt], sizeof types[nt], "%s", type);
             series[nt] = types[nt];
             nt++;
         }
-        v[t * MAX_DAYS + nd - 1] = (double)sqlite3_column_int64(s, 2);
+        v[t * nd + (size_t)(day - first)] = (double)sqlite3_column_int64(s, 2);
     }
     sqlite3_finalize(s);
-    if (nd == 0 || nt == 0)
+    if (nt == 0)
         return 0;
-    /* Pack rows of MAX_DAYS into rows of nd, as the chart wants. */
-    static double packed[MAX_TYPES * MAX_DAYS];
-    for (size_t t = 0; t < nt; t++)
-        for (size_t d = 0; d < nd; d++)
-            packed[t * nd + d] = v[t * MAX_DAYS + d];
     struct report_chart c = {REPORT_CHART_LINES,
                              "tlsrpt_failures_chart",
                              "Failed sessions per day, by result type",
-                             "sessions",
+                             "",
                              nd,
                              labels,
-                             packed,
+                             v,
                              nt,
                              series};
     report_out_chart(o, &c);
