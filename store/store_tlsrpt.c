@@ -63,18 +63,16 @@ static char *join_domain(const char *d)
 }
 
 /* Inserts the JSON as a deduplicated artifact; writes its blob id. */
-static int put_blob(struct store *st, const char *json, size_t len, const uint8_t sha[32],
-                    int64_t *blob_id)
+static int put_blob(struct store *st, const char *json, size_t len, int64_t *blob_id)
 {
-    uint8_t sha_again[32];
+    uint8_t sha[32]; /* of the raw JSON, as every artifact (store_blob_encode) */
     char codec[32];
     void *data = NULL;
     size_t dlen = 0;
-    if (store_blob_encode(json, len, SA_TLSRPT, sha_again, codec, sizeof codec, &data, &dlen) < 0) {
+    if (store_blob_encode(json, len, SA_TLSRPT, sha, codec, sizeof codec, &data, &dlen) < 0) {
         store_set_error(st, "%s: cannot compress a report (out of memory)", st->path);
         return -1;
     }
-    (void)sha;
     sqlite3_stmt *s = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(st->db,
@@ -82,7 +80,7 @@ static int put_blob(struct store *st, const char *json, size_t len, const uint8_
                            "(?, 'tlsrpt_report', ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
                            -1, &s, NULL) != SQLITE_OK)
         goto out;
-    sqlite3_bind_blob(s, 1, sha_again, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 1, sha, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, (int64_t)len);
     sqlite3_bind_text(s, 3, codec, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(s, 4, data, (int)dlen, SQLITE_TRANSIENT);
@@ -93,7 +91,7 @@ static int put_blob(struct store *st, const char *json, size_t len, const uint8_
     if (sqlite3_prepare_v2(st->db, "SELECT id FROM blobs WHERE sha256 = ?", -1, &s, NULL) !=
         SQLITE_OK)
         goto out;
-    sqlite3_bind_blob(s, 1, sha_again, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 1, sha, 32, SQLITE_TRANSIENT);
     if (sqlite3_step(s) != SQLITE_ROW)
         goto out;
     *blob_id = sqlite3_column_int64(s, 0);
@@ -258,8 +256,7 @@ enum store_tlsrpt_outcome store_tlsrpt_add(struct store *st, const struct tlsrpt
             *id = dup;
         return STORE_TLSRPT_DUPLICATE;
     }
-    if (put_blob(st, json, len, sha, &blob) < 0 ||
-        insert_report(st, r, sha, blob, source, &rid) < 0)
+    if (put_blob(st, json, len, &blob) < 0 || insert_report(st, r, sha, blob, source, &rid) < 0)
         goto fail;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO tlsrpt_failures (policy, idx, result_type, sending_mta_ip, "
