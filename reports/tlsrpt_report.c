@@ -123,6 +123,9 @@ static const struct report_col domain_cols[] = {
     {"scan_mx_patterns", "scan: mx patterns", REPORT_TEXT},
     {"scan_tlsrpt", "scan: TLS-RPT record", REPORT_TEXT},
     {"scan_readiness", "scan: readiness", REPORT_TEXT},
+    {"window_first", "window from", REPORT_TEXT},
+    {"window_last", "window to", REPORT_TEXT},
+    {"window_days", "days with reports in window", REPORT_INT},
     {"gate", "report window", REPORT_TEXT},
     {"blocking_sessions", "blocking failures", REPORT_INT},
     {"readiness", "readiness with reports", REPORT_TEXT},
@@ -164,6 +167,11 @@ static int domains_table(struct report_out *o, sqlite3 *db, const struct report_
             has_gate = true;
             tlsrpt_gate_describe(&g.g, detail, sizeof detail);
         }
+        char wf[16] = "", wl[16] = "";
+        if (has_gate && g.g.verdict != TLSRPT_GATE_NO_REPORTS) {
+            format_day(g.g.window_first, wf, sizeof wf);
+            format_day(g.g.window_last, wl, sizeof wl);
+        }
         struct report_cell c[DOMAIN_NCOLS] = {
             report_text(domain),
             report_int(sqlite3_column_int64(s, 1)),
@@ -177,6 +185,10 @@ static int domains_table(struct report_out *o, sqlite3 *db, const struct report_
             report_text(ss.mx_patterns),
             report_text(ss.tlsrpt),
             report_text(ss.readiness),
+            report_text(wf[0] ? wf : NULL),
+            report_text(wl[0] ? wl : NULL),
+            has_gate && g.g.verdict != TLSRPT_GATE_NO_REPORTS ? report_int(g.g.days_covered)
+                                                              : report_null(),
             report_text(has_gate ? tlsrpt_gate_verdict_name(g.g.verdict) : NULL),
             has_gate ? report_int(g.g.blocking_sessions) : report_null(),
             report_text(has_gate ? tlsrpt_gate_readiness(ss.readiness, g.g.verdict) : NULL),
