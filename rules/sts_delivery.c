@@ -190,3 +190,99 @@ enum sts_dane_outcome sts_dane_host_outcome(const struct sts_mx_probe *p)
     }
     return matched ? STS_DANE_VALID : STS_DANE_NOT_VERIFIED;
 }
+
+bool sts_smtp_outcome_judged(enum sts_smtp_outcome o)
+{
+    return o == STS_SMTP_OK || o == STS_SMTP_TLS_OLD || sts_smtp_outcome_fails_delivery(o);
+}
+
+/* Rank for sts_smtp_outcome_worse: higher is worse. */
+static int smtp_rank(enum sts_smtp_outcome o)
+{
+    switch (o) {
+    case STS_SMTP_OK:
+        return 1;
+    case STS_SMTP_UNREACHABLE:
+        return 2;
+    case STS_SMTP_ADDRESS_REFUSED:
+        return 3;
+    case STS_SMTP_NO_ADDRESS:
+        return 4;
+    case STS_SMTP_CONNECT_FAILED:
+        return 5;
+    case STS_SMTP_TIMEOUT:
+        return 6;
+    case STS_SMTP_REFUSED:
+        return 7;
+    case STS_SMTP_TLS_OLD:
+        return 8;
+    case STS_SMTP_CERT_UNTRUSTED:
+        return 9;
+    case STS_SMTP_CERT_SELF_SIGNED:
+        return 10;
+    case STS_SMTP_CERT_NAME_MISMATCH:
+        return 11;
+    case STS_SMTP_CERT_NOT_YET_VALID:
+        return 12;
+    case STS_SMTP_CERT_EXPIRED:
+        return 13;
+    case STS_SMTP_STARTTLS_FAILED:
+        return 14;
+    case STS_SMTP_STARTTLS_NOT_OFFERED:
+        return 15;
+    default:
+        return 0;
+    }
+}
+
+enum sts_smtp_outcome sts_smtp_outcome_worse(enum sts_smtp_outcome a, enum sts_smtp_outcome b)
+{
+    return smtp_rank(b) > smtp_rank(a) ? b : a;
+}
+
+static int dane_rank(enum sts_dane_outcome o)
+{
+    switch (o) {
+    case STS_DANE_VALID:
+        return 1;
+    case STS_DANE_NOT_VERIFIED:
+        return 2;
+    case STS_DANE_TLSA_UNSIGNED:
+        return 3;
+    case STS_DANE_TLSA_INVALID:
+        return 4;
+    case STS_DANE_MISMATCH:
+        return 5;
+    case STS_DANE_DNSSEC_BOGUS:
+        return 6;
+    default:
+        return 0;
+    }
+}
+
+enum sts_dane_outcome sts_dane_outcome_worse(enum sts_dane_outcome a, enum sts_dane_outcome b)
+{
+    return dane_rank(b) > dane_rank(a) ? b : a;
+}
+
+bool sts_dane_outcome_published(enum sts_dane_outcome o)
+{
+    return o == STS_DANE_VALID || o == STS_DANE_MISMATCH || o == STS_DANE_NOT_VERIFIED;
+}
+
+static const char *const dane_summary_names[STS_DANE_SUM_COUNT] = {
+    [STS_DANE_SUM_NOT_CHECKED] = NULL,
+    [STS_DANE_SUM_NONE] = "none",
+    [STS_DANE_SUM_PARTIAL] = "partial",
+    [STS_DANE_SUM_FULL] = "full",
+};
+
+const char *sts_dane_summary_name(enum sts_dane_summary s)
+{
+    return (unsigned)s < STS_DANE_SUM_COUNT ? dane_summary_names[s] : NULL;
+}
+
+int sts_dane_summary_from_name(const char *name)
+{
+    return index_of(dane_summary_names, STS_DANE_SUM_COUNT, name);
+}
