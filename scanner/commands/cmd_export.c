@@ -13,16 +13,18 @@ static void export_usage(FILE *out)
     fprintf(
         out,
         "usage: mtasts export [--db FILE] [--scan ID] [--format csv|jsonl] [--zstd]\n"
-        "                     [--artifacts] [-o FILE]\n"
+        "                     [--artifacts] [--table domains|mx] [-o FILE]\n"
         "\n"
         "One record per domain of a scan, with every stored fact (field names: store/README.md),\n"
-        "ordered by rank (unranked last) then domain.\n"
+        "ordered by rank (unranked last) then domain; --table mx: one record per MX host probed\n"
+        "in the scan (--checks +smtp, +dane), ordered by host.\n"
         "\n"
         "  --db FILE        result database (default mtasts.db)\n"
         "  --scan ID        scan to export (default: the latest complete scan, else the latest)\n"
         "  --format F       csv (default) or jsonl\n"
         "  --zstd           compress the output with zstd\n"
         "  --artifacts      add the raw TXT and TLS-RPT records and the policy body\n"
+        "  --table T        domains (default) or mx\n"
         "  -o FILE          write to FILE (atomically: FILE appears when complete); default "
         "stdout\n");
 }
@@ -57,7 +59,7 @@ static int parse_args(int argc, char **argv, struct export_args *a)
         } else if (!strcmp(arg, "--artifacts")) {
             a->opt.artifacts = true;
         } else if (!strcmp(arg, "--db") || !strcmp(arg, "--scan") || !strcmp(arg, "--format") ||
-                   !strcmp(arg, "-o") || !strcmp(arg, "--output")) {
+                   !strcmp(arg, "--table") || !strcmp(arg, "-o") || !strcmp(arg, "--output")) {
             if (!val) {
                 fprintf(stderr, "mtasts export: %s needs a value\n", arg);
                 return 2;
@@ -78,6 +80,15 @@ static int parse_args(int argc, char **argv, struct export_args *a)
                     a->opt.format = STORE_EXPORT_JSONL;
                 } else {
                     fprintf(stderr, "mtasts export: --format is csv or jsonl, not '%s'\n", val);
+                    return 2;
+                }
+            } else if (!strcmp(arg, "--table")) {
+                if (!strcmp(val, "domains")) {
+                    a->opt.table = STORE_EXPORT_DOMAINS;
+                } else if (!strcmp(val, "mx")) {
+                    a->opt.table = STORE_EXPORT_MX;
+                } else {
+                    fprintf(stderr, "mtasts export: --table is domains or mx, not '%s'\n", val);
                     return 2;
                 }
             } else {

@@ -475,7 +475,7 @@ static sqlite3 *fx_build(const char *path)
     char *schema = fx_read_schema();
     /* The store's marks (store/store.c), so `mtasts report --db` accepts the fixture. */
     if (!schema || fx_exec(db, schema) < 0 ||
-        fx_exec(db, "PRAGMA application_id = 1297371988; PRAGMA user_version = 1") < 0 ||
+        fx_exec(db, "PRAGMA application_id = 1297371988; PRAGMA user_version = 2") < 0 ||
         fx_exec(db, "BEGIN") < 0)
         goto fail;
     if (fx_exec(db, "INSERT INTO scans (id, started_at, finished_at, state, tool_version, "

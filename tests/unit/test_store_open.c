@@ -285,29 +285,29 @@ static void test_migration_steps(void)
         return;
     }
     static const struct store_migration bad[] = {
-        {1, "SELECT 1"},
-        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT; ALTER TABLE no_such ADD COLUMN x"},
+        {2, "SELECT 1"},
+        {3, "ALTER TABLE results ADD COLUMN dane_status TEXT; ALTER TABLE no_such ADD COLUMN x"},
     };
-    int rc = store_migrate_with(st, store_schema_sql, bad, 2, 2);
-    TAP_CHECK(rc == -1 && strstr(store_error(st), "cannot migrate to schema version 2"),
+    int rc = store_migrate_with(st, store_schema_sql, bad, 2, 3);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), "cannot migrate to schema version 3"),
               "a failing migration step is reported", "rc %d: %s", rc, store_error(st));
-    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == 1 &&
+    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == 2 &&
                   fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
                                      "name = 'dane_status'") == 0,
-              "after a failed step the database is still version 1, without partial changes",
+              "after a failed step the database is still version 2, without partial changes",
               "version %lld", fx_query_int(path, "PRAGMA user_version"));
     static const struct store_migration good[] = {
-        {1, "SELECT 1"},
-        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT"},
-        {3, "CREATE INDEX results_scan_dane ON results (scan_id, dane_status)"},
+        {2, "SELECT 1"},
+        {3, "ALTER TABLE results ADD COLUMN dane_status TEXT"},
+        {4, "CREATE INDEX results_scan_dane ON results (scan_id, dane_status)"},
     };
-    rc = store_migrate_with(st, store_schema_sql, good, 3, 3);
-    TAP_CHECK(rc == 0 && fx_query_int(path, "PRAGMA user_version") == 3 &&
+    rc = store_migrate_with(st, store_schema_sql, good, 3, 4);
+    TAP_CHECK(rc == 0 && fx_query_int(path, "PRAGMA user_version") == 4 &&
                   fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
                                      "name = 'dane_status'") == 1 &&
                   fx_query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                      "'results_scan_dane'") == 1,
-              "version 1 is migrated step by step to version 3", "rc %d: %s", rc, store_error(st));
+              "version 2 is migrated step by step to version 4", "rc %d: %s", rc, store_error(st));
     store_close(st);
     char oerr[1024] = "";
     st = store_open(path, STORE_READ_ONLY, oerr, sizeof oerr);
@@ -316,7 +316,7 @@ static void test_migration_steps(void)
     store_close(st);
 }
 
-/* A database written by the plain schema (as report fixtures do) opens as version 1. */
+/* A database written by the plain schema (as report fixtures do) opens as version 2. */
 static void test_fixture_schema(void)
 {
     const char *path = fx_path("fixture.db");
@@ -324,7 +324,7 @@ static void test_fixture_schema(void)
     sqlite3_open(path, &db);
     char *sql = read_file("store/schema.sql", NULL);
     int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_ERROR;
-    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
     sqlite3_close(db);
     free(sql);
     char err[1024] = "";
