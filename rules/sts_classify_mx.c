@@ -2,7 +2,6 @@
 #include "rules/sts_classify_mx.h"
 
 #include <string.h>
-#include <strings.h>
 
 #define WARN(w) (1u << (w))
 
@@ -11,32 +10,12 @@ static bool is_null_host(const char *h)
     return !h || h[0] == '\0' || strcmp(h, ".") == 0;
 }
 
-/* Host names compared as DNS names: case-insensitive, a trailing dot ignored. */
-static bool same_host(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la && a[la - 1] == '.')
-        la--;
-    if (lb && b[lb - 1] == '.')
-        lb--;
-    return la == lb && strncasecmp(a, b, la) == 0;
-}
-
-static const struct sts_mx_probe *probe_for(const struct sts_observation *obs, const char *host)
-{
-    for (size_t i = 0; i < obs->n_mx_probes; i++) {
-        const struct sts_mx_probe *p = obs->mx_probes ? obs->mx_probes[i] : NULL;
-        if (p && p->host && same_host(p->host, host))
-            return p;
-    }
-    return NULL;
-}
 
 /* True when MX entry i repeats an earlier host (the same host is judged once). */
 static bool repeated_host(const struct sts_observation *obs, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (!is_null_host(obs->mx[j].host) && same_host(obs->mx[j].host, obs->mx[i].host))
+        if (!is_null_host(obs->mx[j].host) && sts_mx_host_same(obs->mx[j].host, obs->mx[i].host))
             return true;
     return false;
 }
@@ -89,7 +68,7 @@ void sts_classify_delivery(const struct sts_observation *obs, struct sts_verdict
         if (is_null_host(h) || repeated_host(obs, i))
             continue;
         hosts++;
-        const struct sts_mx_probe *p = probe_for(obs, h);
+        const struct sts_mx_probe *p = sts_mx_probe_find(obs->mx_probes, obs->n_mx_probes, h);
         enum sts_smtp_outcome smtp = STS_SMTP_NOT_PROBED;
         if (p && v->smtp_checked && p->smtp_checked) {
             smtp = sts_smtp_host_outcome(p);

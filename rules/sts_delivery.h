@@ -130,6 +130,20 @@ enum sts_dane_outcome sts_dane_outcome_worse(enum sts_dane_outcome a, enum sts_d
  * RFC 7672 to it): dane_valid, dane_mismatch, dane_not_verified. */
 bool sts_dane_outcome_published(enum sts_dane_outcome o);
 
+/* True when two host names are the same DNS name (case-insensitive, trailing dot ignored). */
+bool sts_mx_host_same(const char *a, const char *b);
+
+/* The probe of MX host `host` among `probes` (names compared as DNS names: case-insensitive,
+ * a trailing dot ignored), or NULL. The one place an MX answer is joined to its probe. */
+const struct sts_mx_probe *sts_mx_probe_find(const struct sts_mx_probe *const *probes, size_t n,
+                                             const char *host);
+
+/* One or two sentences telling the MX operator how to fix an outcome; the literal "<mx>" is
+ * for the caller to replace with the host name. NULL for smtp_ok, not_probed and dane_valid
+ * / none. */
+const char *sts_smtp_outcome_fix(enum sts_smtp_outcome o);
+const char *sts_dane_outcome_fix(enum sts_dane_outcome o);
+
 /* A domain's DANE deployment over its MX hosts. Stored names: sts_dane_summary_name(). */
 enum sts_dane_summary {
     STS_DANE_SUM_NOT_CHECKED = 0, /* TLSA not asked (NULL in the store) */

@@ -7,13 +7,15 @@
 #include <time.h>
 
 #include "lib/escape.h"
+#include "scanner/commands/check_mx.h"
 
 #define WARN_BIT(w) (1u << (w))
 
-static const char *const layer_keys[CHECK_LAYER_COUNT] = {"dns", "fetch",  "parse",
-                                                          "mx",  "tlsrpt", "readiness"};
+static const char *const layer_keys[CHECK_LAYER_COUNT] = {"dns",      "fetch",  "parse",    "mx",
+                                                          "delivery", "tlsrpt", "readiness"};
 static const char *const layer_titles[CHECK_LAYER_COUNT] = {
-    "DNS record", "Policy fetch", "Policy parse", "MX coverage", "TLS-RPT", "Readiness"};
+    "DNS record",   "Policy fetch", "Policy parse", "MX coverage",
+    "MX transport", "TLS-RPT",      "Readiness"};
 static const char *const state_names[] = {"pass", "warn", "fail", "skip"};
 
 const char *check_layer_key(enum check_layer_id id)
@@ -569,6 +571,7 @@ static void layer_readiness(const struct sts_result *r, struct check_layer *l)
             "When the TLS-RPT reports show no failures, change \"mode: testing\" to \"mode: "
             "enforce\" and publish a new id in _mta-sts.%s.",
             d);
+        add(l->observed, "%s", check_mx_readiness_note(r));
         return;
     case STS_READY_NOT_READY:
         break;
@@ -597,9 +600,9 @@ static void layer_readiness(const struct sts_result *r, struct check_layer *l)
 
 void check_layers(const struct sts_result *r, struct check_layer out[CHECK_LAYER_COUNT])
 {
-    static void (*const fns[CHECK_LAYER_COUNT])(const struct sts_result *,
-                                                struct check_layer *) = {
-        layer_dns, layer_fetch, layer_parse, layer_mx, layer_tlsrpt, layer_readiness};
+    static void (*const fns[CHECK_LAYER_COUNT])(const struct sts_result *, struct check_layer *) = {
+        layer_dns,      layer_fetch,  layer_parse,    layer_mx,
+        check_mx_layer, layer_tlsrpt, layer_readiness};
     for (int i = 0; i < CHECK_LAYER_COUNT; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].id = (enum check_layer_id)i;
@@ -687,6 +690,8 @@ void check_render_text(struct sbuf *out, const struct sts_result *r, bool color)
             put_indented(out, l->fix, 27);
             sbuf_putc(out, '\n');
         }
+        if (l->id == CHECK_LAYER_DELIVERY)
+            check_mx_render_text(out, r, 22);
     }
     char w[512];
     sts_warnings_format(v->warnings, w, sizeof w);
@@ -839,6 +844,10 @@ void check_render_json(struct sbuf *out, const struct sts_result *r)
         json_layer(out, &layers[i]);
     }
     sbuf_putc(out, '}');
+    json_key(out, "mx_verified", &first);
+    sbuf_puts(out, v->mx_verified ? "true" : "false");
+    json_key(out, "delivery", &first);
+    check_mx_render_json(out, r);
     json_key(out, "facts", &first);
     json_facts(out, r);
     sbuf_putc(out, '}');

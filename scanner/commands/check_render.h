@@ -14,6 +14,7 @@ enum check_layer_id {
     CHECK_LAYER_FETCH,     /* policy host address, HTTPS, certificate, HTTP status, type */
     CHECK_LAYER_PARSE,     /* the policy file */
     CHECK_LAYER_MX,        /* MX coverage */
+    CHECK_LAYER_DELIVERY,  /* MX transport: STARTTLS, certificates, DANE (check_mx.c) */
     CHECK_LAYER_TLSRPT,    /* the _smtp._tls TXT record */
     CHECK_LAYER_READINESS, /* promotion from testing to enforce */
     CHECK_LAYER_COUNT
@@ -32,7 +33,7 @@ struct check_layer {
     char fix[CHECK_TEXT_MAX];      /* the exact change to make, one or two sentences */
 };
 
-/* "dns", "fetch", "parse", "mx", "tlsrpt", "readiness" (the JSON keys) and
+/* "dns", "fetch", "parse", "mx", "delivery", "tlsrpt", "readiness" (the JSON keys) and
  * "DNS record", "Policy fetch", ... (titles for people). */
 const char *check_layer_key(enum check_layer_id id);
 const char *check_layer_title(enum check_layer_id id);
@@ -50,7 +51,9 @@ void check_render_text(struct sbuf *out, const struct sts_result *r, bool color)
  *   {"domain": str, "status": str, "category": str|null, "rfc8460_result": str|null,
  *    "detail": str, "warnings": [str], "readiness": str, "would_fail_delivery": bool,
  *    "valid_strict": bool, "valid_lenient": bool, "exit_status": int,
- *    "layers": {"dns": L, "fetch": L, "parse": L, "mx": L, "tlsrpt": L, "readiness": L},
+ *    "layers": {"dns": L, "fetch": L, "parse": L, "mx": L, "delivery": L, "tlsrpt": L,
+ *               "readiness": L},
+ *    "mx_verified": bool, "delivery": D (check_mx.h: each MX host, its addresses, DANE),
  *    "facts": {"txt_id": str|null, "mode": str|null, "max_age": int|null,
  *              "mx_patterns": [str], "mx_hosts": [{"host": str, "preference": int, "covered":
  * bool|null, "pattern": str|null}], "policy_addresses": [str], "http_status": int|null,
