@@ -585,6 +585,7 @@ void report_write_survey(struct report_out *o, const struct report_data *d)
     section_maxage(o, d);
     section_categories(o, d);
     section_delivery(o, d);
+    report_write_delivery(o, &d->delivery);
     section_warnings(o, d);
     section_tlsrpt(o, d);
     section_ranks(o, d);
