@@ -353,7 +353,8 @@ static void section_delivery(struct report_out *o, const struct report_data *d)
     report_out_section(o, "delivery", "Would fail delivery, strict vs lenient");
     report_out_note(o,
                     "MTA-STS domains: %" PRId64 " (status valid or invalid). Would fail "
-                    "delivery: mode enforce and an MX not covered (docs/taxonomy.md).",
+                    "delivery: mode enforce, and an MX not covered or (with --checks +smtp) an "
+                    "MX host a sender refuses (docs/taxonomy.md; causes: would_fail_causes).",
                     d->mta_sts);
     const struct {
         const char *name;
