@@ -89,7 +89,7 @@ static int64_t begin(struct store *st, int index, int count)
 
 static void finish(struct store *st, int64_t scan, int64_t n)
 {
-    struct store_scan_counts c = {n, 0, 0, 0, 1.0};
+    struct store_scan_counts c = {.input_domains = n, .elapsed_s = 1.0};
     store_scan_finish(st, scan, "complete", &c);
 }
 
