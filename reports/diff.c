@@ -44,8 +44,7 @@ static const char *const kind_meanings[DIFF_KINDS] = {
     "the policy's mx patterns changed",
     "the policy content changed but the TXT id did not: senders keep the old policy",
     "invalid in both, the primary category changed",
-    "HIGH: no MX host was refused before, one is now (STARTTLS gone or a certificate a sender "
-    "rejects); in enforce mode mail is refused",
+    "HIGH: an MX host is refused now (no STARTTLS or a bad certificate), none was",
     "an MX host was refused before (no STARTTLS or a bad certificate), none is now"};
 
 int report_diff_pick(sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen)
