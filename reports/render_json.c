@@ -145,6 +145,29 @@ static void scan_json(struct sbuf *b, const struct report_scan *s)
     sbuf_putc(b, '}');
 }
 
+/* The delivery side (reports/report_delivery.c; reports/README.md defines each figure). */
+static void delivery_json(struct sbuf *b, const struct report_delivery *dl)
+{
+    key(b, "delivery");
+    sbuf_putc(b, '{');
+    kv_int(b, "mta_sts_probed", dl->probed, true);
+    kv_int(b, "mta_sts_verified", dl->verified, true);
+    kv_fraction(b, "mx_refused", dl->failing_domains, dl->probed, true, true);
+    kv_fraction(b, "starttls_missing", dl->starttls_missing, dl->probed, true, true);
+    kv_int(b, "mx_hosts", dl->hosts, true);
+    kv_int(b, "mx_hosts_judged", dl->hosts_judged, true);
+    kv_fraction(b, "mx_hosts_refused", dl->hosts_failing, dl->hosts_judged, true, true);
+    kv_int(b, "would_fail_uncovered", dl->wf_uncovered, true);
+    kv_int(b, "would_fail_mx", dl->wf_mx, true);
+    kv_int(b, "dane_checked", dl->dane_checked, true);
+    kv_int(b, "dane_both", dl->both, true);
+    kv_int(b, "dane_mta_sts_only", dl->mta_sts_only, true);
+    kv_int(b, "dane_only", dl->dane_only, true);
+    kv_int(b, "dane_neither", dl->neither, true);
+    kv_int(b, "dane_conflicts", dl->conflicts, false);
+    sbuf_puts(b, "},");
+}
+
 static void summary_json(struct sbuf *b, const struct report_data *d)
 {
     key(b, "scan");
@@ -194,6 +217,7 @@ static void summary_json(struct sbuf *b, const struct report_data *d)
     sbuf_puts(b, "},");
 
     kv_fraction(b, "would_fail_delivery", d->would_fail, d->mta_sts, true, true);
+    delivery_json(b, &d->delivery);
     key(b, "strictness");
     sbuf_putc(b, '{');
     kv_int(b, "valid_lenient", d->valid_lenient, true);

@@ -4,7 +4,7 @@
 #include "tests/unit/tap.h"
 #include "tests/unit/test_reports_fixture.h"
 
-#define PLAN 18
+#define PLAN 19
 
 /* The delivery side added to the shared fixture (tests/unit/test_reports_fixture.h). Scan 1:
  *   a  valid enforce   mx1.google.com smtp_ok                      DANE full (dane_valid)
@@ -133,6 +133,13 @@ static void check_formats(sqlite3 *db, struct report_data *d)
                   strstr(md, "| conflicts (dane\\_and\\_sts\\_conflict) | 1 |"),
               "md: the MTA-STS x DANE table", "%s", md ? md : "(null)");
     free(md);
+    char *full = fx_render("json", db, render_survey, d, NULL);
+    TAP_CHECK(full && strstr(full, "\"delivery\":{\"mta_sts_probed\":5,\"mta_sts_verified\":4,") &&
+                  strstr(full, "\"would_fail_uncovered\":1,\"would_fail_mx\":1,\"dane_checked\":6,"
+                               "\"dane_both\":1,\"dane_mta_sts_only\":3,\"dane_only\":2,"
+                               "\"dane_neither\":0,\"dane_conflicts\":1}"),
+              "json: the summary's delivery keys", "%.3000s", full ? full : "(null)");
+    free(full);
     char *json = fx_render("json", db, render_survey, d, "dane_overlap");
     TAP_CHECK(json && strstr(json, "\"dane_overlap\"") && strstr(json, "\"neither\"") &&
                   strstr(json, "\"domains\":2"),
