@@ -40,7 +40,8 @@ static bool cert_expiring(const struct sts_mx_probe *p, int64_t now)
 }
 
 /* DANE and the web PKI judge the host differently: validated usable TLSA that does not match
- * a certificate MTA-STS accepts, or TLSA that matches a certificate MTA-STS rejects. */
+ * a certificate MTA-STS accepts, or TLSA that matches a certificate MTA-STS rejects. Only for a
+ * host the policy covers (an uncovered host is refused by MTA-STS whatever its certificate). */
 static bool dane_sts_conflict(enum sts_smtp_outcome smtp, enum sts_dane_outcome dane)
 {
     bool webpki_ok = smtp == STS_SMTP_OK || smtp == STS_SMTP_TLS_OLD;
@@ -94,7 +95,8 @@ void sts_classify_delivery(const struct sts_observation *obs, struct sts_verdict
                 w |= WARN(STS_WARN_TLSA_WITHOUT_DNSSEC);
             if (d == STS_DANE_MISMATCH || d == STS_DANE_DNSSEC_BOGUS)
                 w |= WARN(STS_WARN_DANE_FAILURE);
-            if (sts_applies && v->smtp_checked && dane_sts_conflict(smtp, d))
+            bool covered = v->mx_pattern && i < v->n_mx && v->mx_pattern[i] >= 0;
+            if (sts_applies && covered && v->smtp_checked && dane_sts_conflict(smtp, d))
                 w |= WARN(STS_WARN_DANE_AND_STS_CONFLICT);
         }
     }
