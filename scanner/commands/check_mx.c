@@ -193,6 +193,9 @@ const char *check_mx_readiness_note(const struct sts_result *r)
     const struct sts_verdict *v = r->verdict;
     if (v->readiness != STS_READY_TO_ENFORCE || v->mx_verified)
         return "";
+    if (r->obs->port25_blocked)
+        return "\nMX hosts not verified: outbound port 25 is blocked on this network, so this "
+               "is readiness of the policy only";
     if (!v->smtp_checked)
         return "\nMX hosts not verified: the SMTP stage did not run, so this is readiness of "
                "the policy only (run with --checks +smtp)";

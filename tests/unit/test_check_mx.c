@@ -9,7 +9,7 @@
 
 #define NOW 1795000000
 #define DAY 86400
-#define PLAN 14
+#define PLAN 15
 
 static const char *policy_of(bool enforce)
 {
@@ -243,9 +243,19 @@ int main(void)
     memset(&w.l, 0, sizeof w.l);
     check_mx_layer(&w.r, &w.l);
     TAP_CHECK(w.l.state == CHECK_SKIP && strstr(w.l.observed, "port 25 is blocked") &&
-                  !w.v.would_fail_delivery,
+                  !w.v.would_fail_delivery && !w.v.mx_verified,
               "port 25 blocked: skipped, said once, nothing judged", "%d %s", w.l.state,
               w.l.observed);
+    release(&w);
+
+    build(&w, false, true, STS_SMTP_OK, false);
+    w.o.port25_blocked = true;
+    sts_verdict_free(&w.v);
+    sts_classify(&w.o, &w.v);
+    TAP_CHECK(w.v.readiness == STS_READY_TO_ENFORCE && !w.v.mx_verified &&
+                  strstr(check_mx_readiness_note(&w.r), "port 25 is blocked"),
+              "port 25 blocked: ready on the policy side, the note says why", "%s",
+              check_mx_readiness_note(&w.r));
     release(&w);
     TAP_DONE();
 }
