@@ -212,6 +212,9 @@ static void section_would_fail(struct report_out *o, const struct report_deliver
                                  report_text(NULL), report_int(dl->wf_mx),
                                  report_pct(dl->wf_mx, dl->would_fail)};
     report_out_row(o, any);
+    const char *labels[STS_SMTP_COUNT + 1] = {"mx_not_covered"};
+    double values[STS_SMTP_COUNT + 1] = {(double)dl->wf_uncovered};
+    size_t n = 1;
     for (int s = 0; s < STS_SMTP_COUNT; s++) {
         if (!sts_smtp_outcome_fails_delivery((enum sts_smtp_outcome)s))
             continue;
@@ -220,8 +223,20 @@ static void section_would_fail(struct report_out *o, const struct report_deliver
             report_text(sts_smtp_outcome_rfc8460_result((enum sts_smtp_outcome)s)),
             report_int(dl->wf_by_outcome[s]), report_pct(dl->wf_by_outcome[s], dl->would_fail)};
         report_out_row(o, cells);
+        labels[n] = sts_smtp_outcome_name((enum sts_smtp_outcome)s);
+        values[n++] = (double)dl->wf_by_outcome[s];
     }
     report_out_table_end(o);
+    struct report_chart c = {REPORT_CHART_BARS,
+                             "would_fail_causes_chart",
+                             "Would fail delivery, by cause (domains)",
+                             NULL,
+                             n,
+                             labels,
+                             values,
+                             1,
+                             NULL};
+    report_out_chart(o, &c);
 }
 
 static void section_dane(struct report_out *o, const struct report_delivery *dl)
@@ -250,12 +265,28 @@ static void section_dane(struct report_out *o, const struct report_delivery *dl)
         {"TLSA without DNSSEC (tlsa_without_dnssec)", dl->tlsa_unsigned},
     };
     report_out_table_begin(o, "dane_overlap", NULL, cols, 3);
+    const char *labels[4];
+    double values[4];
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         struct report_cell cells[3] = {report_text(rows[i].name), report_int(rows[i].n),
                                        report_pct(rows[i].n, dl->dane_checked)};
         report_out_row(o, cells);
+        if (i < 4) {
+            labels[i] = rows[i].name;
+            values[i] = (double)rows[i].n;
+        }
     }
     report_out_table_end(o);
+    struct report_chart c = {REPORT_CHART_BARS,
+                             "dane_overlap_chart",
+                             "MTA-STS x DANE (domains)",
+                             NULL,
+                             4,
+                             labels,
+                             values,
+                             1,
+                             NULL};
+    report_out_chart(o, &c);
 }
 
 void report_write_delivery(struct report_out *o, const struct report_delivery *dl)

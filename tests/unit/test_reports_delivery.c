@@ -147,8 +147,10 @@ static void check_formats(sqlite3 *db, struct report_data *d)
     free(json);
     char *html = fx_render("html", db, render_survey, d, NULL);
     TAP_CHECK(html && strstr(html, "MX transport security") &&
-                  strstr(html, "Would fail delivery, by cause") && strstr(html, "MTA-STS x DANE"),
-              "html: the three sections", "%.200s", html ? html : "(null)");
+                  strstr(html, "Would fail delivery, by cause") && strstr(html, "MTA-STS x DANE") &&
+                  strstr(html, "aria-label=\"MTA-STS x DANE (domains)\"") &&
+                  strstr(html, "aria-label=\"Would fail delivery, by cause (domains)\""),
+              "html: the three sections and their charts", "%.200s", html ? html : "(null)");
     free(html);
 }
 
