@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "lib/escape.h"
+#include "scanner/commands/mx_probe_json.h"
 
 #define WARN_BIT(w) (1u << (w))
 
@@ -597,8 +598,7 @@ static void layer_readiness(const struct sts_result *r, struct check_layer *l)
 
 void check_layers(const struct sts_result *r, struct check_layer out[CHECK_LAYER_COUNT])
 {
-    static void (*const fns[CHECK_LAYER_COUNT])(const struct sts_result *,
-                                                struct check_layer *) = {
+    static void (*const fns[CHECK_LAYER_COUNT])(const struct sts_result *, struct check_layer *) = {
         layer_dns, layer_fetch, layer_parse, layer_mx, layer_tlsrpt, layer_readiness};
     for (int i = 0; i < CHECK_LAYER_COUNT; i++) {
         memset(&out[i], 0, sizeof out[i]);
@@ -841,5 +841,7 @@ void check_render_json(struct sbuf *out, const struct sts_result *r)
     sbuf_putc(out, '}');
     json_key(out, "facts", &first);
     json_facts(out, r);
+    json_key(out, "mx_probes", &first);
+    mx_probe_json(out, r->obs);
     sbuf_putc(out, '}');
 }
