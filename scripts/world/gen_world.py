@@ -14,6 +14,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 import zlib
@@ -21,6 +22,7 @@ import zlib
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
 
 # ---------------------------------------------------------------------------
@@ -34,8 +36,47 @@ ADDR = {
     "https_refused": "127.0.2.1",  # nothing listens: TCP RST
     "syn_blackhole": "127.0.2.2",  # helper: full accept queue, SYNs dropped -> connect timeout
     "slow_drip": "127.0.2.3",     # helper: TLS, headers then one body byte every 3 s
-    "mx": "127.0.3.1",            # MX host addresses (nothing listens; no SMTP in the world)
+    "mx": "127.0.3.1",            # A record of the no-mx domains (the implicit MX; nothing listens)
 }
+# SMTP (port 25) listeners: one Postfix master with one `inet` service per address; the
+# scenario listeners each serve one kind of MX host (README: "MX hosts").
+SMTP = {
+    "provider-g": "127.0.4.1",        # gmail-smtp-in.l.provider-g.test and alt1/alt2: one cert, 3 SANs
+    "provider-m": "127.0.4.2",        # *.mail.protection.provider-m.test: wildcard cert
+    "starttls-missing": "127.0.4.10",  # TLS off: EHLO does not offer STARTTLS
+    "expired": "127.0.4.11",          # leaf notAfter = generation - 30 days
+    "notyet": "127.0.4.12",           # leaf notBefore = generation + 30 days
+    "wrongname": "127.0.4.13",        # leaf for www.wrong-name.test
+    "selfsigned": "127.0.4.14",       # self-signed leaf for the MX names
+    "untrusted": "127.0.4.15",        # leaf from the untrusted root, no chain
+    "soon": "127.0.4.16",             # leaf notAfter = generation + 7 days (valid)
+    "tls10": "127.0.4.17",            # valid leaf, TLSv1 only (SECLEVEL=0)
+    "banner554": "127.0.4.18",        # 554 greeting (smtpd_client_restrictions=reject)
+    "silent": "127.0.4.19",           # helper smtp-silent: accepts TCP, never speaks
+    "refused": "127.0.4.20",          # nothing listens: connection refused
+}
+# Own MX hosts (mx1.D, mx2.D, ... of domains that publish a policy, and the DANE hosts) are
+# valid MX hosts served by "batch" listeners: batch b holds up to BATCH_SIZE host names, one
+# certificate with all of them as SANs, on its own address 127.0.(5 + b // 254).(b % 254 + 1).
+BATCH_SIZE = 128
+# smtp outcome, TLS version for each listener kind ("ok" = a batch listener)
+SMTP_OUTCOME = {
+    "ok": ("smtp_ok", "TLSv1.3"), "provider-g": ("smtp_ok", "TLSv1.3"),
+    "provider-m": ("smtp_ok", "TLSv1.3"), "soon": ("smtp_ok", "TLSv1.3"),
+    "starttls-missing": ("starttls_not_offered", None),
+    "expired": ("mx_cert_expired", "TLSv1.3"), "notyet": ("mx_cert_not_yet_valid", "TLSv1.3"),
+    "wrongname": ("mx_cert_name_mismatch", "TLSv1.3"),
+    "selfsigned": ("mx_cert_self_signed", "TLSv1.3"),
+    "untrusted": ("mx_cert_untrusted", "TLSv1.3"), "tls10": ("mx_tls_old", "TLSv1"),
+    "banner554": ("smtp_refused", None), "silent": ("smtp_timeout", None),
+    "refused": ("smtp_connect_failed", None),
+}
+SMTP_UNREACHABLE = {"smtp_connect_failed", "smtp_timeout", "smtp_refused", "smtp_no_address"}
+SMTP_FAILS_DELIVERY = {"starttls_not_offered", "starttls_failed", "mx_cert_expired",
+                       "mx_cert_not_yet_valid", "mx_cert_name_mismatch", "mx_cert_self_signed",
+                       "mx_cert_untrusted"}
+SMTP_OPTION = "--checks +smtp:all,+dane"
+SEC_ZONE = "sec.test"  # DNSSEC-signed (ldns-signzone), delegated from test.; trust anchor in unbound
 NGINX_ADDRS = ["127.0.1.%d" % i for i in range(1, 17)]  # nginx :443, policy hosts spread by hash
 PRIVATE_ADDRS = ["10.20.30.40", "192.168.77.7", "172.16.5.5"]
 
@@ -59,17 +100,24 @@ SOON_DAYS = 7  # cert-expiring-soon: notAfter = generation time + 7 days (thresh
 #   policy: name of a policy body template (see policy_body)
 #   mx:     "own" | "own1" | "provider" | "wild" | "wild2" | "uncovered" | "null" | "nomx"
 #   tlsrpt: "valid" | "invalid" | "none"
+#   smtp:   listener of the first own MX host (mx1.D): "ok" (a batch listener) or a key of SMTP
+#   smtp2:  listener of the second own MX host (mx2.D), default "ok"
+#   tlsa:   None | "ee" | "ta" | "mismatch" | "bogus" | "invalid" | "unsigned" (TLSA at
+#           _25._tcp.<mx1>; all but "unsigned" with mx="sec": the MX host lives in sec.test)
 #   status/category: expected outcome (taxonomy.md)
 
 S = {}
+DELIVERY = []  # scenarios added with the delivery side (their domains take no-sts ranks: plan())
 
 
 def sc(name, d, b, status, category=None, **spec):
     base = dict(txt="std", host="nginx", http="ok", cert="good", policy="enforce", mx="own",
-                tlsrpt="valid")
+                tlsrpt="valid", smtp="ok", smtp2="ok", tlsa=None)
     base.update(spec)
     base.update(name=name, share_default=d, share_bench=b, status=status, category=category)
     S[name] = base
+    if name == "mx-starttls-missing" or DELIVERY:
+        DELIVERY.append(name)
 
 
 # no MTA-STS at all (the vast majority: it takes whatever is left)
@@ -142,6 +190,40 @@ sc("mx-wildcard-two-labels", 0.001, 0.00003, "invalid", "mx_not_covered", mx="wi
 sc("dns-servfail", 0.001, 0.0005, "dns_error", txt="servfail", host="none", policy=None)
 sc("dns-timeout", 0.001, 0.00002, "dns_error", txt="timeout", host="none", policy=None)
 
+# the delivery side (MX hosts on port 25; README "MX hosts"): the policy covers every MX host,
+# so the only problem is the SMTP/TLS one; "single" = one MX host mx1.D, policy mx: mx1.D
+sc("mx-starttls-missing", 0.001, 0.00003, "valid", mx="single", smtp="starttls-missing")
+sc("mx-starttls-missing-testing", 0.001, 0.00002, "valid", mx="single", smtp="starttls-missing",
+   policy="testing")
+sc("mx-cert-expired", 0.001, 0.00003, "valid", mx="single", smtp="expired")
+sc("mx-cert-not-yet-valid", 0.001, 0.00002, "valid", mx="single", smtp="notyet")
+sc("mx-cert-wrong-name", 0.001, 0.00003, "valid", mx="single", smtp="wrongname")
+sc("mx-cert-wrong-name-testing", 0.001, 0.00002, "valid", mx="single", smtp="wrongname",
+   policy="testing")
+sc("mx-cert-self-signed", 0.001, 0.00002, "valid", mx="single", smtp="selfsigned")
+sc("mx-cert-untrusted", 0.001, 0.00002, "valid", mx="single", smtp="untrusted")
+sc("mx-cert-expiring-soon", 0.001, 0.00002, "valid", mx="single", smtp="soon")
+sc("mx-cert-expiring-soon-testing", 0.001, 0.00002, "valid", mx="single", smtp="soon",
+   policy="testing")
+sc("mx-tls10", 0.001, 0.00002, "valid", mx="single", smtp="tls10")
+sc("mx-tls10-testing", 0.001, 0.00002, "valid", mx="single", smtp="tls10", policy="testing")
+sc("mx-silent", 0.001, 0.00002, "valid", mx="single", smtp="silent")
+sc("mx-refused", 0.001, 0.00002, "valid", mx="single", smtp="refused")
+sc("mx-banner-554", 0.001, 0.00002, "valid", mx="single", smtp="banner554")
+sc("mx-one-broken", 0.001, 0.00002, "valid", smtp2="expired")
+sc("testing-ready", 0.001, 0.00002, "valid", mx="single", policy="testing")
+# DANE (TLSA at _25._tcp.<mx>); DANE-only domains publish no MTA-STS (only TLS-RPT)
+sc("dane-ee", 0.001, 0.00002, "valid", mx="sec", tlsa="ee")
+sc("dane-ta", 0.001, 0.00002, "valid", mx="sec", tlsa="ta")
+sc("dane-mismatch", 0.001, 0.00002, "no_policy", txt="none", host="none", policy=None, mx="sec",
+   tlsa="mismatch")
+sc("dane-bogus", 0.001, 0.00002, "no_policy", txt="none", host="none", policy=None, mx="sec",
+   tlsa="bogus")
+sc("tlsa-invalid", 0.001, 0.00002, "no_policy", txt="none", host="none", policy=None, mx="sec",
+   tlsa="invalid")
+sc("tlsa-unsigned", 0.001, 0.00002, "valid", mx="single", tlsa="unsigned")
+sc("dane-sts-conflict", 0.001, 0.00002, "valid", mx="sec", tlsa="mismatch")
+
 POLICY_ONLY = {"valid-enforce": 0.6, "valid-testing": 0.4}
 
 POLICY_ERROR_CATS = {"policy_syntax", "policy_version", "policy_mode", "policy_max_age",
@@ -200,6 +282,11 @@ def mx_plan(scn, domain, k):
     if kind == "uncovered":
         hosts = [(10, "mx1." + domain), (20, "mx2." + domain)]
         return "hosts", hosts, ["mx1." + domain]
+    if kind == "single":
+        return "hosts", [(10, "mx1." + domain)], ["mx1." + domain]
+    if kind == "sec":
+        host = "mx1.%s.%s" % (domain[: -len(".test")], SEC_ZONE)
+        return "hosts", [(10, host)], [host]
     if kind == "null":
         return "null", [(0, ".")], ["mx1." + domain]
     if kind == "nomx":
@@ -391,6 +478,145 @@ class PKI:
 
 
 # ---------------------------------------------------------------------------
+# The delivery side: SMTP listeners, their certificates, TLSA records
+# ---------------------------------------------------------------------------
+DANE_OUTCOME = {"ee": "dane_valid", "ta": "dane_valid", "mismatch": "dane_mismatch",
+                "bogus": "dnssec_bogus", "invalid": "tlsa_invalid", "unsigned": "tlsa_unsigned"}
+SOON_HOSTS = set()  # MX hosts whose certificate expires within 14 days (filled by MXWorld)
+PROVIDER_G = "gmail-smtp-in.l.provider-g.test"
+PROVIDER_M_SUFFIX = ".mail.protection.provider-m.test"
+
+
+def batch_addr(b):
+    if b >= 254 * 100:
+        sys.exit("gen_world: too many SMTP batch listeners (%d)" % b)
+    return "127.0.%d.%d" % (5 + b // 254, b % 254 + 1)
+
+
+class MXWorld:
+    """Which SMTP listener serves each MX host, and what a probe of each host finds."""
+
+    def __init__(self, pki):
+        self.pki = pki
+        self.batches = []                  # host names of each batch listener
+        self.names = {k: [] for k in SMTP}  # special listener kind -> host names
+        self.host = {}                     # host -> (address, listener kind)
+        self.dane = {}                     # host -> TLSA kind
+        for h in (PROVIDER_G, "alt1." + PROVIDER_G, "alt2." + PROVIDER_G):
+            self.host[h] = (SMTP["provider-g"], "provider-g")
+
+        def spki(key):
+            der = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            return hashlib.sha256(der).hexdigest()
+        self.leaf_spki = spki(pki.leaf_key)        # every leaf shares this key (README)
+        self.other_spki = spki(pki.untrusted_key)  # a real key no MX host uses
+        self.inter_sha = hashlib.sha256(pki.inter.public_bytes(Encoding.DER)).hexdigest()
+        self.root_sha = hashlib.sha256(pki.root.public_bytes(Encoding.DER)).hexdigest()
+
+    def listener(self, kind, host):
+        if kind == "ok":
+            if not self.batches or len(self.batches[-1]) >= BATCH_SIZE:
+                self.batches.append([])
+            self.batches[-1].append(host)
+            addr = batch_addr(len(self.batches) - 1)
+        else:
+            self.names[kind].append(host)
+            addr = SMTP[kind]
+        if kind == "soon":
+            SOON_HOSTS.add(host)
+        self.host[host] = (addr, kind)
+        return addr
+
+    def tlsa(self, kind):
+        """TLSA records (presentation format, without owner) for a TLSA kind."""
+        if kind is None:
+            return []
+        if kind in ("ee", "bogus", "unsigned"):
+            return ["3 1 1 " + self.leaf_spki]
+        if kind == "ta":
+            return ["2 0 1 " + self.inter_sha]
+        if kind == "mismatch":
+            return ["3 1 1 " + self.other_spki]
+        if kind == "invalid":  # PKIX-TA, PKIX-EE (unusable for SMTP, RFC 7672 3.1.3), private mtype
+            return ["0 0 1 " + self.root_sha, "1 1 1 " + self.leaf_spki, "3 1 255 " + self.leaf_spki]
+        raise ValueError(kind)
+
+    def probe(self, host):
+        hit = self.host.get(host)
+        if hit is None and host.endswith(PROVIDER_M_SUFFIX) \
+                and "." not in host[: -len(PROVIDER_M_SUFFIX)]:
+            hit = (SMTP["provider-m"], "provider-m")
+        if hit is None:
+            return {"host": host, "addrs": [], "smtp": "smtp_no_address", "tls_version": None,
+                    "dane": None}
+        addr, kind = hit
+        smtp, ver = SMTP_OUTCOME[kind]
+        return {"host": host, "addrs": [addr], "smtp": smtp, "tls_version": ver,
+                "dane": DANE_OUTCOME.get(self.dane.get(host))}
+
+    def write_chains(self, d):
+        """Key + chain files for Postfix; returns [(address, kind, file or None)]."""
+        key = self.pki.key_pem(self.pki.leaf_key)
+
+        def chain(name, pem):
+            f = os.path.join(d, "smtp", name + ".pem")
+            with open(f, "wb") as fh:
+                fh.write(key + pem)
+            os.chmod(f, 0o600)
+            return f
+        out = []
+        for b, names in enumerate(self.batches):
+            out.append((batch_addr(b), "ok", chain("batch-%d" % (b + 1), self.pki.leaf(names))))
+        out.append((SMTP["provider-g"], "provider-g", chain("provider-g", self.pki.leaf(
+            [PROVIDER_G, "alt1." + PROVIDER_G, "alt2." + PROVIDER_G]))))
+        out.append((SMTP["provider-m"], "provider-m",
+                    chain("provider-m", self.pki.leaf(["*" + PROVIDER_M_SUFFIX]))))
+        certkind = {"expired": "expired", "notyet": "notyet", "wrongname": "wrongname",
+                    "selfsigned": "selfsigned", "untrusted": "untrusted", "soon": "soon"}
+        for kind in ("starttls-missing", "expired", "notyet", "wrongname", "selfsigned",
+                     "untrusted", "soon", "tls10", "banner554"):
+            names = self.names[kind] or ["mx1.%s.test" % kind]
+            out.append((SMTP[kind], kind, chain(kind, self.pki.leaf(names, certkind.get(kind, "good")))))
+        return out
+
+
+def sign_sec_zone(d, lines, bogus, now):
+    """Write sec.test., sign it (ldns), corrupt the TLSA RRSIGs of `bogus` owners, write the
+    trust anchor (the KSK's DS) for unbound."""
+    kd = os.path.join(d, "dns", "keys")
+    zf = os.path.join(d, "dns", SEC_ZONE + ".zone")
+    with open(zf, "w") as f:
+        f.write("".join(lines))
+
+    def run(*cmd):
+        try:
+            return subprocess.run(cmd, cwd=kd, check=True, capture_output=True, text=True).stdout
+        except FileNotFoundError:
+            sys.exit("gen_world: %s not found (run scripts/world/install-deps.sh: ldnsutils)" % cmd[0])
+    ksk = run("ldns-keygen", "-a", "ECDSAP256SHA256", "-k", SEC_ZONE).strip()
+    zsk = run("ldns-keygen", "-a", "ECDSAP256SHA256", SEC_ZONE).strip()
+    ts = lambda t: t.strftime("%Y%m%d%H%M%S")
+    run("ldns-signzone", "-i", ts(now - datetime.timedelta(days=1)),
+        "-e", ts(now + datetime.timedelta(days=30)), "-f", zf + ".signed", zf,
+        os.path.join(kd, zsk), os.path.join(kd, ksk))
+    out, broken = [], 0
+    for line in open(zf + ".signed"):
+        p = line.split()
+        if len(p) > 5 and p[0] in bogus and p[3] == "RRSIG" and p[4] == "TLSA":
+            sig = p[-1]
+            i = len(sig) // 2
+            p[-1] = sig[:i] + ("A" if sig[i] != "A" else "B") + sig[i + 1:]
+            line = "\t".join(p) + "\n"
+            broken += 1
+        out.append(line)
+    if broken != len(bogus):
+        sys.exit("gen_world: corrupted %d TLSA signatures, expected %d" % (broken, len(bogus)))
+    with open(zf + ".signed", "w") as f:
+        f.write("".join(out))
+    shutil.copy(os.path.join(kd, ksk + ".ds"), os.path.join(d, "dns", SEC_ZONE + ".anchor"))
+
+
+# ---------------------------------------------------------------------------
 # Plan: which scenario each domain gets
 # ---------------------------------------------------------------------------
 def plan(n, seed, mix):
@@ -417,8 +643,17 @@ def plan(n, seed, mix):
         counts["no-sts"] = rest
     domains = []
     for name in S:
+        if name in DELIVERY:
+            continue
         for k in range(1, counts.get(name, 0) + 1):
             domains.append((name, k, "%s-%d.test" % (name, k)))
+    # The delivery-side scenarios came later: their domains take the places (before the
+    # shuffle) of the last no-sts domains, whose count shrank by as many, so every other
+    # domain keeps the name and rank it had before they existed.
+    assert next(iter(S)) == "no-sts"
+    pos = counts.get("no-sts", 0)
+    domains[pos:pos] = [(name, k, "%s-%d.test" % (name, k)) for name in DELIVERY
+                        for k in range(1, counts.get(name, 0) + 1)]
     rng = random.Random("%s|%s|%s" % (seed, n, mix))
     rng.shuffle(domains)
     return counts, domains
@@ -463,7 +698,37 @@ def warnings_for(scn, pf, mx_kind, mx_hosts, tlsrpt):
     return sorted(w)
 
 
-def truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt):
+def smtp_verdict(t, probes):
+    """Verdict fields with the delivery side probed (SMTP_OPTION); README "Truth with probes"."""
+    st, mode = t["status"], t["mode"]
+    if st not in ("valid", "invalid"):
+        return {"would_fail_delivery": False, "readiness": None, "warnings": []}
+    w = set(t["warnings"])
+    reachable = [p for p in probes if p["smtp"] not in SMTP_UNREACHABLE]
+    soon = [p for p in probes if p["host"] in SOON_HOSTS]
+    if soon:
+        w.add("mx_cert_expiring_soon")
+    if any(p["dane"] == "tlsa_unsigned" for p in probes):
+        w.add("tlsa_without_dnssec")
+    if mode == "enforce" and any(p["dane"] == "dane_mismatch" and p["smtp"] in ("smtp_ok", "mx_tls_old")
+                                 and any(mx_match(pat, p["host"]) for pat in t["mx_patterns"])
+                                 for p in probes):
+        w.add("dane_and_sts_conflict")
+    wfd = bool(mode == "enforce" and (t["mx_covered"] is False or
+                                      any(p["smtp"] in SMTP_FAILS_DELIVERY for p in reachable)))
+    if st == "valid" and mode == "enforce":
+        ready = "enforcing"
+    elif (st == "valid" and mode == "testing" and t["mx_covered"] is True
+          and t["tlsrpt"] == "valid" and t["max_age"] >= 86400
+          and "cert_expiring_soon" not in w and not soon
+          and all(p["smtp"] == "smtp_ok" for p in reachable)):
+        ready = "ready_to_enforce"
+    else:
+        ready = "not_ready"
+    return {"would_fail_delivery": wfd, "readiness": ready, "warnings": sorted(w)}
+
+
+def truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt, mx):
     st, cat = scn["status"], scn["category"]
     hosts = sorted({h.lower() for _, h in mx_hosts if h != "."})
     parsed = (pf is not None and not pf.get("broken") and st in ("valid", "invalid")
@@ -492,10 +757,14 @@ def truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt):
         "would_fail_delivery": bool(mode == "enforce" and covered is False),
         "valid_strict": bool(st == "valid" and pf is not None and pf["strict"]),
     }
+    t["mx_probes"] = [mx.probe(h) for h in hosts]
+    wo = {}
     if scn["name"] == "orphan-policy":
-        t["with_options"] = {"--probe-orphans": {"warnings": ["policy_without_txt"]}}
+        wo["--probe-orphans"] = {"warnings": ["policy_without_txt"]}
     if scn["name"] == "txt-at-apex":
-        t["with_options"] = {"--checks +apex": {"warnings": ["txt_at_apex"]}}
+        wo["--checks +apex"] = {"warnings": ["txt_at_apex"]}
+    wo[SMTP_OPTION] = smtp_verdict(t, t["mx_probes"])
+    t["with_options"] = wo
     return t
 
 
@@ -513,9 +782,9 @@ def main():
     d = os.path.abspath(a.dir)
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
-    for sub in ("dns", "tls", "www", "nginx"):
+    for sub in ("dns", "tls", "www", "nginx", "smtp", "postfix"):
         shutil.rmtree(os.path.join(d, sub), ignore_errors=True)
-    for sub in ("dns", "tls/certs", "www", "nginx", "run", "log", "tmp"):
+    for sub in ("dns/keys", "tls/certs", "www", "nginx", "smtp", "postfix", "run", "log", "tmp"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
 
     counts, domains = plan(a.n, a.seed, a.mix)
@@ -529,7 +798,12 @@ def main():
     zone.write("ns.blackhole A %s\n" % ADDR["dns_blackhole"])
     g = "gmail-smtp-in.l.provider-g"
     for h in (g, "alt1." + g, "alt2." + g):
-        zone.write("%s A %s\n" % (h, ADDR["mx"]))
+        zone.write("%s A %s\n" % (h, SMTP["provider-g"]))
+    zone.write("*.mail.protection.provider-m A %s\n" % SMTP["provider-m"])
+    mx = MXWorld(pki)
+    sec = ["$ORIGIN %s.\n$TTL 3600\n" % SEC_ZONE,
+           "@ SOA ns.test. hostmaster.test. 1 7200 3600 1209600 3600\n", "@ NS ns.test.\n"]
+    sec_bogus = []  # owners whose TLSA RRSIG is corrupted after signing
     cname_target = "_mta-sts.sts-records.provider-s"
     zone.write('%s TXT "v=STSv1; id=%s;"\n' % (cname_target, sts_id("provider-s", a.seed)))
     redirect_target = None
@@ -552,10 +826,24 @@ def main():
 
         # --- DNS ---
         if mx_kind == "hosts":
-            for pref, mh in mx_hosts:
+            for i, (pref, mh) in enumerate(mx_hosts):
                 zone.write("%s MX %d %s.\n" % (rel, pref, mh))
-                if mh.endswith("." + domain) and scn["policy"] is not None:
-                    zone.write("%s A %s\n" % (mh[: -len(".test")], ADDR["mx"]))
+                kind = scn["smtp"] if i == 0 else scn["smtp2"]
+                tl = scn["tlsa"] if i == 0 else None
+                if mh.endswith("." + SEC_ZONE):
+                    srel = mh[: -len("." + SEC_ZONE)]
+                    sec.append("%s A %s\n" % (srel, mx.listener(kind, mh)))
+                    for r in mx.tlsa(tl):
+                        sec.append("_25._tcp.%s TLSA %s\n" % (srel, r))
+                    if tl == "bogus":
+                        sec_bogus.append("_25._tcp.%s." % mh)
+                    mx.dane[mh] = tl
+                elif mh.endswith("." + domain) and scn["policy"] is not None:
+                    zone.write("%s A %s\n" % (mh[: -len(".test")], mx.listener(kind, mh)))
+                    if tl == "unsigned":
+                        for r in mx.tlsa(tl):
+                            zone.write("_25._tcp.%s TLSA %s\n" % (mh[: -len(".test")], r))
+                        mx.dane[mh] = tl
         elif mx_kind == "null":
             zone.write("%s MX 0 .\n" % rel)
         elif mx_kind == "nodata":
@@ -612,7 +900,7 @@ def main():
         elif hk == "slowdrip":
             slowdrip_hosts.append(host)
 
-        truth.write(json.dumps(truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt),
+        truth.write(json.dumps(truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt, mx),
                                sort_keys=False) + "\n")
     zone.close()
     truth.close()
@@ -634,6 +922,15 @@ def main():
     with open(os.path.join(d, "www", "slow-drip.txt"), "wb") as f:
         f.write(sd_body)
 
+    # the delivery side: sec.test (signed), SMTP certificates, Postfix
+    zone = open(os.path.join(d, "dns", "test.zone"), "a")
+    zone.write("%s NS ns.test.\n" % SEC_ZONE[: -len(".test")])
+    zone.close()
+    sign_sec_zone(d, sec, sec_bogus, now)
+    listeners = mx.write_chains(d)
+    write_postfix(d, listeners)
+    ncerts += len(listeners)
+
     write_nsd(d)
     write_unbound(d)
     write_nginx(d, normal, special, redirect_target)
@@ -644,7 +941,9 @@ def main():
                 f.write("%s %d\n" % (name, counts[name]))
     meta = dict(n=a.n, seed=a.seed, mix=a.mix, generated_at=int(now.timestamp()),
                 generator_sha256=hashlib.sha256(open(__file__, "rb").read()).hexdigest(),
-                generated_at_iso=now.isoformat(), dir=d, addresses=ADDR,
+                generated_at_iso=now.isoformat(), dir=d, addresses=ADDR, smtp_addresses=SMTP,
+                smtp_batch_addresses=[a for a, kind, _ in listeners if kind == "ok"],
+                smtp_probe_address=SMTP["provider-g"],
                 nginx_addresses=NGINX_ADDRS, certificates=ncerts + 1,
                 https_hosts=len(normal) + len(special), gen_seconds=round(time.time() - t0, 2))
     with open(os.path.join(d, "world.json"), "w") as f:
@@ -683,7 +982,10 @@ remote-control:
 zone:
     name: "test"
     zonefile: "test.zone"
-""".format(auth=ADDR["auth"], d=d))
+zone:
+    name: "{sec}"
+    zonefile: "{sec}.zone.signed"
+""".format(auth=ADDR["auth"], d=d, sec=SEC_ZONE))
 
 
 def write_unbound(d):
@@ -722,16 +1024,97 @@ server:
     unwanted-reply-threshold: 0
     local-zone: "test." nodefault
     domain-insecure: "test."
-    module-config: "iterator"
+    # DNSSEC: only {sec}. is signed; its trust anchor (the KSK's DS) overrides the
+    # domain-insecure above for {sec}. and below. AD is set only there.
+    module-config: "validator iterator"
+    trust-anchor-file: "{d}/dns/{sec}.anchor"
+    val-log-level: 1
 stub-zone:
     name: "test."
+    stub-addr: {auth}
+stub-zone:
+    name: "{sec}."
     stub-addr: {auth}
 remote-control:
     control-enable: yes
     control-interface: {res}
     control-port: 8953
     control-use-cert: no
-""".format(res=ADDR["resolver"], auth=ADDR["auth"], d=d))
+""".format(res=ADDR["resolver"], auth=ADDR["auth"], d=d, sec=SEC_ZONE))
+
+
+def write_postfix(d, listeners):
+    """One Postfix instance (config dir DIR/postfix) with an smtpd `inet` service per address."""
+    pf = os.path.join(d, "postfix")
+    with open(os.path.join(pf, "main.cf"), "w") as f:
+        f.write("""# Postfix: the world's MX hosts (generated). Never accepts a message.
+compatibility_level = 3.6
+config_directory = {pf}
+queue_directory = {pf}/spool
+data_directory = {pf}/data
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+daemon_directory = /usr/lib/postfix/sbin
+command_directory = /usr/sbin
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.world.test
+mydomain = world.test
+myorigin = world.test
+mydestination =
+relayhost =
+alias_maps =
+alias_database =
+local_recipient_maps =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+maillog_file = {d}/log/postfix.log
+maillog_file_prefixes = {d}/log
+biff = no
+disable_vrfy_command = yes
+smtpd_peername_lookup = no
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_timeout = 60s
+# nothing is ever accepted: MAIL FROM is refused at once (and RCPT TO, relaying)
+smtpd_delay_reject = no
+smtpd_sender_restrictions = reject
+smtpd_relay_restrictions = reject
+smtpd_recipient_restrictions = reject
+smtpd_tls_security_level = may
+smtpd_tls_protocols = >=TLSv1.2
+smtpd_tls_mandatory_protocols = >=TLSv1.2
+smtpd_tls_session_cache_database =
+smtpd_tls_loglevel = 0
+""".format(pf=pf, d=d))
+    m = ["# Postfix services (generated): one smtpd per world SMTP address\n"]
+    for addr, kind, chainf in listeners:
+        opts = ["syslog_name=postfix/%s" % ("batch" if kind == "ok" else kind)]
+        if kind == "starttls-missing":
+            opts.append("smtpd_tls_security_level=none")
+        else:
+            opts.append("smtpd_tls_chain_files=%s" % chainf)
+        if kind == "tls10":  # TLSv1 only; SECLEVEL=0 lets OpenSSL 3 do TLS 1.0 at all
+            opts += ["smtpd_tls_protocols=TLSv1", "smtpd_tls_mandatory_protocols=TLSv1",
+                     "tls_medium_cipherlist=DEFAULT@SECLEVEL=0"]
+        if kind == "banner554":  # 554 at connect
+            opts += ["smtpd_client_restrictions=reject", "smtpd_delay_reject=no"]
+        m.append("%s:25 inet n - n - 10 smtpd\n%s\n" % (addr, "\n".join("  -o " + o for o in opts)))
+    m.append("""cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+tlsmgr    unix - - n 1000? 1 tlsmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+proxymap  unix - - n - - proxymap
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+""")
+    with open(os.path.join(pf, "master.cf"), "w") as f:
+        f.write("".join(m))
 
 
 def write_nginx(d, normal, special, redirect_target):

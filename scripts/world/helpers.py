@@ -7,6 +7,9 @@
   helpers.py slow-drip     --addr 127.0.2.3 --cert C --key K --body F
                                                  TLS :443, HTTP 200 headers at once, then the
                                                  body one byte every 3 s; closes after 45 s
+  helpers.py smtp-silent   --addr 127.0.4.19      TCP :25, accepts and reads, never sends a byte
+                                                 (no greeting); closes each connection after
+                                                 --hold seconds (default 300)
 
 Each writes its PID to --pidfile once it listens, and exits after --lifetime seconds
 (default: 1 day) so nothing can outlive a forgotten world for long. All load is bounded:
@@ -165,9 +168,38 @@ async def slow_drip(a):
     await asyncio.sleep(a.lifetime)
 
 
+async def smtp_silent(a):
+    sem = asyncio.Semaphore(a.max_conns)
+
+    async def handle(reader, writer):
+        if sem.locked():
+            writer.close()
+            return
+        async with sem:
+            deadline = time.monotonic() + a.hold
+            try:
+                while time.monotonic() < deadline:
+                    data = await asyncio.wait_for(reader.read(4096),
+                                                  max(0.1, deadline - time.monotonic()))
+                    if not data:
+                        break
+            except (asyncio.TimeoutError, ConnectionError, OSError):
+                pass
+            try:
+                writer.close()
+            except Exception:
+                pass
+
+    await asyncio.start_server(handle, a.addr, 25, backlog=512)
+    write_pid(a.pidfile)
+    log("smtp-silent listening on %s:25 (never speaks; holds connections %d s)" % (a.addr, a.hold))
+    await asyncio.sleep(a.lifetime)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=["dns-blackhole", "dns-refused", "syn-blackhole", "slow-drip"])
+    ap.add_argument("mode", choices=["dns-blackhole", "dns-refused", "syn-blackhole", "slow-drip",
+                                     "smtp-silent"])
     ap.add_argument("--addr", required=True)
     ap.add_argument("--pidfile")
     ap.add_argument("--lifetime", type=float, default=86400)
@@ -177,8 +209,13 @@ def main():
     ap.add_argument("--body")
     ap.add_argument("--drip-interval", type=float, default=3.0)
     ap.add_argument("--drip-total", type=float, default=45.0)
+    ap.add_argument("--hold", type=float, default=300.0)
     a = ap.parse_args()
-    if not (a.addr.startswith("127.")):
+    try:
+        loopback = socket.inet_aton(a.addr)[0] == 127 and a.addr.count(".") == 3
+    except OSError:
+        loopback = False
+    if not loopback:
         sys.exit("helpers: refusing to listen on %s (the world uses 127.0.0.0/8 only)" % a.addr)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -186,6 +223,8 @@ def main():
             syn_blackhole(a)
         elif a.mode == "slow-drip":
             asyncio.run(slow_drip(a))
+        elif a.mode == "smtp-silent":
+            asyncio.run(smtp_silent(a))
         else:
             asyncio.run(dns_server(a, a.mode == "dns-refused"))
     finally:

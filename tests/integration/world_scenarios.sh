@@ -87,6 +87,48 @@ mix=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["mix"])' "$D/w
 all_scn=$($PY -c '
 import sys; sys.path.insert(0, "scripts/world"); import gen_world
 print(" ".join(gen_world.S))')
+# the delivery side in the truth: mx_probes and the "--checks +smtp:all,+dane" verdict
+$PY - "$D" >"$TMP/probes.out" 2>&1 <<'EOF2' || true
+import json, sys, os
+d = sys.argv[1]
+truth = [json.loads(l) for l in open(os.path.join(d, "truth.jsonl"))]
+OPT = "--checks +smtp:all,+dane"
+SMTP = {"smtp_ok", "smtp_connect_failed", "smtp_timeout", "smtp_refused", "smtp_no_address",
+        "starttls_not_offered", "starttls_failed", "mx_cert_expired", "mx_cert_not_yet_valid",
+        "mx_cert_name_mismatch", "mx_cert_self_signed", "mx_cert_untrusted", "mx_tls_old"}
+DANE = {None, "dane_valid", "dane_mismatch", "tlsa_unsigned", "tlsa_invalid", "dnssec_bogus"}
+def r(ok, name, why=""):
+    print(("ok - " if ok else "not ok - ") + name + ("" if ok else " # " + why))
+bad = [t["domain"] for t in truth if [p["host"] for p in t.get("mx_probes", [None])] != t["mx_hosts"]]
+r(not bad, "truth: mx_probes lists each MX host once, sorted by host", str(bad[:3]))
+probes = [p for t in truth for p in t.get("mx_probes", [])]
+r(all(set(p) == {"host", "addrs", "smtp", "tls_version", "dane"} for p in probes),
+  "truth: every probe has host, addrs, smtp, tls_version, dane")
+r(all(p["smtp"] in SMTP and p["dane"] in DANE for p in probes), "truth: probe outcomes are taxonomy codes")
+r(all((p["addrs"] == []) == (p["smtp"] == "smtp_no_address") for p in probes),
+  "truth: smtp_no_address exactly when the MX host has no address")
+r(all(all(a.startswith("127.") for a in p["addrs"]) for p in probes), "truth: MX addresses are in 127.0.0.0/8")
+r(all((p["tls_version"] is not None) == (p["smtp"] not in ("smtp_connect_failed", "smtp_timeout",
+      "smtp_refused", "smtp_no_address", "starttls_not_offered", "starttls_failed")) for p in probes),
+  "truth: a TLS version exactly when a TLS handshake happened")
+byhost = {}
+for p in probes:
+    byhost.setdefault(p["host"], p)
+r(all(byhost[p["host"]] == p for p in probes), "truth: a host shared by domains has one probe result")
+v = [t["with_options"].get(OPT) for t in truth]
+r(all(x is not None and set(x) == {"would_fail_delivery", "readiness", "warnings"} for x in v),
+  "truth: every domain has the %s verdict" % OPT)
+r(all(x["readiness"] in (None, "enforcing", "ready_to_enforce", "not_ready") for x in v),
+  "truth: readiness values")
+r(all(x["warnings"] == sorted(x["warnings"]) and set(t["warnings"]) <= set(x["warnings"])
+      for t, x in zip(truth, v)), "truth: probe warnings sorted and include the domain's warnings")
+r(all((x["readiness"] is None) == (t["status"] not in ("valid", "invalid")) for t, x in zip(truth, v)),
+  "truth: readiness null exactly without a v=STSv1 deployment")
+r(all(x["would_fail_delivery"] or not t["would_fail_delivery"] for t, x in zip(truth, v)),
+  "truth: probing never clears would_fail_delivery")
+EOF2
+cat "$TMP/probes.out"
+
 if [ "$mix" != policy-only ]; then
     missing=""
     for s in $all_scn; do grep -q "^$s [1-9]" "$D/scenarios.txt" || missing="$missing $s"; done
@@ -152,6 +194,12 @@ expected_of() {
     policy-no-max-age | policy-max-age-nonnumeric | policy-max-age-too-big) echo "invalid policy_max_age" ;;
     policy-enforce-no-mx) echo "invalid policy_no_mx" ;;
     mx-not-covered | mx-not-covered-testing | mx-wildcard-two-labels) echo "invalid mx_not_covered" ;;
+    mx-starttls-missing | mx-starttls-missing-testing | mx-cert-expired | mx-cert-not-yet-valid | \
+        mx-cert-wrong-name | mx-cert-wrong-name-testing | mx-cert-self-signed | mx-cert-untrusted | \
+        mx-cert-expiring-soon | mx-cert-expiring-soon-testing | mx-tls10 | mx-tls10-testing | \
+        mx-silent | mx-refused | mx-banner-554 | mx-one-broken | testing-ready | \
+        dane-ee | dane-ta | tlsa-unsigned | dane-sts-conflict) echo "valid -" ;;
+    dane-mismatch | dane-bogus | tlsa-invalid) echo "no_policy -" ;;
     *) echo "? ?" ;;
     esac
 }
@@ -391,6 +439,198 @@ while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
     esac
 done <"$TMP/reps.tsv"
 
+# ---------------------------------------------------------------------------------------------
+# The delivery side: each MX host of the first domain of every scenario answers on port 25 as
+# the truth's mx_probes say (openssl s_client -starttls smtp), and its TLSA record is what the
+# probe's DANE outcome says (dig +dnssec through the validating resolver, s_client -dane_*).
+# ---------------------------------------------------------------------------------------------
+# The suite's own statement of the delivery-side truth of the new scenarios (first domain):
+# smtp outcomes of its MX hosts, DANE outcome of mx1, would_fail_delivery, readiness, warnings
+expected_delivery_of() {
+    case "$1" in
+    mx-starttls-missing) echo "starttls_not_offered - true enforcing -" ;;
+    mx-starttls-missing-testing) echo "starttls_not_offered - false not_ready -" ;;
+    mx-cert-expired) echo "mx_cert_expired - true enforcing -" ;;
+    mx-cert-not-yet-valid) echo "mx_cert_not_yet_valid - true enforcing -" ;;
+    mx-cert-wrong-name) echo "mx_cert_name_mismatch - true enforcing -" ;;
+    mx-cert-wrong-name-testing) echo "mx_cert_name_mismatch - false not_ready -" ;;
+    mx-cert-self-signed) echo "mx_cert_self_signed - true enforcing -" ;;
+    mx-cert-untrusted) echo "mx_cert_untrusted - true enforcing -" ;;
+    mx-cert-expiring-soon) echo "smtp_ok - false enforcing mx_cert_expiring_soon" ;;
+    mx-cert-expiring-soon-testing) echo "smtp_ok - false not_ready mx_cert_expiring_soon" ;;
+    mx-tls10) echo "mx_tls_old - false enforcing -" ;;
+    mx-tls10-testing) echo "mx_tls_old - false not_ready -" ;;
+    mx-silent) echo "smtp_timeout - false enforcing -" ;;
+    mx-refused) echo "smtp_connect_failed - false enforcing -" ;;
+    mx-banner-554) echo "smtp_refused - false enforcing -" ;;
+    mx-one-broken) echo "smtp_ok,mx_cert_expired - true enforcing -" ;;
+    testing-ready) echo "smtp_ok - false ready_to_enforce -" ;;
+    dane-ee | dane-ta) echo "smtp_ok dane_valid false enforcing -" ;;
+    dane-mismatch) echo "smtp_ok dane_mismatch false - -" ;;
+    dane-bogus) echo "smtp_ok dnssec_bogus false - -" ;;
+    tlsa-invalid) echo "smtp_ok tlsa_invalid false - -" ;;
+    tlsa-unsigned) echo "smtp_ok tlsa_unsigned false enforcing tlsa_without_dnssec" ;;
+    dane-sts-conflict) echo "smtp_ok dane_mismatch false enforcing dane_and_sts_conflict" ;;
+    mx-not-covered) echo "smtp_ok,smtp_ok - true not_ready -" ;;
+    valid-testing) echo "smtp_ok,smtp_ok,smtp_ok - false ready_to_enforce -" ;;
+    no-sts) echo "smtp_ok,smtp_ok,smtp_ok - false - -" ;;
+    *) echo "" ;;
+    esac
+}
+$PY - "$D/truth.jsonl" >"$TMP/deliv.tsv" <<'EOF2'
+import json, sys
+OPT = "--checks +smtp:all,+dane"
+for l in open(sys.argv[1]):
+    t = json.loads(l)
+    if t["domain"] != t["scenario"] + "-1.test":
+        continue
+    v = t["with_options"][OPT]
+    ps = t["mx_probes"]
+    print("\t".join([t["scenario"], t["domain"], " ".join([
+        ",".join(p["smtp"] for p in ps) or "-", (ps[0]["dane"] if ps else None) or "-",
+        str(v["would_fail_delivery"]).lower(), v["readiness"] or "-", ",".join(v["warnings"]) or "-"])]))
+EOF2
+while IFS=$'\t' read -r scn dom got; do
+    exp=$(expected_delivery_of "$scn")
+    [ -n "$exp" ] || continue
+    [ "$exp" = "$got" ]; expect $? "$scn: delivery truth says $exp" "truth for $dom: $got"
+done <"$TMP/deliv.tsv"
+
+# the distinct MX hosts of the first domain of every scenario, with their truth
+$PY - "$D/truth.jsonl" >"$TMP/mx.tsv" <<'EOF2'
+import json, sys
+seen = set()
+for l in open(sys.argv[1]):
+    t = json.loads(l)
+    if t["domain"] != t["scenario"] + "-1.test":
+        continue
+    for p in t["mx_probes"]:
+        if p["host"] in seen:
+            continue
+        seen.add(p["host"])
+        print("\t".join([t["scenario"], p["host"], ",".join(p["addrs"]) or "-", p["smtp"],
+                         p["tls_version"] or "-", p["dane"] or "-"]))
+EOF2
+
+smtp_greeting() { # smtp_greeting ADDR: sets GRC (0 ok, 7 connect failed, 9 no greeting) and GREET
+    GREET=$(wx timeout 6 bash -c "exec 3<>/dev/tcp/$1/25 || exit 7; read -t 3 -r l <&3 || exit 9; echo \"\$l\"; printf 'QUIT\r\n' >&3" 2>/dev/null)
+    GRC=$?
+}
+starttls() { # starttls HOST ADDR [s_client options]: sets SOUT; the handshake completes whatever the verify result
+    local h=$1 a=$2
+    shift 2
+    SOUT=$(wx timeout 10 openssl s_client -starttls smtp -connect "$a:25" -servername "$h" -verify_hostname "$h" \
+        -CAfile "$CA" "$@" </dev/null 2>&1)
+}
+tls_version_of() { # the negotiated version as OpenSSL's SSL_get_version() names it, if the handshake completed
+    # (s_client says "New, TLSv1.0, ..." where SSL_get_version() says "TLSv1")
+    echo "$1" | sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is.*/\1/p' | head -n1 | sed 's/^TLSv1\.0$/TLSv1/'
+}
+smtp_outcome() { # smtp_outcome HOST ADDR: sets OUTC to "<outcome> <tls version or ->" as the truth names them
+    local h=$1 a=$2 code ver
+    smtp_greeting "$a"
+    case "$GRC" in 7) OUTC="smtp_connect_failed -"; return ;; 9 | 124) OUTC="smtp_timeout -"; return ;; esac
+    case "$GREET" in 5*) OUTC="smtp_refused -"; return ;; 220*) ;; *) OUTC="unexpected-greeting -"; return ;; esac
+    starttls "$h" "$a"
+    if echo "$SOUT" | grep -q "Didn't find STARTTLS"; then OUTC="starttls_not_offered -"; return; fi
+    ver=$(tls_version_of "$SOUT")
+    if [ -z "$ver" ]; then
+        # a server below TLS 1.2: only a client that offers TLS 1.0 at security level 0 gets through
+        starttls "$h" "$a" -tls1 -cipher DEFAULT@SECLEVEL=0
+        ver=$(tls_version_of "$SOUT")
+        [ -n "$ver" ] || { OUTC="starttls_failed -"; return; }
+    fi
+    code=$(echo "$SOUT" | sed -n 's/^ *Verify return code: \([0-9]*\).*/\1/p' | tail -n1)
+    case "$ver" in TLSv1 | TLSv1.1) [ "$code" = 0 ] && { OUTC="mx_tls_old $ver"; return; } ;; esac
+    case "$code" in
+    0) OUTC="smtp_ok $ver" ;; 10) OUTC="mx_cert_expired $ver" ;; 9) OUTC="mx_cert_not_yet_valid $ver" ;;
+    62) OUTC="mx_cert_name_mismatch $ver" ;; 18 | 19) OUTC="mx_cert_self_signed $ver" ;;
+    2 | 20 | 21 | 27) OUTC="mx_cert_untrusted $ver" ;; *) OUTC="verify-code-$code $ver" ;;
+    esac
+}
+tlsa_usable() { # reads TLSA rdata lines; true if one is usable for SMTP (RFC 7672: usage 2/3, mtype 0-2)
+    awk '($1 == 2 || $1 == 3) && ($2 == 0 || $2 == 1) && ($3 == 0 || $3 == 1 || $3 == 2) {f = 1} END {exit !f}'
+}
+while IFS=$'\t' read -r scn mxh addrs smtp tlsv dane; do
+    # --- address ---
+    dq A "$mxh"
+    got=$(echo "$ANS" | awk '$1=="A"{print $2}' | sort | paste -sd, -)
+    [ "${got:--}" = "$addrs" ]; expect $? "$scn: $mxh has the truth's addresses ($addrs)" "got '${got:--}' (rcode $RCODE)"
+    # --- SMTP on port 25 ---
+    if [ "$addrs" != - ]; then
+        a=${addrs%%,*}
+        smtp_outcome "$mxh" "$a"
+        [ "$OUTC" = "$smtp $tlsv" ]; expect $? "$scn: $mxh ($a:25) answers $smtp $tlsv" "got $OUTC"
+        case "$smtp" in
+        smtp_ok)
+            echo "$SOUT" | sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' >"$TMP/mxleaf.pem"
+            if [ "$scn" = mx-cert-expiring-soon ] || [ "$scn" = mx-cert-expiring-soon-testing ]; then
+                openssl x509 -in "$TMP/mxleaf.pem" -noout -checkend 86400 >/dev/null &&
+                    ! openssl x509 -in "$TMP/mxleaf.pem" -noout -checkend $((14 * 86400)) >/dev/null
+                expect $? "$scn: $mxh's certificate expires within 14 days (and not within 1)" "$(openssl x509 -in "$TMP/mxleaf.pem" -noout -enddate 2>&1)"
+            else
+                openssl x509 -in "$TMP/mxleaf.pem" -noout -checkend $((14 * 86400)) >/dev/null
+                expect $? "$scn: $mxh's certificate is valid for more than 14 days" "$(openssl x509 -in "$TMP/mxleaf.pem" -noout -enddate 2>&1)"
+            fi ;;
+        smtp_refused)
+            [[ "$GREET" == 554* ]]; expect $? "$scn: $mxh greets with 554" "$GREET" ;;
+        mx_tls_old)
+            starttls "$mxh" "$a" -verify_return_error
+            ! echo "$SOUT" | grep -q '^New, TLSv'; expect $? "$scn: $mxh refuses a client at TLS 1.2 or above" "$(echo "$SOUT" | grep '^New,')" ;;
+        esac
+    fi
+    # --- TLSA _25._tcp.<mx> through the validating resolver ---
+    q="_25._tcp.$mxh"
+    out=$(wx dig +time=2 +tries=1 +dnssec @127.0.0.1 TLSA "$q" 2>&1)
+    rc=$(echo "$out" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p' | head -n1)
+    ad=0; echo "$out" | grep -qE '^;; flags:[a-z ]* ad[ ;]' && ad=1
+    rr=$(echo "$out" | awk '!/^;/ && $4 == "TLSA" {$1=$2=$3=$4=""; sub(/^ +/, ""); print $1, $2, $3, $4 $5 $6}')
+    case "$dane" in
+    -)
+        [ -z "$rr" ] && [ "$rc" != SERVFAIL ]; expect $? "$scn: no TLSA at $q" "rcode $rc: $rr" ;;
+    tlsa_unsigned)
+        [ "$rc" = NOERROR ] && [ -n "$rr" ] && [ $ad = 0 ]; expect $? "$scn: TLSA at $q answered without AD (unsigned zone)" "rcode $rc ad $ad: $rr" ;;
+    dnssec_bogus)
+        [ "$rc" = SERVFAIL ]; expect $? "$scn: TLSA at $q is SERVFAIL (bogus signature)" "rcode $rc"
+        out=$(wx dig +time=2 +tries=1 +dnssec +cd @127.0.0.1 TLSA "$q" 2>&1)
+        echo "$out" | grep -qE 'IN[[:space:]]+TLSA'; expect $? "$scn: with +cd the TLSA is there (only the RRSIG is broken)" "$(echo "$out" | grep status)" ;;
+    *)
+        [ "$rc" = NOERROR ] && [ -n "$rr" ] && [ $ad = 1 ]; expect $? "$scn: TLSA at $q is validated (AD)" "rcode $rc ad $ad: $rr"
+        case "$dane" in
+        tlsa_invalid)
+            ! echo "$rr" | tlsa_usable; expect $? "$scn: no TLSA record at $q is usable for SMTP" "$rr" ;;
+        dane_valid | dane_mismatch)
+            echo "$rr" | tlsa_usable; expect $? "$scn: the TLSA records at $q are usable" "$rr"
+            args=()
+            while read -r u s m h; do args+=(-dane_tlsa_rrdata "$u $s $m $h"); done <<<"$rr"
+            out=$(wx timeout 10 openssl s_client -starttls smtp -connect "${addrs%%,*}:25" -servername "$mxh" \
+                -dane_tlsa_domain "$mxh" "${args[@]}" </dev/null 2>&1)
+            if [ "$dane" = dane_valid ]; then
+                echo "$out" | grep -q '^DANE TLSA .* matched' && echo "$out" | grep -q 'Verify return code: 0 '
+            else
+                echo "$out" | grep -q 'no matching DANE TLSA records'
+            fi
+            expect $? "$scn: $mxh's chain vs the TLSA records: $dane" "$(echo "$out" | grep -E 'DANE|Verify return' | tr '\n' ' ')" ;;
+        esac ;;
+    esac
+done <"$TMP/mx.tsv"
+# the AD bit only under the signed zone
+out=$(wx dig +dnssec +time=2 +tries=1 @127.0.0.1 SOA sec.test. 2>&1)
+echo "$out" | grep -qE '^;; flags:[a-z ]* ad[ ;]'; expect $? "sec.test. is validated (AD) by the resolver" "$(echo "$out" | grep flags)"
+out=$(wx dig +dnssec +time=2 +tries=1 @127.0.0.1 MX valid-enforce-1.test 2>&1)
+! echo "$out" | grep -qE '^;; flags:[a-z ]* ad[ ;]'; expect $? "answers outside sec.test. have no AD" "$(echo "$out" | grep flags)"
+# nothing of the world listens on the host's port 25 (postfix runs inside the namespace)
+if ss -Hltn 'sport = :25' 2>/dev/null | grep -q .; then
+    nok "nothing listens on port 25 outside the world's namespace" "$(ss -Hltnp 'sport = :25' | head -n 2)"
+else
+    ok "nothing listens on port 25 outside the world's namespace"
+fi
+# postfix never takes a message: MAIL FROM is refused (no RCPT, no DATA is ever sent)
+out=$(wx timeout 6 bash -c "exec 3<>/dev/tcp/127.0.5.1/25; read -t 3 -r l <&3; printf 'EHLO world-test\r\n' >&3;
+    while read -t 3 -r l <&3; do [[ \$l == 250\ * ]] && break; done; printf 'MAIL FROM:<t@world.test>\r\n' >&3;
+    read -t 3 -r l <&3; echo \"\$l\"; printf 'QUIT\r\n' >&3" 2>&1)
+[[ "$out" == 5* ]]; expect $? "postfix refuses MAIL FROM (nothing can be queued)" "$out"
+
 # wrong SNI gets no policy
 out=$(wx curl -sS -o /dev/null --max-time 3 --cacert "$CA" --resolve "mta-sts.unknown-host.test:443:127.0.1.1" \
     https://mta-sts.unknown-host.test/.well-known/mta-sts.txt 2>&1) && r=1 || r=0
@@ -405,12 +645,14 @@ with open(sys.argv[2], "w") as f:
     for l in open(sys.argv[1]):
         t = json.loads(l)
         f.write("%s MX\n_smtp._tls.%s TXT\n" % (t["domain"], t["domain"]))
+        for p in t["mx_probes"]:
+            f.write("%s A\n" % p["host"])
 EOF
 cp "$TMP/q" "$D/tmp/bulk-queries.txt"
 if wx dig +time=2 +tries=2 +noall +answer @127.0.0.1 -f "$D/tmp/bulk-queries.txt" >"$TMP/bulk.out" 2>"$TMP/bulk.err"; then
     $PY - "$D/truth.jsonl" "$TMP/bulk.out" <<'EOF'
 import json, sys, re
-mx, tr = {}, {}
+mx, tr, addrs = {}, {}, {}
 for line in open(sys.argv[2]):
     if line.startswith(";") or not line.strip():
         continue
@@ -424,7 +666,9 @@ for line in open(sys.argv[2]):
             mx.setdefault(name, set()).add(host.rstrip(".").lower())
     elif p[3] == "TXT" and name.startswith("_smtp._tls."):
         tr.setdefault(name[len("_smtp._tls."):], []).append("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', p[4])))
-bad_mx, bad_tr, n = [], [], 0
+    elif p[3] == "A":
+        addrs.setdefault(name, set()).add(p[4].strip())
+bad_mx, bad_tr, bad_a, n = [], [], [], 0
 for l in open(sys.argv[1]):
     t = json.loads(l)
     n += 1
@@ -435,10 +679,15 @@ for l in open(sys.argv[1]):
     st = "none" if not recs else ("valid" if len(recs) == 1 and re.search(r"rua=(mailto:|https:)", recs[0]) else "invalid")
     if st != t["tlsrpt"]:
         bad_tr.append(d)
+    for p in t["mx_probes"]:
+        if sorted(addrs.get(p["host"], ())) != p["addrs"]:
+            bad_a.append(p["host"])
 print(("ok - " if not bad_mx else "not ok - ") + "bulk: MX hosts of all %d domains match the truth" % n
       + ("" if not bad_mx else " # %d differ, e.g. %s" % (len(bad_mx), bad_mx[:5])))
 print(("ok - " if not bad_tr else "not ok - ") + "bulk: TLS-RPT state of all %d domains matches the truth" % n
       + ("" if not bad_tr else " # %d differ, e.g. %s" % (len(bad_tr), bad_tr[:5])))
+print(("ok - " if not bad_a else "not ok - ") + "bulk: the addresses of every MX host match the truth's mx_probes"
+      + ("" if not bad_a else " # %d differ, e.g. %s" % (len(bad_a), bad_a[:5])))
 EOF
 else
     nok "bulk: dig batch through the resolver" "$(tail -n 3 "$TMP/bulk.err")"
