@@ -184,8 +184,10 @@ static int check_ehlo(const char *v, char *dst, size_t dstlen, char *err, size_t
              ch == '-' || ch == '.' || ch == '[' || ch == ']' || ch == ':';
     }
     if (!ok) {
-        snprintf(err, errlen, "--ehlo: '%s' is not a host name or an address literal ([192.0.2.1])",
-                 v);
+        /* Not echoed: it may hold control bytes. */
+        snprintf(err, errlen,
+                 "--ehlo: not a host name or an address literal ([192.0.2.1]): "
+                 "letters, digits, '-', '.', '[', ']', ':' only, at most 255 bytes");
         return -1;
     }
     snprintf(dst, dstlen, "%s", v);
