@@ -349,9 +349,11 @@ static void *worker_main(void *arg)
         take_returned(w, &input_done);
         take_mx_ready(w);
         admit(w);
+        /* MX host lookups first: they finish domains already in flight, and new domains'
+         * queries would otherwise take every rate-limit token. */
+        int t_smtp = w->smtp_ok ? smtp_stage_pump(&w->smtp) : -1;
         int t_dns = dns_stage_pump(&w->dns);
         int t_https = https_stage_pump(&w->https);
-        int t_smtp = w->smtp_ok ? smtp_stage_pump(&w->smtp) : -1;
         if (w->eng->mx)
             mx_table_idle(w->eng->mx, __atomic_load_n(&w->eng->active_total, __ATOMIC_RELAXED));
         if (input_done && w->active == 0)
