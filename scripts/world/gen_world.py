@@ -54,6 +54,7 @@ SMTP = {
     "banner554": "127.0.4.18",        # 554 greeting (smtpd_client_restrictions=reject)
     "silent": "127.0.4.19",           # helper smtp-silent: accepts TCP, never speaks
     "refused": "127.0.4.20",          # nothing listens: connection refused
+    "starttls-failed": "127.0.4.21",  # STARTTLS offered, every handshake fails (no shared cipher)
 }
 # Own MX hosts (mx1.D, mx2.D, ... of domains that publish a policy, and the DANE hosts) are
 # valid MX hosts served by "batch" listeners: batch b holds up to BATCH_SIZE host names, one
@@ -69,7 +70,7 @@ SMTP_OUTCOME = {
     "selfsigned": ("mx_cert_self_signed", "TLSv1.3"),
     "untrusted": ("mx_cert_untrusted", "TLSv1.3"), "tls10": ("mx_tls_old", "TLSv1"),
     "banner554": ("smtp_refused", None), "silent": ("smtp_timeout", None),
-    "refused": ("smtp_connect_failed", None),
+    "refused": ("smtp_connect_failed", None), "starttls-failed": ("starttls_failed", None),
 }
 SMTP_UNREACHABLE = {"smtp_connect_failed", "smtp_timeout", "smtp_refused", "smtp_no_address"}
 SMTP_FAILS_DELIVERY = {"starttls_not_offered", "starttls_failed", "mx_cert_expired",
@@ -223,6 +224,7 @@ sc("tlsa-invalid", 0.001, 0.00002, "no_policy", txt="none", host="none", policy=
    tlsa="invalid")
 sc("tlsa-unsigned", 0.001, 0.00002, "valid", mx="single", tlsa="unsigned")
 sc("dane-sts-conflict", 0.001, 0.00002, "valid", mx="sec", tlsa="mismatch")
+sc("mx-starttls-failed", 0.001, 0.00002, "valid", mx="single", smtp="starttls-failed")
 
 POLICY_ONLY = {"valid-enforce": 0.6, "valid-testing": 0.4}
 
@@ -574,7 +576,7 @@ class MXWorld:
         certkind = {"expired": "expired", "notyet": "notyet", "wrongname": "wrongname",
                     "selfsigned": "selfsigned", "untrusted": "untrusted", "soon": "soon"}
         for kind in ("starttls-missing", "expired", "notyet", "wrongname", "selfsigned",
-                     "untrusted", "soon", "tls10", "banner554"):
+                     "untrusted", "soon", "tls10", "banner554", "starttls-failed"):
             names = self.names[kind] or ["mx1.%s.test" % kind]
             out.append((SMTP[kind], kind, chain(kind, self.pki.leaf(names, certkind.get(kind, "good")))))
         return out
@@ -1076,6 +1078,8 @@ smtpd_peername_lookup = no
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_timeout = 60s
+# idle smtpd processes exit soon: a scan touches many addresses once
+max_idle = 20s
 # nothing is ever accepted: MAIL FROM is refused at once (and RCPT TO, relaying)
 smtpd_delay_reject = no
 smtpd_sender_restrictions = reject
@@ -1097,6 +1101,10 @@ smtpd_tls_loglevel = 0
         if kind == "tls10":  # TLSv1 only; SECLEVEL=0 lets OpenSSL 3 do TLS 1.0 at all
             opts += ["smtpd_tls_protocols=TLSv1", "smtpd_tls_mandatory_protocols=TLSv1",
                      "tls_medium_cipherlist=DEFAULT@SECLEVEL=0"]
+        if kind == "starttls-failed":  # TLS 1.2 only, RSA-authenticated ciphers only, an ECDSA
+            # key: STARTTLS is offered and every handshake ends in a handshake_failure alert
+            opts += ["smtpd_tls_protocols=TLSv1.2", "smtpd_tls_mandatory_protocols=TLSv1.2",
+                     "tls_medium_cipherlist=aRSA"]
         if kind == "banner554":  # 554 at connect
             opts += ["smtpd_client_restrictions=reject", "smtpd_delay_reject=no"]
         m.append("%s:25 inet n - n - 10 smtpd\n%s\n" % (addr, "\n".join("  -o " + o for o in opts)))

@@ -198,7 +198,7 @@ expected_of() {
         mx-cert-wrong-name | mx-cert-wrong-name-testing | mx-cert-self-signed | mx-cert-untrusted | \
         mx-cert-expiring-soon | mx-cert-expiring-soon-testing | mx-tls10 | mx-tls10-testing | \
         mx-silent | mx-refused | mx-banner-554 | mx-one-broken | testing-ready | \
-        dane-ee | dane-ta | tlsa-unsigned | dane-sts-conflict) echo "valid -" ;;
+        dane-ee | dane-ta | tlsa-unsigned | dane-sts-conflict | mx-starttls-failed) echo "valid -" ;;
     dane-mismatch | dane-bogus | tlsa-invalid) echo "no_policy -" ;;
     *) echo "? ?" ;;
     esac
@@ -450,6 +450,7 @@ expected_delivery_of() {
     case "$1" in
     mx-starttls-missing) echo "starttls_not_offered - true enforcing -" ;;
     mx-starttls-missing-testing) echo "starttls_not_offered - false not_ready -" ;;
+    mx-starttls-failed) echo "starttls_failed - true enforcing -" ;;
     mx-cert-expired) echo "mx_cert_expired - true enforcing -" ;;
     mx-cert-not-yet-valid) echo "mx_cert_not_yet_valid - true enforcing -" ;;
     mx-cert-wrong-name) echo "mx_cert_name_mismatch - true enforcing -" ;;
@@ -574,6 +575,10 @@ while IFS=$'\t' read -r scn mxh addrs smtp tlsv dane; do
             fi ;;
         smtp_refused)
             [[ "$GREET" == 554* ]]; expect $? "$scn: $mxh greets with 554" "$GREET" ;;
+        starttls_failed)
+            starttls "$mxh" "$a" -cipher 'ALL@SECLEVEL=0'
+            ! echo "$SOUT" | grep -q "Didn't find STARTTLS" && echo "$SOUT" | grep -q 'alert handshake failure'
+            expect $? "$scn: $mxh offers STARTTLS, then the handshake fails (handshake_failure alert, any cipher)" "$(echo "$SOUT" | grep -i 'error\|STARTTLS' | head -n1)" ;;
         mx_tls_old)
             starttls "$mxh" "$a" -verify_return_error
             ! echo "$SOUT" | grep -q '^New, TLSv'; expect $? "$scn: $mxh refuses a client at TLS 1.2 or above" "$(echo "$SOUT" | grep '^New,')" ;;
