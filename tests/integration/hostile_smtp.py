@@ -22,7 +22,15 @@ import time
 ZONE = "hsmtp.test"
 DNS_ADDR = ("127.0.10.53", 53)
 HOSTS = ["longline", "manylines", "drip", "garbage", "hangup", "ehloflood", "starttls454",
-         "tlsgarbage", "tlssilent", "nostarttls"]
+         "tlsgarbage", "tlssilent", "nostarttls", "six", "manyaddrs", "mixed"]
+# Address records beyond the default (one A record 127.0.10.N, N the host's index + 1):
+# "six" is IPv6 only (::1), "manyaddrs" has 10 addresses with no listener (8 are probed, 2
+# counted as dropped), "mixed" has a private address the address policy refuses first.
+A_RECORDS = {"six": [], "manyaddrs": ["127.0.10.%d" % (101 + i) for i in range(10)],
+             "mixed": ["10.0.0.1", "127.0.10.13"]}
+AAAA_RECORDS = {"six": ["::1"]}
+SERVE = {"six": [("::1", socket.AF_INET6)], "manyaddrs": [],
+         "mixed": [("127.0.10.13", socket.AF_INET)]}
 LOG_LOCK = threading.Lock()
 LOG = None
 
@@ -57,8 +65,13 @@ def answer(packet):
     elif name.endswith("." + ZONE) and len(labels) == 4 and labels[0] == "mx" \
             and labels[1] in HOSTS:
         rcode = 0
+        host = labels[1]
         if qtype == 1:
-            rrs.append((1, socket.inet_aton(addr_of(labels[1]))))
+            for a in A_RECORDS.get(host, [addr_of(host)]):
+                rrs.append((1, socket.inet_aton(a)))
+        elif qtype == 28:
+            for a in AAAA_RECORDS.get(host, []):
+                rrs.append((28, socket.inet_pton(socket.AF_INET6, a)))
     out = packet[:2] + struct.pack("!HHHHH", 0x8180 | rcode, 1, len(rrs), 0, 0) + packet[12:end]
     for rtype, rdata in rrs:
         out += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 60, len(rdata)) + rdata
@@ -124,7 +137,7 @@ def session(conn, host):
                 if host == "ehloflood":
                     while True:
                         conn.sendall(b"250-" + b"A" * 60 + b"\r\n")
-                conn.sendall(ehlo_reply(host != "nostarttls"))
+                conn.sendall(ehlo_reply(host not in ("nostarttls", "six", "mixed")))
             elif line.startswith(b"STARTTLS"):
                 if host == "starttls454":
                     conn.sendall(b"454 4.7.0 TLS not available\r\n")
@@ -159,6 +172,10 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def main():
     global LOG
     d = sys.argv[1]
@@ -168,9 +185,10 @@ def main():
             f.write("%s.%s\n" % (h, ZONE))
     threading.Thread(target=serve_dns, daemon=True).start()
     for h in HOSTS:
-        srv = Server((addr_of(h), 25), Handler)
-        srv.host = h
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        for addr, family in SERVE.get(h, [(addr_of(h), socket.AF_INET)]):
+            srv = (Server6 if family == socket.AF_INET6 else Server)((addr, 25), Handler)
+            srv.host = h
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
     open(os.path.join(d, "ready"), "w").close()
     while True:
         time.sleep(3600)

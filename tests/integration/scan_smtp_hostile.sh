@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..15"
+echo "1..18"
 tmp=$(mktemp -d)
 "${world[@]}" python3 tests/integration/hostile_smtp.py "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!
@@ -21,7 +21,7 @@ fi
 start=$(date +%s)
 mapfile -t doms <"$tmp/domains.txt"
 "${world[@]}" "$MTASTS_BIN" check "${doms[@]}" --json --checks +smtp:all --resolver 127.0.10.53 \
-    --allow-private 127.0.0.0/8 --smtp-timeout 2 --timeout 2 --connect-timeout 1 \
+    --allow-private 127.0.0.0/8 ::1/128 --smtp-timeout 2 --timeout 2 --connect-timeout 1 \
     --ehlo probe.hsmtp.example >"$tmp/out.jsonl" 2>"$tmp/err"
 took=$(($(date +%s) - start))
 [ "$took" -le 15 ] && echo "ok - hostile SMTP servers do not stall the check (${took}s)" ||
@@ -52,6 +52,31 @@ expect starttls454 starttls_failed "STARTTLS answered 454"
 expect tlsgarbage starttls_failed "TLS handshake failed"
 expect tlssilent smtp_timeout "no TLS handshake within 2s"
 expect nostarttls starttls_not_offered "EHLO lists no STARTTLS"
+
+# Addresses: IPv6, the bound of 8 per host, a refused address never contacted.
+addrs() { # host -> "outcome:addr ..." and the dropped count
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["domain"] == sys.argv[2] + ".hsmtp.test":
+        h = d["mx_probes"]["hosts"][0]
+        print(h["smtp"], h["addresses_dropped"], " ".join(a["outcome"] + ":" + a["addr"] for a in h["addresses"]))
+' "$tmp/out.jsonl" "$1" 2>&1
+}
+got=$(addrs six)
+[ "$got" = "starttls_not_offered 0 starttls_not_offered:::1" ] && echo "ok - six: probed over IPv6" ||
+    echo "not ok - six: probed over IPv6 # got '$got'"
+got=$(addrs manyaddrs)
+case "$got" in
+"smtp_connect_failed 2 "*) [ "$(echo "$got" | wc -w)" = 10 ] && echo "ok - manyaddrs: 8 addresses probed, 2 counted as dropped" ||
+    echo "not ok - manyaddrs: 8 addresses probed, 2 counted as dropped # got '$got'" ;;
+*) echo "not ok - manyaddrs: 8 addresses probed, 2 counted as dropped # got '$got'" ;;
+esac
+got=$(addrs mixed)
+[ "$got" = "starttls_not_offered 0 smtp_address_refused:10.0.0.1 starttls_not_offered:127.0.10.13" ] &&
+    echo "ok - mixed: the private address refused, the other probed" ||
+    echo "not ok - mixed: the private address refused, the other probed # got '$got'"
 
 log=$tmp/commands.log
 if grep -qiE '^[a-z0-9]+ (MAIL|RCPT|DATA)' "$log"; then
