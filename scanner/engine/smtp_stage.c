@@ -375,11 +375,7 @@ static void dns_send(struct smtp_stage *s, struct mx_query *q)
         len < 12) {
         if (buf)
             ares_free_string(buf);
-        s->dns_outstanding++; /* dns_cb takes it back */
-        __atomic_fetch_add(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
-        dns_cb(q, ARES_EBADNAME, 0, NULL, 0);
-        s->dns_outstanding--;
-        __atomic_fetch_sub(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
+        dns_cb(q, ARES_EBADNAME, 0, NULL, 0); /* counted above, uncounted there */
         return;
     }
     buf[3] |= 0x20; /* AD */
@@ -458,7 +454,7 @@ static void conn_end(struct smtp_stage *s, struct smtp_conn *c, enum sts_smtp_ou
         va_end(ap);
     }
     /* A polite goodbye where the session is still in plain text; never waited for. */
-    if (c->st == C_GREETING || c->st == C_EHLO) {
+    if (c->st == C_GREETING || c->st == C_EHLO || c->st == C_STARTTLS) {
         ssize_t w = send(c->fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w;
     }

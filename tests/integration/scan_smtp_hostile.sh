@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..18"
+echo "1..19"
 tmp=$(mktemp -d)
 "${world[@]}" python3 tests/integration/hostile_smtp.py "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!
@@ -89,6 +89,8 @@ grep -q '^nostarttls EHLO probe.hsmtp.example$' "$log" &&
     echo "not ok - EHLO carries the --ehlo name # $(grep EHLO "$log" | head -2)"
 grep -q '^nostarttls QUIT$' "$log" && echo "ok - QUIT after the probe" ||
     echo "not ok - QUIT after the probe # $(grep nostarttls "$log" | tr '\n' ' ')"
+grep -q '^starttls454 QUIT$' "$log" && echo "ok - QUIT after a refused STARTTLS" ||
+    echo "not ok - QUIT after a refused STARTTLS # $(grep starttls454 "$log" | tr '\n' ' ')"
 n=$(grep -c '^starttls454 CONNECT$' "$log")
 [ "$n" = 1 ] && echo "ok - one connection per address" ||
     echo "not ok - one connection per address # $n connections"
