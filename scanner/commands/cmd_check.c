@@ -108,23 +108,14 @@ static int report(struct check_run *r)
 
 int cmd_check(int argc, char **argv)
 {
-    struct scan_options *o = malloc(sizeof *o);
+    int status = 3;
+    struct scan_options *o = scan_options_from_argv(SCAN_CMD_CHECK, argc, argv, &status);
+    if (!o)
+        return status;
     char err[1024];
-    if (!o) {
-        fprintf(stderr, "mtasts check: out of memory\n");
-        return 3;
-    }
-    int prc = scan_options_parse(SCAN_CMD_CHECK, argc, argv, o, err, sizeof err);
-    if (prc != 0) {
-        if (prc < 0)
-            fprintf(stderr, "mtasts check: %s\n", err);
-        free(o);
-        return prc < 0 ? 3 : 0;
-    }
     struct check_run r = {0};
     r.json = o->json;
     r.color = !o->json && isatty(STDOUT_FILENO);
-    int status = 3;
     if (collect(&r, o) == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
