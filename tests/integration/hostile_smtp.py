@@ -23,6 +23,10 @@ ZONE = "hsmtp.test"
 DNS_ADDR = ("127.0.10.53", 53)
 HOSTS = ["longline", "manylines", "drip", "garbage", "hangup", "ehloflood", "starttls454",
          "tlsgarbage", "tlssilent", "nostarttls", "six", "manyaddrs", "mixed"]
+# Hosts behind a SYN blackhole (connects time out, as behind a firewall dropping port 25);
+# listed apart in DIR/dropped.txt: a check of only them finds port 25 blocked.
+DROPPED = ["drop1", "drop2", "drop3"]
+BLACKHOLE = "127.0.10.200"
 # Address records beyond the default (one A record 127.0.10.N, N the host's index + 1):
 # "six" is IPv6 only (::1), "manyaddrs" has 10 addresses with no listener (8 are probed, 2
 # counted as dropped), "mixed" has a private address the address policy refuses first.
@@ -36,6 +40,8 @@ LOG = None
 
 
 def addr_of(host):
+    if host in DROPPED:
+        return BLACKHOLE
     return "127.0.10.%d" % (HOSTS.index(host) + 1)
 
 
@@ -58,12 +64,12 @@ def answer(packet):
     labels = name.split(".")
     rrs, rcode = [], 3
     # <host>.hsmtp.test: MX mx.<host>.hsmtp.test; mx.<host>.hsmtp.test: A 127.0.10.N
-    if name.endswith("." + ZONE) and len(labels) == 3 and labels[0] in HOSTS:
+    if name.endswith("." + ZONE) and len(labels) == 3 and labels[0] in HOSTS + DROPPED:
         rcode = 0
         if qtype == 15:
             rrs.append((15, struct.pack("!H", 10) + encode_name("mx." + name)))
     elif name.endswith("." + ZONE) and len(labels) == 4 and labels[0] == "mx" \
-            and labels[1] in HOSTS:
+            and labels[1] in HOSTS + DROPPED:
         rcode = 0
         host = labels[1]
         if qtype == 1:
@@ -176,6 +182,26 @@ class Server6(Server):
     address_family = socket.AF_INET6
 
 
+def syn_blackhole():
+    """A listening socket whose accept queue is full and never drained: SYNs are dropped by
+    the kernel, so connects time out (the trick of scripts/world/helpers.py)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((BLACKHOLE, 25))
+    s.listen(0)
+    fill = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect((BLACKHOLE, 25))
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    time.sleep(0.2)
+    return s, fill
+
+
 def main():
     global LOG
     d = sys.argv[1]
@@ -183,6 +209,10 @@ def main():
     with open(os.path.join(d, "domains.txt"), "w") as f:
         for h in HOSTS:
             f.write("%s.%s\n" % (h, ZONE))
+    with open(os.path.join(d, "dropped.txt"), "w") as f:
+        for h in DROPPED:
+            f.write("%s.%s\n" % (h, ZONE))
+    blackhole = syn_blackhole()  # kept open for the server's life
     threading.Thread(target=serve_dns, daemon=True).start()
     for h in HOSTS:
         for addr, family in SERVE.get(h, [(addr_of(h), socket.AF_INET)]):
@@ -190,6 +220,7 @@ def main():
             srv.host = h
             threading.Thread(target=srv.serve_forever, daemon=True).start()
     open(os.path.join(d, "ready"), "w").close()
+    assert blackhole
     while True:
         time.sleep(3600)
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..19"
+echo "1..22"
 tmp=$(mktemp -d)
 "${world[@]}" python3 tests/integration/hostile_smtp.py "$tmp" >"$tmp/server.log" 2>&1 &
 server=$!
@@ -77,6 +77,28 @@ got=$(addrs mixed)
 [ "$got" = "starttls_not_offered 0 smtp_address_refused:10.0.0.1 starttls_not_offered:127.0.10.13" ] &&
     echo "ok - mixed: the private address refused, the other probed" ||
     echo "not ok - mixed: the private address refused, the other probed # got '$got'"
+
+# 4. Port 25 dropped (SYN blackhole): every probe times out; with no host answering, the
+#    check says port 25 is blocked once, hosts are smtp_unreachable, port25_blocked is set.
+mapfile -t dropped <"$tmp/dropped.txt"
+"${world[@]}" "$MTASTS_BIN" check "${dropped[@]}" --json --checks +smtp:all --resolver 127.0.10.53 \
+    --allow-private 127.0.0.0/8 --smtp-timeout 1 --timeout 2 --connect-timeout 1 \
+    >"$tmp/dropped.jsonl" 2>"$tmp/dropped.err"
+n_msg=$(grep -c 'port 25 looks blocked' "$tmp/dropped.err")
+[ "$n_msg" = 1 ] && echo "ok - dropped port 25: said once on stderr" ||
+    echo "not ok - dropped port 25: said once on stderr # $n_msg: $(head -c 300 "$tmp/dropped.err")"
+got=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    mp = d["mx_probes"]
+    print(mp["port25_blocked"], " ".join(h["smtp"] + "/" + ",".join(a["detail"] or "" for a in h["addresses"]) for h in mp["hosts"]))
+' "$tmp/dropped.jsonl" | sort -u)
+[ "$got" = "True smtp_unreachable/no connect within 1s" ] &&
+    echo "ok - dropped port 25: every host smtp_unreachable after a connect timeout" ||
+    echo "not ok - dropped port 25: every host smtp_unreachable after a connect timeout # got '$got'"
+[ "$(grep -c . "$tmp/dropped.jsonl")" = 3 ] && echo "ok - dropped port 25: every domain answered" ||
+    echo "not ok - dropped port 25: every domain answered # $(grep -c . "$tmp/dropped.jsonl") lines"
 
 log=$tmp/commands.log
 if grep -qiE '^[a-z0-9]+ (MAIL|RCPT|DATA)' "$log"; then
