@@ -59,6 +59,7 @@ struct mx_job {
     struct job_tlsa tlsa[STS_TLSA_MAX];
     size_t n_tlsa;   /* usable records kept for the handshake */
     bool dane_ready; /* validated, usable TLSA: every handshake is matched against them */
+    bool tlsa_cut;   /* more usable records than kept: a mismatch proves nothing */
     size_t next_start;
     int conns_open;
     bool attempted, reached;
@@ -305,6 +306,7 @@ static void parse_tlsa(struct mx_job *j, const unsigned char *abuf, int alen)
         j->n_tlsa++;
     }
     j->dane_ready = j->n_tlsa > 0;
+    j->tlsa_cut = a.n_usable > j->n_tlsa;
 }
 
 static void start_connections(struct smtp_stage *s, struct mx_job *j);
@@ -518,9 +520,13 @@ static void tls_done(struct smtp_stage *s, struct smtp_conn *c)
     X509 *leaf = SSL_get0_peer_certificate(c->ssl);
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
     cert_verify_peer(s->store, leaf, chain, host, &a->cert);
-    if (c->dane)
-        a->dane =
-            SSL_get0_dane_authority(c->ssl, NULL, NULL) >= 0 ? STS_DANE_VALID : STS_DANE_MISMATCH;
+    /* A mismatch against a cut record set is not a mismatch: said as not verified. */
+    if (c->dane) {
+        bool matched = SSL_get0_dane_authority(c->ssl, NULL, NULL) >= 0;
+        a->dane = matched            ? STS_DANE_VALID
+                  : c->job->tlsa_cut ? STS_DANE_NOT_VERIFIED
+                                     : STS_DANE_MISMATCH;
+    }
     enum sts_smtp_outcome o = sts_smtp_tls_outcome(&a->cert, a->tls_version, (int64_t)time(NULL));
     ERR_clear_error();
     int w = SSL_write(c->ssl, "QUIT\r\n", 6); /* best effort, not waited for */
