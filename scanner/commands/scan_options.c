@@ -56,24 +56,25 @@ static const struct cli_help check_help = {
     .synopsis = "mtasts check DOMAIN... [options]",
     .summary = "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
                "TLS-RPT, readiness) and says how to fix each problem.\n",
-    .options = "  --json                 one JSON object per domain\n"
-               "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-               "  --ca-file FILE         trust these CAs instead of the system store\n"
-               "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
-               "  --timeout S            HTTPS total time limit (default 10)\n"
-               "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
-               "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
-               "  --checks LIST          as for scan (default policy,mx,tlsrpt,smtp,dane: the MX\n"
-               "                         hosts are probed on port 25; -smtp,-dane to skip)\n"
-               "  --ehlo NAME            name sent in EHLO (default: this machine's dotted host\n"
-               "                         name, else mtasts.invalid)\n"
-               "  --smtp-timeout S       limit of each SMTP step (default 10)\n"
-               "  --smtp-conns N         SMTP probes in flight (default 16)\n"
-               "  --probe-orphans        fetch the policy even without a TXT record\n"
-               "  --contact URL          contact URL sent in the User-Agent\n"
-               "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
-               "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
-               "  -h, --help             this text\n",
+    .options =
+        "  --json                 one JSON object per domain\n"
+        "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
+        "  --ca-file FILE         trust these CAs instead of the system store\n"
+        "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+        "  --timeout S            HTTPS total time limit (default 10)\n"
+        "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+        "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
+        "  --checks LIST          as for scan (default policy,mx,tlsrpt,smtp,dane: the MX\n"
+        "                         hosts are probed on port 25; -smtp,-dane to skip)\n"
+        "  --ehlo NAME            name sent in EHLO (default: this machine's dotted host\n"
+        "                         name, else mtasts.invalid)\n"
+        "  --smtp-timeout S       limit of each SMTP step (default 10)\n"
+        "  --smtp-conns N         SMTP probes in flight (default 16)\n"
+        "  --probe-orphans        fetch the policy even without a TXT record\n"
+        "  --contact URL          contact URL sent in the User-Agent\n"
+        "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
+        "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
+        "  -h, --help             this text\n",
     .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
 };
 
