@@ -532,7 +532,7 @@ static void json_checks(unsigned checks, struct sbuf *out)
     sbuf_putc(out, '[');
     bool first = true;
     for (size_t i = 0; i < sizeof check_names / sizeof check_names[0]; i++) {
-        if (!(checks & check_names[i].bit))
+        if ((checks & check_names[i].bit) != check_names[i].bit) /* smtp:all is two bits */
             continue;
         sbuf_printf(out, "%s\"%s\"", first ? "" : ",", check_names[i].name);
         first = false;

@@ -291,6 +291,7 @@ static void test_options(void)
     TAP_CHECK(strstr(js, "\"smtp\"") && strstr(js, "\"ehlo\":\"probe.example\"") &&
                   strstr(js, "\"smtp_conns\":50"),
               "options JSON stores the SMTP settings", "%s", js);
+    TAP_CHECK(!strstr(js, "smtp:all"), "options JSON: +smtp is not stored as smtp:all", "%s", js);
     sbuf_free(&j);
     char ehlo[256];
     scan_default_ehlo(ehlo, sizeof ehlo);
@@ -299,7 +300,7 @@ static void test_options(void)
 
 int main(void)
 {
-    printf("1..%d\n", 9 + 2 + 9 + 7 + 10);
+    printf("1..%d\n", 9 + 2 + 9 + 7 + 11);
     test_mx_step();
     test_mx_hosts();
     test_table_sharing();
