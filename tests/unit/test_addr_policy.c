@@ -220,6 +220,7 @@ static void test_bad_input(void)
 
 int main(void)
 {
+    TAP_PLAN(161);
     test_edges();
     test_every_listed_range();
     test_allow();

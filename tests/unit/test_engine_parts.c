@@ -377,6 +377,7 @@ static void test_engine_signal_mask(void)
 
 int main(void)
 {
+    TAP_PLAN(61);
     test_outcomes();
     test_header_budget();
     test_cert_ranking();

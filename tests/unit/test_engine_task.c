@@ -469,6 +469,7 @@ static void test_parse_mutations(void)
 
 int main(void)
 {
+    TAP_PLAN(54);
     test_no_policy();
     test_policy_path();
     test_private_only();

@@ -40,6 +40,7 @@ static void html_case(const char *in, const char *want, const char *name)
 
 int main(void)
 {
+    TAP_PLAN(38);
     json_case("plain", 5, "\"plain\"", "json: plain text is quoted");
     json_case("a\"b\\c", 5, "\"a\\\"b\\\\c\"", "json: quote and backslash escaped");
     json_case("a\r\nb\t", 5, "\"a\\r\\nb\\t\"", "json: CR LF TAB escaped");

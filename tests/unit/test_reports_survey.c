@@ -325,6 +325,7 @@ static void check_text(sqlite3 *db, struct report_data *d)
 
 int main(void)
 {
+    TAP_PLAN(136);
     const char *path = "/tmp/mtasts-reports-survey.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds from store/schema.sql", "failed");

@@ -349,6 +349,7 @@ static void check_json_list(void)
 
 int main(void)
 {
+    TAP_PLAN(76);
     check_stats();
     check_json_list();
     const char *path = "/tmp/mtasts-reports-trend.db";

@@ -447,6 +447,7 @@ static void test_lint_every_vector(void)
 
 int main(void)
 {
+    TAP_PLAN(50);
     bin = getenv("MTASTS_BIN");
     if (!bin || !*bin)
         bin = "./mtasts";

@@ -72,6 +72,7 @@ static void replay_target(const struct target *t)
 
 int main(void)
 {
+    TAP_PLAN(sizeof targets / sizeof targets[0]);
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         replay_target(&targets[i]);
     TAP_DONE();

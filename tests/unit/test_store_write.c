@@ -630,6 +630,7 @@ static void test_wal_bounded(void)
 
 int main(void)
 {
+    TAP_PLAN(83);
     fx_mkdir("write");
     test_create();
     test_batches();
