@@ -39,6 +39,8 @@ static const char scan_usage[] =
     "  --probe-orphans        fetch the policy even without a TXT record\n"
     "  --ca-file FILE         trust these CAs instead of the system store\n"
     "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+    "  --nat64-prefix P/96    this network's DNS64 prefix: P::V4 is refused when V4 is\n"
+    "                         (repeatable; 64:ff9b::/96 is always refused)\n"
     "  --contact URL          contact URL sent in the User-Agent\n"
     "  --keep-certs           store each policy host's certificate chain (PEM)\n"
     "  --progress | --quiet   status line on stderr / nothing\n";
@@ -54,6 +56,8 @@ static const char check_usage[] =
     "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
     "  --ca-file FILE         trust these CAs instead of the system store\n"
     "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+    "  --nat64-prefix P/96    this network's DNS64 prefix: P::V4 is refused when V4 is\n"
+    "                         (repeatable; 64:ff9b::/96 is always refused)\n"
     "  --timeout S            HTTPS total time limit (default 10)\n"
     "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
     "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
@@ -298,6 +302,13 @@ static int parse_common(struct scan_options *o, int argc, char **argv, int *ip, 
         c->ca_file = v;
     } else if (!strcmp(a, "--allow-private")) {
         rc = allow_private(o, argc, argv, &i, err, errlen);
+    } else if (!strcmp(a, "--nat64-prefix")) {
+        NEED_VALUE();
+        const char *reason = NULL;
+        if (addr_policy_add_nat64(&o->addrs, v, &reason) < 0) {
+            snprintf(err, errlen, "--nat64-prefix: '%s': %s", v, reason);
+            rc = -1;
+        }
     } else if (!strcmp(a, "--timeout")) {
         NEED_VALUE();
         rc = parse_double(a, v, 0.1, 3600, &c->timeout_s, err, errlen);
@@ -487,7 +498,17 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
             sbuf_putc(out, ',');
         esc_json_str(out, o->addrs.allow_text[i]);
     }
-    sbuf_puts(out, "],\"exclude\":");
+    sbuf_puts(out, "]");
+    if (o->addrs.n_nat64) {
+        sbuf_puts(out, ",\"nat64_prefix\":[");
+        for (size_t i = 0; i < o->addrs.n_nat64; i++) {
+            if (i)
+                sbuf_putc(out, ',');
+            esc_json_str(out, o->addrs.nat64_text[i]);
+        }
+        sbuf_puts(out, "]");
+    }
+    sbuf_puts(out, ",\"exclude\":");
     esc_json_str(out, o->exclude_file);
     sbuf_puts(out, ",\"user_agent\":");
     esc_json_str(out, o->user_agent);

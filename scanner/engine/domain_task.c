@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "scanner/engine/addr_policy.h"
 #include "scanner/engine/scan_state.h"
 #include "rules/sts_txt.h"
 
@@ -238,10 +239,39 @@ bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned prefer
     return true;
 }
 
+/* An AAAA whose last 32 bits are a refused A of the same name is refused too: a DNS64 through a
+ * prefix the address policy does not know would otherwise reach the refused IPv4. Answers
+ * arrive in either order, so each new address is compared with those already kept. */
+static bool hides_refused_a(const struct domain_task *t, int family, const uint8_t *bytes)
+{
+    for (size_t i = 0; i < t->n_addrs; i++) {
+        const struct task_addr *o = &t->addrs[i];
+        if (family == AF_INET6 && o->family == AF_INET && o->refused &&
+            addr_policy_aaaa_embeds(bytes, o->bytes))
+            return true;
+    }
+    return false;
+}
+
+static void refuse_aaaa_hiding(struct domain_task *t, const uint8_t *v4)
+{
+    for (size_t i = 0; i < t->n_addrs; i++) {
+        struct task_addr *o = &t->addrs[i];
+        if (o->family == AF_INET6 && !o->refused && addr_policy_aaaa_embeds(o->bytes, v4)) {
+            o->refused = true;
+            t->n_refused++;
+        }
+    }
+}
+
 bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused)
 {
     if (t->n_addrs >= TASK_MAX_ADDRS || (family != AF_INET && family != AF_INET6))
         return false;
+    if (!refused && hides_refused_a(t, family, bytes))
+        refused = true;
+    if (refused && family == AF_INET)
+        refuse_aaaa_hiding(t, bytes);
     struct task_addr *a = &t->addrs[t->n_addrs];
     memset(a, 0, sizeof *a);
     a->family = (uint8_t)family;

@@ -151,6 +151,32 @@ static void test_fetch_order(void)
     TAP_CHECK(n == 2, "the attempt bound is honoured", "n=%zu", n);
 }
 
+/* An AAAA ending in a refused A of the same name (DNS64 through an unknown prefix) is refused,
+ * whichever answer came first. */
+static void test_aaaa_hiding_refused_a(void)
+{
+    uint8_t a[4] = {10, 0, 0, 1}, pub[4] = {8, 8, 8, 8};
+    uint8_t hide[16] = {0x20, 0x01, 0x06, 0x7c, 0x02, 0xb0, 0xdb, 0x64, [12] = 10, 0, 0, 1};
+    uint8_t other[16] = {0x20, 0x01, 0x06, 0x7c, 0x02, 0xb0, 0xdb, 0x64, [12] = 8, 8, 4, 4};
+    start("example.test", SCAN_CHECK_DEFAULT, false);
+    domain_task_add_addr(&task, AF_INET, a, true);
+    domain_task_add_addr(&task, AF_INET6, hide, false);
+    domain_task_add_addr(&task, AF_INET6, other, false);
+    TAP_CHECK(task.addrs[1].refused && !task.addrs[2].refused && task.n_refused == 2,
+              "A first: the AAAA ending in the refused A is refused", "refused %d %d n %u",
+              task.addrs[1].refused, task.addrs[2].refused, task.n_refused);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
+    domain_task_add_addr(&task, AF_INET6, hide, false);
+    domain_task_add_addr(&task, AF_INET6, other, false);
+    domain_task_add_addr(&task, AF_INET, pub, false);
+    domain_task_add_addr(&task, AF_INET, a, true);
+    uint8_t order[TASK_MAX_ADDRS];
+    size_t n = domain_task_fetch_order(&task, order, TASK_MAX_ADDRS);
+    TAP_CHECK(task.addrs[0].refused && !task.addrs[1].refused && task.n_refused == 2 && n == 2,
+              "AAAA first: refused when the A arrives, never tried", "refused %d %d n %u tries %zu",
+              task.addrs[0].refused, task.addrs[1].refused, task.n_refused, n);
+}
+
 static void test_view(void)
 {
     start("example.test", SCAN_CHECK_DEFAULT, false);
@@ -469,13 +495,14 @@ static void test_parse_mutations(void)
 
 int main(void)
 {
-    TAP_PLAN(54);
+    TAP_PLAN(56);
     test_no_policy();
     test_policy_path();
     test_private_only();
     test_orphans_and_apex();
     test_split_txt_and_bounds();
     test_fetch_order();
+    test_aaaa_hiding_refused_a();
     test_view();
     test_parse_txt();
     test_parse_mx();
