@@ -382,6 +382,17 @@ static void test_resume_matching(void)
     rc = store_scan_resume_matching(st, 0, &other, &id);
     TAP_CHECK(rc == -1 && strstr(store_error(st), "other inputs"),
               "resume with a changed input file is refused", "%s", store_error(st));
+    static const struct store_option_key keys[] = {{"timeout", "--timeout"},
+                                                   {"allow_private", "--allow-private"}};
+    other = info;
+    other.options_json = "{\"timeout\":9,\"allow_private\":[\"127.0.0.0/8\"]}";
+    other.verdict_options = keys;
+    other.n_verdict_options = 2;
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == -1 &&
+                  strstr(store_error(st), "--timeout was 3, now 9; --allow-private was none, now "
+                                          "[\"127.0.0.0/8\"]"),
+              "resume with other verdict options is refused, naming each", "%s", store_error(st));
     other = info;
     other.inputs_json = "[{\"name\":\"/elsewhere/list.txt\",\"sha256\":\"00\"}]";
     other.options_json = "{\"timeout\":9}";
@@ -630,7 +641,7 @@ static void test_wal_bounded(void)
 
 int main(void)
 {
-    TAP_PLAN(83);
+    TAP_PLAN(84);
     fx_mkdir("write");
     test_create();
     test_batches();
