@@ -305,6 +305,9 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
     fprintf(out, "dns: %llu queries, %llu retries; https: %llu fetches\n",
             (unsigned long long)stats->dns_queries, (unsigned long long)stats->dns_retries,
             (unsigned long long)stats->https_fetches);
+    if (stats->alloc_failures)
+        fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
+                (unsigned long long)stats->alloc_failures);
 }
 
 static int open_inputs(struct scan_run *r, struct exclude_list **xl, struct input_options *io)

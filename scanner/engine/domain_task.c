@@ -14,6 +14,14 @@
  * kept, so a pool of thousands of tasks stays small. */
 #define TASK_ARENA_KEEP 16384
 
+uint64_t domain_task_fail_put_at;
+static uint64_t puts_made;
+
+bool domain_task_alloc_failed(const struct domain_task *t)
+{
+    return t->arena.oom;
+}
+
 bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
                       bool probe_orphans, int64_t now_ms)
 {
@@ -21,8 +29,8 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
     if (len == 0 || len >= TASK_DOMAIN_MAX)
         return false;
     struct sbuf arena = t->arena;
-    if (arena.cap > TASK_ARENA_KEEP)
-        sbuf_free(&arena);
+    if (arena.cap > TASK_ARENA_KEEP || arena.oom)
+        sbuf_free(&arena); /* after a failure, start from fresh memory */
     sbuf_reset(&arena);
     struct domain_task *next = t->next;
     void *owner = t->owner;
@@ -147,6 +155,9 @@ struct task_span domain_task_put(struct domain_task *t, const void *data, size_t
     struct task_span s = {0, 0};
     if (len > UINT32_MAX / 2 || t->arena.len > UINT32_MAX / 2)
         return s;
+    if (domain_task_fail_put_at &&
+        __atomic_add_fetch(&puts_made, 1, __ATOMIC_RELAXED) == domain_task_fail_put_at)
+        t->arena.oom = true; /* the test hook: as if this allocation failed */
     /* Offset 0 is kept for "empty", so every span starts after a first byte. */
     if (t->arena.len == 0)
         sbuf_putc(&t->arena, '\0');

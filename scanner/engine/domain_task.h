@@ -100,10 +100,20 @@ struct domain_task {
     void *owner;
     uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
     uint8_t n_fetch_order, fetch_next;
+    uint8_t alloc_retries; /* times the domain was restarted after an allocation failure */
 };
 
-/* Resets a task for a new domain (keeps the arena's memory up to a bound). domain is copied;
- * returns false when it does not fit. */
+/* True when an allocation for this domain failed (t->arena.oom): something it was told may be
+ * missing, so its verdict cannot be trusted; the engine restarts the domain instead. */
+bool domain_task_alloc_failed(const struct domain_task *t);
+
+/* Test hook: when set (the engine reads MTASTS_TEST_ALLOC_FAIL=N), the Nth arena allocation of
+ * the process fails as if memory ran out, once. 0: never. */
+extern uint64_t domain_task_fail_put_at;
+
+/* Resets a task for a new domain (keeps the arena's memory up to a bound; clears a previous
+ * domain's out-of-memory state). domain is copied; returns false when it does not fit or
+ * memory ran out (domain_task_alloc_failed then). */
 bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
                       bool probe_orphans, int64_t now_ms);
 void domain_task_free(struct domain_task *t); /* releases the arena */

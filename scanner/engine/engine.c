@@ -128,6 +128,65 @@ static void finish_domain(struct worker *w, struct domain_task *t)
     pthread_mutex_unlock(&e->out_lock);
 }
 
+static void run_steps(struct worker *w, struct domain_task *t, unsigned steps);
+
+/* At most this many restarts of one domain after allocation failures; then the scan stops
+ * (interrupted, resumable) rather than store a verdict made from partial answers. */
+#define ENGINE_ALLOC_RETRIES 2
+
+/* Starts (or restarts) a domain on task t. An allocation failure is counted, and the domain is
+ * restarted from fresh memory; when that keeps failing the task is dropped without a row and
+ * the scan stops, so --resume scans the domain again. */
+static void start_domain(struct worker *w, struct domain_task *t, const char *domain, long rank,
+                         uint8_t retries)
+{
+    struct engine *e = w->eng;
+    for (;;) {
+        if (domain_task_init(t, domain, rank, e->cfg->checks, e->cfg->probe_orphans,
+                             evl_now_ms())) {
+            t->alloc_retries = retries;
+            run_steps(w, t, domain_task_start(t));
+            return;
+        }
+        if (!domain_task_alloc_failed(t))
+            break; /* cannot happen: the feeder checked the length */
+        __atomic_fetch_add(&e->stats->alloc_failures, 1, __ATOMIC_RELAXED);
+        if (retries++ >= ENGINE_ALLOC_RETRIES)
+            break;
+    }
+    w->active--;
+    t->next = w->free_tasks;
+    w->free_tasks = t;
+    if (domain_task_alloc_failed(t)) {
+        fprintf(stderr, "mtasts: out of memory scanning %s: stopping (resumable)\n", domain);
+        engine_stop();
+    }
+}
+
+/* A domain finished: restarted when an allocation failed during it, else queued for the
+ * writer. */
+static void end_domain(struct worker *w, struct domain_task *t)
+{
+    if (!domain_task_alloc_failed(t)) {
+        finish_domain(w, t);
+        return;
+    }
+    struct engine *e = w->eng;
+    __atomic_fetch_add(&e->stats->alloc_failures, 1, __ATOMIC_RELAXED);
+    char domain[TASK_DOMAIN_MAX];
+    snprintf(domain, sizeof domain, "%s", t->domain); /* put first: never lost to the failure */
+    uint8_t retries = (uint8_t)(t->alloc_retries + 1);
+    if (retries > ENGINE_ALLOC_RETRIES || !domain[0]) {
+        w->active--;
+        t->next = w->free_tasks;
+        w->free_tasks = t;
+        fprintf(stderr, "mtasts: out of memory scanning %s: stopping (resumable)\n", domain);
+        engine_stop();
+        return;
+    }
+    start_domain(w, t, domain, t->rank, retries);
+}
+
 static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
 {
     struct worker_task *wt = (struct worker_task *)t;
@@ -143,7 +202,7 @@ static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
     if (steps & TASK_STEP_FETCH)
         https_stage_fetch(&w->https, t);
     if (steps & TASK_STEP_DONE)
-        finish_domain(w, t);
+        end_domain(w, t);
 }
 
 static void on_dns_answer(void *ctx, struct domain_task *t, enum task_query q,
@@ -228,12 +287,7 @@ static void admit(struct worker *w)
         struct domain_task *t = task_get(w);
         w->active++;
         __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
-        if (!domain_task_init(t, entry.domain, entry.rank, e->cfg->checks, e->cfg->probe_orphans,
-                              evl_now_ms())) {
-            finish_domain(w, t); /* cannot happen: the feeder checked the length */
-            continue;
-        }
-        run_steps(w, t, domain_task_start(t));
+        start_domain(w, t, entry.domain, entry.rank, 0);
     }
     if (made_room) {
         pthread_mutex_lock(&e->feed_lock);
@@ -656,6 +710,9 @@ int engine_run(const struct scan_config *cfg, engine_source_fn source, void *sou
         err[0] = '\0';
     if (check_config(cfg, err, errlen) < 0)
         return -1;
+    /* Fault injection for the tests (tests/integration/scan_alloc_failure.sh). */
+    const char *fail_at = getenv("MTASTS_TEST_ALLOC_FAIL");
+    domain_task_fail_put_at = fail_at ? strtoull(fail_at, NULL, 10) : 0;
     int rc = engine_setup(&e, err, errlen);
     if (rc == 0) {
         __atomic_store_n(&running_engine, &e, __ATOMIC_RELEASE);

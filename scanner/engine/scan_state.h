@@ -52,6 +52,9 @@ struct scan_stats {
     volatile uint64_t dns_inflight, https_inflight;
     volatile uint64_t dns_queries, dns_retries, https_fetches;
     volatile uint64_t by_status[8]; /* indexed by enum sts_status */
+    /* Allocation failures for a domain (it is restarted, at most twice, then the scan stops
+     * resumable): never a verdict made from partial answers. */
+    volatile uint64_t alloc_failures;
 };
 
 #endif

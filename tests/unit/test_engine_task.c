@@ -177,6 +177,21 @@ static void test_aaaa_hiding_refused_a(void)
               task.addrs[0].refused, task.addrs[1].refused, task.n_refused, n);
 }
 
+/* One failed allocation must not stick to the pooled task: the next domain starts clean. */
+static void test_oom_not_sticky(void)
+{
+    start("first.test", SCAN_CHECK_DEFAULT, false);
+    task.arena.oom = true; /* as after a failed allocation for first.test */
+    TAP_CHECK(domain_task_alloc_failed(&task), "a failed allocation is seen", "not");
+    bool ok = domain_task_init(&task, "second.test", 2, SCAN_CHECK_DEFAULT, false, 1000);
+    TAP_CHECK(ok && !domain_task_alloc_failed(&task) && !strcmp(task.domain, "second.test"),
+              "after an allocation failure the next domain on the task starts clean",
+              "init %d oom %d domain '%s'", ok, task.arena.oom, task.domain);
+    txt(TASK_Q_TXT, "v=STSv1; id=1;");
+    TAP_CHECK(task.ans[TASK_Q_TXT].n == 1 && domain_task_has_version_record(&task),
+              "and keeps its answers", "n %u", task.ans[TASK_Q_TXT].n);
+}
+
 static void test_view(void)
 {
     start("example.test", SCAN_CHECK_DEFAULT, false);
@@ -495,7 +510,7 @@ static void test_parse_mutations(void)
 
 int main(void)
 {
-    TAP_PLAN(56);
+    TAP_PLAN(59);
     test_no_policy();
     test_policy_path();
     test_private_only();
@@ -503,6 +518,7 @@ int main(void)
     test_split_txt_and_bounds();
     test_fetch_order();
     test_aaaa_hiding_refused_a();
+    test_oom_not_sticky();
     test_view();
     test_parse_txt();
     test_parse_mx();
