@@ -47,6 +47,7 @@ static const char *const warning_names[STS_WARN_COUNT] = {
     "testing_without_tlsrpt",
     "no_mx",
     "null_mx",
+    "records_cut",
 };
 
 static const char *const category_rfc8460[STS_CAT_COUNT] = {
@@ -145,6 +146,9 @@ static const char *const warning_fixes[STS_WARN_COUNT] = {
     "The domain has no MX record: mail goes to its address record. Publish MX records if the "
     "domain receives mail.",
     "The domain publishes a null MX (it accepts no mail): an MTA-STS policy is not needed.",
+    "A DNS answer of the domain held more records than the scanner keeps (32 TXT records, 256 "
+    "MX hosts, 16 addresses of each family): the verdict does not reflect the records beyond. "
+    "Trim the answer, or check the domain with `mtasts check`.",
 };
 
 static const char *const mode_names[] = {NULL, "enforce", "testing", "none"};

@@ -60,6 +60,7 @@ enum sts_warning {
     STS_WARN_TESTING_WITHOUT_TLSRPT,
     STS_WARN_NO_MX,
     STS_WARN_NULL_MX,
+    STS_WARN_RECORDS_CUT, /* a DNS answer held more records than the scanner keeps */
     STS_WARN_COUNT
 };
 

@@ -189,19 +189,41 @@ struct task_span domain_task_record(const struct domain_task *t, enum task_query
     return t->rec[a->first + i];
 }
 
-/* Starts a new record of answer q in the pool; false when the pool is full. The answer's
- * records must stay contiguous: a record for another answer in between is refused. */
-static bool new_record(struct domain_task *t, enum task_query q, struct task_span s)
+/* Each answer's region of the record pool: its first slot and its bound. */
+static uint16_t region_first(enum task_query q)
+{
+    switch (q) {
+    case TASK_Q_TXT:
+        return 0;
+    case TASK_Q_TLSRPT:
+        return TASK_MAX_TXT;
+    case TASK_Q_APEX:
+        return 2 * TASK_MAX_TXT;
+    default:
+        return 3 * TASK_MAX_TXT; /* MX */
+    }
+}
+
+static uint16_t region_size(enum task_query q)
+{
+    return q == TASK_Q_MX ? TASK_MAX_MX : TASK_MAX_TXT;
+}
+
+/* Adds a record of answer q in its region (region_full said there is room). */
+static void new_record(struct domain_task *t, enum task_query q, struct task_span s)
 {
     struct task_answer *a = &t->ans[q];
-    if (a->n == 0)
-        a->first = t->n_rec;
-    if (t->n_rec >= TASK_MAX_RECORDS || a->first + a->n != t->n_rec) {
-        a->dropped++;
+    a->first = region_first(q);
+    t->rec[a->first + a->n++] = s;
+}
+
+/* True, and the record counted as dropped, when answer q's region is full. */
+static bool region_full(struct domain_task *t, enum task_query q)
+{
+    struct task_answer *a = &t->ans[q];
+    if (a->n < region_size(q))
         return false;
-    }
-    t->rec[t->n_rec++] = s;
-    a->n++;
+    a->dropped++;
     return true;
 }
 
@@ -211,6 +233,8 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
                          bool record_start)
 {
     struct task_answer *a = &t->ans[q];
+    if (q == TASK_Q_MX || q == TASK_Q_A || q == TASK_Q_AAAA || q >= TASK_Q_COUNT)
+        return false;
     if (!record_start && a->dropped > 0)
         return false; /* the continuation of a dropped record */
     if (!record_start && a->n > 0) {
@@ -226,26 +250,24 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
             return true;
         }
     }
-    if (t->n_rec >= TASK_MAX_RECORDS) {
-        a->dropped++;
+    if (region_full(t, q))
         return false;
-    }
     struct task_span s = domain_task_put(t, data, len);
-    return s.off != 0 && new_record(t, q, s);
+    if (s.off == 0)
+        return false;
+    new_record(t, q, s);
+    return true;
 }
 
 bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned preference)
 {
-    if (t->n_rec >= TASK_MAX_RECORDS) {
-        t->ans[TASK_Q_MX].dropped++;
+    if (region_full(t, TASK_Q_MX))
         return false;
-    }
     struct task_span s = domain_task_put(t, host, strlen(host));
     if (s.off == 0)
         return false;
-    uint16_t at = t->n_rec;
-    if (!new_record(t, TASK_Q_MX, s))
-        return false;
+    uint16_t at = t->ans[TASK_Q_MX].n;
+    new_record(t, TASK_Q_MX, s);
     t->pref[at] = (uint16_t)(preference > 65535 ? 65535 : preference);
     return true;
 }
@@ -277,8 +299,14 @@ static void refuse_aaaa_hiding(struct domain_task *t, const uint8_t *v4)
 
 bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused)
 {
-    if (t->n_addrs >= TASK_MAX_ADDRS || (family != AF_INET && family != AF_INET6))
+    if (family != AF_INET && family != AF_INET6)
         return false;
+    int fi = family == AF_INET6;
+    if (t->n_family[fi] >= TASK_MAX_ADDR || t->n_addrs >= TASK_MAX_ADDRS) {
+        t->n_addrs_dropped++;
+        return false;
+    }
+    t->n_family[fi]++;
     if (!refused && hides_refused_a(t, family, bytes))
         refused = true;
     if (refused && family == AF_INET)
@@ -390,12 +418,17 @@ void domain_task_view(const struct domain_task *t, int64_t now, struct domain_ta
     const struct task_answer *mx = &t->ans[TASK_Q_MX];
     for (size_t i = 0; i < mx->n; i++) {
         v->mx[i].host = domain_task_str(t, t->rec[mx->first + i]);
-        v->mx[i].preference = t->pref[mx->first + i];
+        v->mx[i].preference = t->pref[i];
     }
     o->mx = v->mx;
     o->n_mx = mx->n;
     o->a_outcome = t->ans[TASK_Q_A].outcome;
     o->aaaa_outcome = t->ans[TASK_Q_AAAA].outcome;
+    o->txt_cut = t->ans[TASK_Q_TXT].dropped;
+    o->mx_cut = t->ans[TASK_Q_MX].dropped;
+    o->tlsrpt_cut = t->ans[TASK_Q_TLSRPT].dropped;
+    o->apex_cut = t->ans[TASK_Q_APEX].dropped;
+    o->addrs_cut = t->n_addrs_dropped;
     o->n_addrs = t->n_addrs;
     o->n_addrs_refused = t->n_refused;
     for (size_t i = 0; i < t->n_addrs; i++) {

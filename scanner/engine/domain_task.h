@@ -10,14 +10,17 @@
 #include "rules/sts_result.h"
 #include "rules/sts_classify.h"
 
-/* Bounds on what one domain keeps; answers beyond them are counted but not stored. A task
- * is kept small (about 1.2 KB, variable bytes in its arena) because --inflight of them live
- * at once. */
-#define TASK_MAX_RECORDS 64 /* TXT records and MX hosts, every answer of a domain together */
-#define TASK_MAX_TXT TASK_MAX_RECORDS
-#define TASK_MAX_MX TASK_MAX_RECORDS
-#define TASK_MAX_ADDRS 16 /* A + AAAA addresses of mta-sts.D */
-#define TASK_ADDR_TEXT 48 /* INET6_ADDRSTRLEN rounded up */
+/* Bounds on what one domain keeps, per answer: records beyond them are counted (struct
+ * task_answer.dropped, n_addrs_dropped), never silently lost: the observation carries the
+ * counts and the verdict says when it depends on them (records_cut). Each answer has its own
+ * region of the record pool, so one large answer cannot crowd out another. A task is about
+ * 3.5 KB (variable bytes in its arena) because --inflight of them live at once. */
+#define TASK_MAX_TXT 32  /* records of one TXT answer (_mta-sts, _smtp._tls, apex) */
+#define TASK_MAX_MX 256  /* hosts of the MX answer (100+ MX hosts exist) */
+#define TASK_MAX_ADDR 16 /* addresses of the A answer, and of the AAAA answer */
+#define TASK_MAX_ADDRS (2 * TASK_MAX_ADDR)
+#define TASK_MAX_RECORDS (3 * TASK_MAX_TXT + TASK_MAX_MX) /* the whole pool */
+#define TASK_ADDR_TEXT 48                                 /* INET6_ADDRSTRLEN rounded up */
 #define TASK_DOMAIN_MAX 256
 
 /* The lookups of one domain; each is one bit of a step mask. */
@@ -47,12 +50,11 @@ struct task_addr {
     uint8_t bytes[16];
 };
 
-/* One answer's records are contiguous in the task's record pool: an answer is parsed in one
- * go, so no other answer's records come between. */
+/* One answer's records are its own region of the task's record pool (domain_task_region). */
 struct task_answer {
     enum sts_dns_outcome outcome;
     uint16_t first, n; /* records (TXT) or hosts (MX) in the pool */
-    uint16_t dropped;  /* beyond the bound */
+    uint16_t dropped;  /* beyond the answer's bound: counted, not kept */
 };
 
 /* Everything the HTTPS stage reports about the fetch. */
@@ -84,12 +86,13 @@ struct domain_task {
     bool fetch_started, fetch_done, done;
 
     struct task_answer ans[TASK_Q_COUNT];
-    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names */
-    uint16_t pref[TASK_MAX_RECORDS];        /* MX preferences */
-    uint16_t n_rec;
+    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names, by region */
+    uint16_t pref[TASK_MAX_MX];             /* MX preferences, by host of the MX answer */
     struct task_addr addrs[TASK_MAX_ADDRS];
     uint8_t n_addrs, n_refused;
-    struct task_span cname; /* CNAME target of mta-sts.D, len 0 when none */
+    uint8_t n_family[2];      /* kept addresses: [0] IPv4, [1] IPv6 */
+    uint16_t n_addrs_dropped; /* beyond TASK_MAX_ADDR of their answer */
+    struct task_span cname;   /* CNAME target of mta-sts.D, len 0 when none */
     struct task_fetch fetch;
 
     struct sbuf arena; /* bytes of every span */
@@ -142,7 +145,7 @@ struct task_span domain_task_put(struct domain_task *t, const void *data, size_t
 /* Pointer to a span's bytes (NUL-terminated: every put adds a NUL); valid until the next put. */
 const char *domain_task_str(const struct domain_task *t, struct task_span s);
 
-/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[first + i]). */
+/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[i]). */
 struct task_span domain_task_record(const struct domain_task *t, enum task_query q, size_t i);
 
 /* Sets the CNAME target of the policy host. */
