@@ -305,6 +305,11 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
     fprintf(out, "dns: %llu queries, %llu retries; https: %llu fetches\n",
             (unsigned long long)stats->dns_queries, (unsigned long long)stats->dns_retries,
             (unsigned long long)stats->https_fetches);
+    if (stats->local_failures)
+        fprintf(out,
+                "local resource failures: %llu fetch attempts (EMFILE, ENFILE, ENOMEM: tried "
+                "again); %llu domains left not checked (status dns_error)\n",
+                (unsigned long long)stats->local_failures, (unsigned long long)stats->not_checked);
     if (stats->alloc_failures)
         fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
                 (unsigned long long)stats->alloc_failures);

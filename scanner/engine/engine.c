@@ -16,6 +16,7 @@
 #include "scanner/engine/cert_facts.h"
 #include "scanner/engine/dns_stage.h"
 #include "scanner/engine/domain_task.h"
+#include "scanner/engine/fd_limit.h"
 #include "scanner/engine/event_loop.h"
 #include "scanner/engine/https_stage.h"
 #include "scanner/engine/ratelimit.h"
@@ -713,6 +714,10 @@ int engine_run(const struct scan_config *cfg, engine_source_fn source, void *sou
     /* Fault injection for the tests (tests/integration/scan_alloc_failure.sh). */
     const char *fail_at = getenv("MTASTS_TEST_ALLOC_FAIL");
     domain_task_fail_put_at = fail_at ? strtoull(fail_at, NULL, 10) : 0;
+    const char *emfile = getenv("MTASTS_TEST_EMFILE");
+    https_test_emfile = emfile ? strtol(emfile, NULL, 10) : 0;
+    if (fd_limit_ensure(cfg, err, errlen) < 0)
+        return -1;
     int rc = engine_setup(&e, err, errlen);
     if (rc == 0) {
         __atomic_store_n(&running_engine, &e, __ATOMIC_RELEASE);

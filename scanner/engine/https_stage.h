@@ -17,6 +17,16 @@ struct ratelimit_perip;
 
 /* Addresses tried per domain at most (a sender gives up after a few as well). */
 #define HTTPS_MAX_ATTEMPTS 4
+/* A fetch whose socket() failed for a local reason (EMFILE, ENFILE, ENOMEM, ENOBUFS) is not
+ * the domain's failure: it is tried again later on the same address, at most this many times,
+ * HTTPS_LOCAL_RETRY_MS apart times the try; then the domain is left not checked (status
+ * dns_error, https_error says why), never invalid. */
+#define HTTPS_LOCAL_RETRIES 5
+#define HTTPS_LOCAL_RETRY_MS 500
+
+/* Test hook (MTASTS_TEST_EMFILE=N, read by the engine): the next N sockets of the process fail
+ * with EMFILE. */
+extern long https_test_emfile;
 
 /* Response header bytes accepted per attempt: real servers send a few KB; an endless header
  * block must end the transfer at once, whatever the libcurl version's own limits. */

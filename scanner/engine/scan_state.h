@@ -55,6 +55,9 @@ struct scan_stats {
     /* Allocation failures for a domain (it is restarted, at most twice, then the scan stops
      * resumable): never a verdict made from partial answers. */
     volatile uint64_t alloc_failures;
+    /* Fetch attempts that failed for a local reason (socket(): EMFILE, ENFILE, ENOMEM,
+     * ENOBUFS): repeated later; domains left not checked after HTTPS_LOCAL_RETRIES. */
+    volatile uint64_t local_failures, not_checked;
 };
 
 #endif
