@@ -177,6 +177,7 @@ static const struct store_option_key verdict_options[] = {
     {"connect_timeout_s", "--connect-timeout"},
     {"dns_timeout_s", "--dns-timeout"},
     {"dns_tries", "--dns-tries"},
+    {"domain_timeout_s", "--domain-timeout"},
 };
 
 static int begin_scan(struct scan_run *r)
@@ -310,6 +311,11 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
                 "local resource failures: %llu fetch attempts (EMFILE, ENFILE, ENOMEM: tried "
                 "again); %llu domains left not checked (status dns_error)\n",
                 (unsigned long long)stats->local_failures, (unsigned long long)stats->not_checked);
+    if (stats->deadline_passed)
+        fprintf(out,
+                "domain deadline: %llu fetches never started within --domain-timeout (those "
+                "domains not checked, status dns_error)\n",
+                (unsigned long long)stats->deadline_passed);
     if (stats->alloc_failures)
         fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
                 (unsigned long long)stats->alloc_failures);

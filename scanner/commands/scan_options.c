@@ -32,6 +32,8 @@ static const char scan_usage[] =
     "  --per-ip N             connections per destination IP at once (default 4)\n"
     "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
     "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+    "  --domain-timeout S     deadline per domain (default 90): a fetch still waiting for\n"
+    "                         a connection slot then never starts (not checked: dns_error)\n"
     "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
     "  --threads N            worker threads (default: number of cores)\n"
     "  --checks LIST          policy,mx,tlsrpt,apex; +X/-X adjust the default\n"
@@ -60,6 +62,8 @@ static const char check_usage[] =
     "                         (repeatable; 64:ff9b::/96 is always refused)\n"
     "  --timeout S            HTTPS total time limit (default 10)\n"
     "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+    "  --domain-timeout S     deadline per domain (default 90): a fetch still waiting for\n"
+    "                         a connection slot then never starts (not checked: dns_error)\n"
     "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
     "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
     "  --probe-orphans        fetch the policy even without a TXT record\n"
@@ -315,6 +319,9 @@ static int parse_common(struct scan_options *o, int argc, char **argv, int *ip, 
     } else if (!strcmp(a, "--connect-timeout")) {
         NEED_VALUE();
         rc = parse_double(a, v, 0.1, 3600, &c->connect_timeout_s, err, errlen);
+    } else if (!strcmp(a, "--domain-timeout")) {
+        NEED_VALUE();
+        rc = parse_double(a, v, 0.5, 86400, &c->domain_timeout_s, err, errlen);
     } else if (!strcmp(a, "--dns-timeout")) {
         NEED_VALUE();
         rc = parse_double(a, v, 0.05, 60, &c->dns_timeout_s, err, errlen);
@@ -487,10 +494,11 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
                 "\"per_ip\":%d,\"dns_inflight\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
-                "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
+                "\"dns_tries\":%d,\"domain_timeout_s\":%g,\"threads\":%d,\"keep_certs\":%s,"
+                "\"ca_file\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
                 c->per_ip, c->dns_inflight, c->timeout_s, c->connect_timeout_s, c->dns_timeout_s,
-                c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false");
+                c->dns_tries, c->domain_timeout_s, c->threads, c->keep_cert_pem ? "true" : "false");
     esc_json_str(out, c->ca_file);
     sbuf_puts(out, ",\"allow_private\":[");
     for (size_t i = 0; i < o->addrs.n_allow; i++) {

@@ -446,6 +446,34 @@ static struct domain_task *wait_pop(struct https_stage *s)
     return t;
 }
 
+/* True when t's deadline (--domain-timeout from its start) has passed. */
+static bool past_deadline(const struct https_stage *s, const struct domain_task *t)
+{
+    return evl_now_ms() - t->started_ms >= (int64_t)(s->cfg->domain_timeout_s * 1000);
+}
+
+/* The deadline passed while the fetch waited for a slot: it never starts, and the domain is
+ * not checked (the wait is the scan's throttle, not a fact about the domain). */
+static void deadline_passed(struct https_stage *s, struct domain_task *t)
+{
+    __atomic_fetch_add(&s->stats->deadline_passed, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->not_checked, 1, __ATOMIC_RELAXED);
+    char addr[TASK_ADDR_TEXT] = "?", why[320];
+    if (t->fetch_next < t->n_fetch_order)
+        task_addr_text(&t->addrs[t->fetch_order[t->fetch_next]], addr, sizeof addr);
+    snprintf(why, sizeof why,
+             "not checked: the domain deadline (--domain-timeout %gs) passed while the fetch "
+             "waited for a connection slot to %s (--per-ip %d, --https-conns %d); it never "
+             "started",
+             s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->https_conns);
+    if (t->fetch.attempts == 0) {
+        t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
+        t->fetch.addr[0] = '\0';
+        t->fetch.error = domain_task_put(t, why, strlen(why));
+    } /* else: an earlier attempt of this fetch stands (its failure is the domain's) */
+    finish_task(s, t);
+}
+
 /* Fetches held back by the per-IP limit go to the back of the line, so a busy address does
  * not block fetches to others; each pump looks at a bounded number of them. */
 int https_stage_pump(struct https_stage *s)
@@ -455,6 +483,10 @@ int https_stage_pump(struct https_stage *s)
     while (budget-- > 0 && s->wait_head && !s->stopping && s->active < s->max_slots) {
         struct domain_task *t = wait_pop(s);
         if (try_start(s, t) == START_HELD) {
+            if (past_deadline(s, t)) {
+                deadline_passed(s, t);
+                continue;
+            }
             wait_push(s, t, false);
             held = true;
         }

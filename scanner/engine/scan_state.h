@@ -42,6 +42,11 @@ struct scan_config {
     /* DNS queries outstanding at once, all workers together (added by the engine): a
      * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
     int dns_inflight;
+    /* Every domain's deadline from its start (default 90 s): a fetch still waiting for a
+     * connection slot (--per-ip, --https-conns) then never starts, and the domain is finished
+     * not checked (dns_error, https_error says why). DNS is bounded by its own timeouts and
+     * tries, a started fetch by --timeout, so a domain ends by about deadline + --timeout. */
+    double domain_timeout_s;
 };
 
 void scan_config_defaults(struct scan_config *cfg);
@@ -58,6 +63,7 @@ struct scan_stats {
     /* Fetch attempts that failed for a local reason (socket(): EMFILE, ENFILE, ENOMEM,
      * ENOBUFS): repeated later; domains left not checked after HTTPS_LOCAL_RETRIES. */
     volatile uint64_t local_failures, not_checked;
+    volatile uint64_t deadline_passed; /* fetches that never started by the domain deadline */
 };
 
 #endif
