@@ -5,6 +5,7 @@
 #   make test       build and run every test (unit, vectors, fuzz smoke, integration)
 #   make asan       the same test suite built with ASan + UBSan (clang)
 #   make fuzz       libFuzzer harnesses for the parsers, FUZZ_SECONDS each (default 60)
+#   make fuzz-seed  seed the fuzzers' corpora from every vector and hostile fixture
 #   make demo       the main job: scan data/sample on the local test world and report
 #   make bench      the benchmark of the scanner against the 1,000,000-domain bench world
 #   make install    PREFIX=/usr/local: binary and man page
@@ -46,7 +47,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test tests asan fuzz fuzz-build demo bench install format clean check-format
+.PHONY: all deps test tests asan fuzz fuzz-build fuzz-seed demo bench install format clean check-format
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -108,6 +109,9 @@ build/fuzz/%: tests/fuzz/%.c $(RULES_SRC) $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC)
 fuzz-build: $(FUZZ_BINS)
+# Seeds tests/fuzz/corpus/ from every vector and hostile fixture (commit what it adds).
+fuzz-seed: tests
+	tests/fuzz/seed-corpus
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
 
