@@ -530,6 +530,18 @@ bool https_should_try_next(CURLcode code, bool connected)
     return code == CURLE_OPERATION_TIMEDOUT && !connected;
 }
 
+bool https_peer_vanished(CURLcode code, const char *err)
+{
+    if (code != CURLE_SSL_CONNECT_ERROR && code != CURLE_RECV_ERROR && code != CURLE_SEND_ERROR &&
+        code != CURLE_GOT_NOTHING)
+        return false;
+    if (!err)
+        return false;
+    return strstr(err, "reset by peer") || strstr(err, "SSL_ERROR_SYSCALL") ||
+           strstr(err, "unexpected eof") || strstr(err, "Broken pipe") ||
+           strstr(err, "Connection refused");
+}
+
 static int ms_of(CURL *e, CURLINFO info)
 {
     curl_off_t us = 0;
@@ -582,6 +594,8 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
     slot->cert.facts.verify_code = verify;
     f->cert = slot->cert.facts;
     f->outcome = https_outcome_of(code, connected, tls_up, slot->too_large, verify);
+    if (f->outcome == STS_HTTPS_TLS_FAILED && !tls_up && https_peer_vanished(code, slot->errbuf))
+        f->outcome = STS_HTTPS_CONNECT_FAILED;
     f->time_connect_ms = connect_ms;
     f->time_tls_ms = app_ms >= 0 && connect_ms >= 0 ? app_ms - connect_ms : -1;
     f->time_total_ms = ms_of(e, CURLINFO_TOTAL_TIME_T);

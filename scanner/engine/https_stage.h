@@ -86,6 +86,12 @@ enum sts_https_outcome https_outcome_of(CURLcode code, bool connected, bool tls_
  * the connect timed out). */
 bool https_should_try_next(CURLcode code, bool connected);
 
+/* True when a handshake that never completed ended because the peer went away (reset, EOF
+ * without a TLS alert, broken pipe: libcurl's message `err`), not because TLS failed: the
+ * connection could not be made, so the attempt is connect_failed, not tls_failed (a server
+ * killed in the middle of a scan is not a TLS set-up fault). */
+bool https_peer_vanished(CURLcode code, const char *err);
+
 /* Adds n header bytes to *used; false (and *used unchanged) when the total would exceed
  * HTTPS_HEADER_MAX. Exposed for tests. */
 bool https_header_fits(size_t *used, size_t n);
