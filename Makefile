@@ -47,7 +47,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test tests asan fuzz fuzz-build fuzz-seed demo bench install format clean check-format
+.PHONY: all deps test tests asan asan-bin fuzz fuzz-build fuzz-seed demo bench install format clean check-format
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -90,9 +90,18 @@ tests: $(BIN) $(UNIT_TESTS)
 deps:
 	bash scripts/install-deps.sh
 
-# The test command of the README and of .ci/run.
-test: tests fuzz-build
-	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) tests/run
+# The test command of the README and of .ci/run. The integration suite scan_sanitizers scans
+# the world with the ASan + UBSan + LSan binary built here.
+test: tests fuzz-build asan-bin
+	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) \
+	    MTASTS_ASAN_BIN=$(abspath build/asan-scan/mtasts) tests/run
+
+# The binary alone under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer is part
+# of ASan), in its own build folder.
+asan-bin:
+	$(MAKE) BUILD=build/asan-scan BIN=build/asan-scan/mtasts CC=clang \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan-scan/mtasts
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
