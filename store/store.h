@@ -29,8 +29,11 @@ const char *store_error(const struct store *st);
 /* Facts about a new scan. */
 /* An option of options_json that resume must find unchanged: its JSON key and the flag. */
 struct store_option_key {
-    const char *key;  /* "allow_private" */
-    const char *flag; /* "--allow-private", for the message */
+    const char *key;    /* "allow_private" */
+    const char *flag;   /* "--allow-private", for the message */
+    const char *absent; /* JSON value meant when the key is missing (a scan recorded before
+                           the option existed, or a key written only when set): "90", "[]";
+                           NULL: missing is a value of its own */
 };
 
 struct store_scan_info {

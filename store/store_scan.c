@@ -429,9 +429,13 @@ static int check_same_options(struct store *st, const struct store_scan_row *row
     if (!info->n_verdict_options)
         return 0;
     sqlite3_stmt *stmt = NULL;
-    const char *sql = "SELECT json_extract(?1, ?3) IS json_extract(?2, ?3), "
-                      "coalesce(json_extract(?1, ?3), 'none'), "
-                      "coalesce(json_extract(?2, ?3), 'none')";
+    /* A missing key stands for ?4 (the option's `absent` value) when one is given. */
+    const char *sql = "WITH v(a, b) AS (SELECT "
+                      "CASE WHEN json_type(?1, ?3) IS NULL THEN json_extract(?4, '$') ELSE "
+                      "json_extract(?1, ?3) END, "
+                      "CASE WHEN json_type(?2, ?3) IS NULL THEN json_extract(?4, '$') ELSE "
+                      "json_extract(?2, ?3) END) "
+                      "SELECT a IS b, coalesce(a, 'none'), coalesce(b, 'none') FROM v";
     if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
         store_set_sqlite_error(st, "cannot compare the scan options");
         return -1;
@@ -446,6 +450,10 @@ static int check_same_options(struct store *st, const struct store_scan_row *row
         sqlite3_bind_text(stmt, 2, info->options_json ? info->options_json : "{}", -1,
                           SQLITE_STATIC);
         sqlite3_bind_text(stmt, 3, path, -1, SQLITE_TRANSIENT);
+        if (info->verdict_options[i].absent)
+            sqlite3_bind_text(stmt, 4, info->verdict_options[i].absent, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(stmt, 4);
         if (sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int(stmt, 0))
             continue;
         if (used < sizeof msg)

@@ -168,16 +168,16 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
  * rules into one scan, so resume refuses them (rate limits, threads, the resolver and
  * --keep-certs may change). Keys of scan_options_json. */
 static const struct store_option_key verdict_options[] = {
-    {"checks", "--checks"},
-    {"probe_orphans", "--probe-orphans"},
-    {"ca_file", "--ca-file"},
-    {"allow_private", "--allow-private"},
-    {"nat64_prefix", "--nat64-prefix"},
-    {"timeout_s", "--timeout"},
-    {"connect_timeout_s", "--connect-timeout"},
-    {"dns_timeout_s", "--dns-timeout"},
-    {"dns_tries", "--dns-tries"},
-    {"domain_timeout_s", "--domain-timeout"},
+    {"checks", "--checks", NULL},
+    {"probe_orphans", "--probe-orphans", NULL},
+    {"ca_file", "--ca-file", NULL},
+    {"allow_private", "--allow-private", NULL},
+    {"nat64_prefix", "--nat64-prefix", "[]"}, /* written only when given */
+    {"timeout_s", "--timeout", NULL},
+    {"connect_timeout_s", "--connect-timeout", NULL},
+    {"dns_timeout_s", "--dns-timeout", NULL},
+    {"dns_tries", "--dns-tries", NULL},
+    {"domain_timeout_s", "--domain-timeout", "90"}, /* scans recorded before it existed */
 };
 
 static int begin_scan(struct scan_run *r)
