@@ -8,6 +8,9 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
+# The plan: 96 cases, and one report figure per warning code of the rules (enum sts_warning).
+n_warn=$(sed -n '/^enum sts_warning {/,/STS_WARN_COUNT/p' rules/sts_codes.h | grep -c '^ *STS_WARN_[A-Z_]*\( = 0\)\?,')
+echo "1..$((96 + n_warn))"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
