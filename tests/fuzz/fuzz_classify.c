@@ -203,8 +203,11 @@ static int fuzz_classify_one(const uint8_t *data, size_t size)
         check_verdict(v);
         if (o.mx_cut || o.txt_cut)
             FUZZ_ASSERT(v->warnings & (1u << STS_WARN_RECORDS_CUT));
-        if (o.mx_cut)
+        if (o.mx_cut) {
             FUZZ_ASSERT(v->mx_covered != 1); /* never "every MX covered" with hosts unseen */
+            FUZZ_ASSERT(!v->mx_verified);    /* nor every MX host judged */
+            FUZZ_ASSERT(v->dane_summary != STS_DANE_SUM_FULL);
+        }
         for (size_t i = 0; i < o.n_mx; i++)
             for (size_t j = 0; j < o.n_mx; j++)
                 check_match(hosts[i].host, hosts[j].host);
