@@ -430,7 +430,7 @@ static void test_fixture_schema(void)
 
 int main(void)
 {
-    TAP_PLAN(36);
+    TAP_PLAN(43);
     fx_mkdir("open");
     test_schema_in_sync();
     test_columns_exist();
