@@ -165,10 +165,12 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
 }
 
 /* Options that change verdicts: a resume under other values would mix rows made under other
- * rules into one scan, so resume refuses them (rate limits, threads, the resolver and
- * --keep-certs may change). Keys of scan_options_json. */
+ * rules into one scan, so resume refuses them (rate limits, threads, the resolver,
+ * --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict input).
+ * Keys of scan_options_json. "checks" holds smtp, smtp:all and dane too. */
 static const struct store_option_key verdict_options[] = {
     {"checks", "--checks", NULL},
+    {"smtp_timeout_s", "--smtp-timeout", "10"}, /* scans recorded before the SMTP stage */
     {"probe_orphans", "--probe-orphans", NULL},
     {"ca_file", "--ca-file", NULL},
     {"allow_private", "--allow-private", NULL},

@@ -9,8 +9,8 @@ world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The plan: 11 cases here, and compare_truth.py's lines for the whole truth.
-echo "1..$((11 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH")))"
+# The plan: 12 cases here, and compare_truth.py's lines for the whole truth.
+echo "1..$((12 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH")))"
 n_all=$(grep -vc '^\s*$' "$MTASTS_WORLD_DOMAINS")
 head -n $((n_all / 2)) "$MTASTS_WORLD_DOMAINS" >"$tmp/a.csv"
 tail -n +$((n_all / 2 + 1)) "$MTASTS_WORLD_DOMAINS" >"$tmp/b.csv"
@@ -79,12 +79,21 @@ rc=$?
 [ $rc -ne 0 ] && grep -q -- "--timeout was 3, now 4" "$tmp/out" &&
     echo "ok - a changed --timeout is refused too" ||
     echo "not ok - a changed --timeout is refused too # status $rc: $(tr '\n' ' ' <"$tmp/out")"
-# Rate limits may change: the same options with another --dns-qps resume and complete.
+# The delivery side's verdict options: the SMTP checks and --smtp-timeout.
 "${world[@]}" "$MTASTS_BIN" scan "$MTASTS_WORLD_DOMAINS" --db "$db" --resume "${net[@]}" \
-    "${trust[@]}" --dns-qps 5000 >"$tmp/out" 2>&1
+    "${trust[@]}" --checks +smtp --smtp-timeout 5 >"$tmp/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q -- "--checks was .*, now .*smtp" "$tmp/out" &&
+    grep -q -- "--smtp-timeout was 10, now 5" "$tmp/out" &&
+    echo "ok - a changed --checks +smtp and --smtp-timeout are refused, naming both" ||
+    echo "not ok - a changed --checks +smtp and --smtp-timeout are refused # status $rc: $(tr '\n' ' ' <"$tmp/out")"
+# Rate limits and the EHLO name may change: the same options with another --dns-qps,
+# --smtp-conns and --ehlo resume and complete.
+"${world[@]}" "$MTASTS_BIN" scan "$MTASTS_WORLD_DOMAINS" --db "$db" --resume "${net[@]}" \
+    "${trust[@]}" --dns-qps 5000 --smtp-conns 7 --ehlo other.example >"$tmp/out" 2>&1
 rc=$?
 state=$(sqlite3 "$db" "SELECT state FROM scans")
 [ $rc -eq 0 ] && [ "$state" = complete ] &&
-    echo "ok - resume with the same options and another --dns-qps completes" ||
-    echo "not ok - resume with the same options and another --dns-qps completes # status $rc, state $state: $(tail -2 "$tmp/out" | tr '\n' ' ')"
+    echo "ok - resume with the same options and another --dns-qps, --smtp-conns, --ehlo completes" ||
+    echo "not ok - resume with the same options and another --dns-qps, --smtp-conns, --ehlo completes # status $rc, state $state: $(tail -2 "$tmp/out" | tr '\n' ' ')"
 python3 tests/integration/compare_truth.py "$db" "$MTASTS_WORLD_TRUTH" | sed 's/^\(not \)\?ok - /&resumed: /'
