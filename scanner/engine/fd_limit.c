@@ -2,6 +2,7 @@
 #include "scanner/engine/fd_limit.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -20,8 +21,16 @@ long fd_limit_needed(const struct scan_config *cfg)
 {
     long resolvers = cfg->n_resolvers ? (long)cfg->n_resolvers : FD_SYSTEM_RESOLVERS;
     long threads = cfg->threads > 0 ? cfg->threads : 1;
-    return (long)cfg->https_conns + threads * (FD_PER_WORKER + FD_PER_RESOLVER * resolvers) +
-           FD_MARGIN;
+    long need = (long)cfg->https_conns + threads * (FD_PER_WORKER + FD_PER_RESOLVER * resolvers) +
+                FD_MARGIN;
+    if (cfg->checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE)) {
+        /* The SMTP stage: its own c-ares channel per worker, and one socket per probe
+         * connection (--smtp-conns, split between workers rounded up). */
+        need += threads * FD_PER_RESOLVER * resolvers;
+        if (cfg->checks & SCAN_CHECK_SMTP)
+            need += (long)cfg->smtp_conns + threads;
+    }
+    return need;
 }
 
 int fd_limit_ensure(const struct scan_config *cfg, char *err, size_t errlen)
@@ -37,11 +46,15 @@ int fd_limit_ensure(const struct scan_config *cfg, char *err, size_t errlen)
     if (rl.rlim_cur == RLIM_INFINITY)
         return 0;
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+        bool smtp = (cfg->checks & SCAN_CHECK_SMTP) != 0;
+        char smtp_conns[48] = "";
+        if (smtp)
+            snprintf(smtp_conns, sizeof smtp_conns, " and --smtp-conns %d", cfg->smtp_conns);
         snprintf(err, errlen,
-                 "--https-conns %d with %d threads needs about %llu open files, but the hard "
-                 "limit is %llu (ulimit -Hn): lower --https-conns, or raise the limit",
-                 cfg->https_conns, cfg->threads, (unsigned long long)need,
-                 (unsigned long long)rl.rlim_max);
+                 "--https-conns %d%s with %d threads needs about %llu open files, but the hard "
+                 "limit is %llu (ulimit -Hn): lower --https-conns%s, or raise the limit",
+                 cfg->https_conns, smtp_conns, cfg->threads, (unsigned long long)need,
+                 (unsigned long long)rl.rlim_max, smtp ? " or --smtp-conns" : "");
         return -1;
     }
     rl.rlim_cur = need;

@@ -8,8 +8,9 @@
 
 /* Descriptors the engine may hold at once with these options: one per HTTPS transfer
  * (connections are never reused or cached), each worker's event loop, eventfd, libcurl wakeup
- * pair and c-ares sockets (UDP and TCP per resolver), and a margin for the store, the inputs
- * and the libraries. */
+ * pair and c-ares sockets (UDP and TCP per resolver), with the SMTP stage (--checks smtp/dane)
+ * its second c-ares channel and one per SMTP connection, and a margin for the store, the
+ * inputs and the libraries. */
 long fd_limit_needed(const struct scan_config *cfg);
 
 /* Raises the soft RLIMIT_NOFILE to fd_limit_needed() (never lowers it) when the hard limit
