@@ -171,6 +171,7 @@ static void test_parse(void)
 
 int main(void)
 {
+    TAP_PLAN(42);
     test_vectors();
     test_stability();
     test_balance(2);

@@ -280,6 +280,7 @@ static void test_interrupted_and_live_shards(void)
 
 int main(void)
 {
+    TAP_PLAN(33);
     fx_mkdir("merge");
     test_merge_equals_single();
     test_refusals();
