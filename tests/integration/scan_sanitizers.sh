@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A full scan of the local world by the ASan + UBSan + LSan binary (make asan-bin; tests/run gets
+# A full scan of the local world (the SMTP and DANE stage included) by the ASan + UBSan + LSan binary (make asan-bin; tests/run gets
 # it as MTASTS_ASAN_BIN): exit 0, one row per domain, and not one sanitizer report.
 set -u
 cd "$(dirname "$0")/../.."
@@ -20,7 +20,7 @@ n_in=$(grep -vc '^\s*$' "$MTASTS_WORLD_DOMAINS")
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=exitcode=87 \
     "$bin" scan "$MTASTS_WORLD_DOMAINS" --db "$tmp/s.db" --resolver "$MTASTS_WORLD_RESOLVER" \
     --ca-file "$MTASTS_WORLD_CA" --allow-private 127.0.0.0/8 --timeout 3 --connect-timeout 2 \
-    --dns-qps 5000 --threads 2 --quiet >"$tmp/out" 2>&1
+    --dns-qps 5000 --threads 2 --checks +smtp:all,+dane --smtp-timeout 3 --quiet >"$tmp/out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && echo "ok - sanitizer build scans the world, exit 0" ||
     echo "not ok - sanitizer build scans the world, exit 0 # status $rc: $(grep -m3 -E 'ERROR|SUMMARY|runtime error' "$tmp/out" | tr '\n' ' ')"
@@ -34,7 +34,7 @@ rows=$(sqlite3 "$tmp/s.db" "SELECT count(*) FROM results" 2>/dev/null)
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=exitcode=87 \
     "$bin" scan "$MTASTS_WORLD_DOMAINS" --db "$tmp/i.db" --resolver "$MTASTS_WORLD_RESOLVER" \
     --ca-file "$MTASTS_WORLD_CA" --allow-private 127.0.0.0/8 --timeout 3 --connect-timeout 2 \
-    --dns-qps 300 --threads 2 --quiet >"$tmp/out2" 2>&1 &
+    --dns-qps 300 --threads 2 --checks +smtp,+dane --smtp-timeout 3 --quiet >"$tmp/out2" 2>&1 &
 pid=$!
 sleep 3
 kill -TERM "$pid"
