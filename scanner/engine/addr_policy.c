@@ -220,6 +220,24 @@ bool addr_policy_aaaa_embeds(const uint8_t v6[16], const uint8_t v4[4])
     return memcmp(v6 + 12, v4, 4) == 0;
 }
 
+size_t addr_policy_refuse_hidden_v4(const uint8_t *family, const uint8_t (*bytes)[16],
+                                    bool *allowed, size_t n)
+{
+    size_t refused = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (family[i] != AF_INET6 || !allowed[i])
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (family[k] == AF_INET && !allowed[k] &&
+                addr_policy_aaaa_embeds(bytes[i], bytes[k])) {
+                allowed[i] = false;
+                refused++;
+                break;
+            }
+    }
+    return refused;
+}
+
 int addr_policy_allow(struct addr_policy *p, const char *cidr, const char **reason)
 {
     char buf[64];

@@ -62,6 +62,13 @@ int addr_policy_add_nat64(struct addr_policy *p, const char *prefix, const char 
  * such an AAAA. */
 bool addr_policy_aaaa_embeds(const uint8_t v6[16], const uint8_t v4[4]);
 
+/* The same rule over a whole address set of one name (family[i] AF_INET or AF_INET6, bytes[i]
+ * 4 or 16 bytes, allowed[i] the policy's verdict): clears allowed[i] for every AAAA that hides
+ * a refused A of the set. For callers that judge a name's addresses once all are in (the SMTP
+ * stage's MX hosts). Returns how many were refused. */
+size_t addr_policy_refuse_hidden_v4(const uint8_t *family, const uint8_t (*bytes)[16],
+                                    bool *allowed, size_t n);
+
 /* True when the address may be contacted: in an allow range, or in no deny range.
  * family AF_INET: addr points at 4 bytes (struct in_addr); AF_INET6: 16 bytes. Any other
  * family is refused. */

@@ -321,6 +321,19 @@ static void lookups_done(struct smtp_stage *s, struct mx_job *j)
         return;
     }
     p->smtp_checked = true;
+    /* An AAAA ending in a refused A of the same host is refused too (a DNS64 through a prefix
+     * the policy does not know); judged once both answers are in. */
+    bool was[STS_MX_PROBE_MAX_ADDRS];
+    memcpy(was, j->allowed, sizeof was);
+    if (addr_policy_refuse_hidden_v4(j->family, (const uint8_t(*)[16])j->bytes, j->allowed,
+                                     p->n_addrs) > 0)
+        for (size_t i = 0; i < p->n_addrs; i++)
+            if (was[i] && !j->allowed[i]) {
+                p->addrs[i].outcome = STS_SMTP_ADDRESS_REFUSED; /* never contacted */
+                snprintf(p->addrs[i].detail, sizeof p->addrs[i].detail,
+                         "address refused: its last 32 bits are a refused IPv4 address of the "
+                         "same host");
+            }
     bool blocked = mx_table_port25(s->table) == SCAN_PORT25_BLOCKED;
     for (size_t i = 0; i < p->n_addrs; i++)
         if (j->allowed[i] && blocked) {

@@ -253,6 +253,20 @@ static void test_nat64(void)
               "not");
     v4[3] = 2;
     TAP_CHECK(!addr_policy_aaaa_embeds(v6, v4), "an AAAA ending otherwise is not", "is");
+
+    /* The set form (MX hosts): AAAA P::10.0.0.1 beside a refused A 10.0.0.1 is refused, an
+     * AAAA ending in an allowed A stays allowed, whatever the order of the set. */
+    uint8_t fam[4] = {AF_INET6, AF_INET, AF_INET, AF_INET6};
+    uint8_t set[4][16] = {{0}};
+    inet_pton(AF_INET6, "2001:db8:1:2::a00:1", set[0]);
+    inet_pton(AF_INET, "10.0.0.1", set[1]);
+    inet_pton(AF_INET, "8.8.8.8", set[2]);
+    inet_pton(AF_INET6, "2001:db8:1:2::808:808", set[3]);
+    bool allowed[4] = {true, false, true, true};
+    size_t n = addr_policy_refuse_hidden_v4(fam, (const uint8_t(*)[16])set, allowed, 4);
+    TAP_CHECK(n == 1 && !allowed[0] && allowed[2] && allowed[3],
+              "set: only the AAAA hiding the refused A is refused", "n %zu allowed %d %d %d", n,
+              allowed[0], allowed[2], allowed[3]);
 }
 
 static void test_bad_input(void)
@@ -272,8 +286,8 @@ int main(void)
     size_t n_deny = 0;
     addr_policy_deny_list(&n_deny);
     /* edges, deny list (count and each), test_allow (14, 10 bad, the bound), test_nat64 (8, 5
-     * bad, 2), test_bad_input (4). */
-    TAP_PLAN(sizeof edges / sizeof edges[0] + 1 + n_deny + 25 + 15 + 4);
+     * bad, 3), test_bad_input (4). */
+    TAP_PLAN(sizeof edges / sizeof edges[0] + 1 + n_deny + 25 + 16 + 4);
     test_edges();
     test_every_listed_range();
     test_allow();
