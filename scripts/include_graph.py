@@ -10,7 +10,7 @@ import re
 import sys
 
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), ".."))
-TOPS = ("rules", "lib", "store", "reports", "scanner")
+TOPS = ("rules", "lib", "store", "reports", "tlsrpt", "scanner")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
