@@ -325,14 +325,7 @@ int report_write_worklist(struct report_out *o, struct sqlite3 *db, int64_t scan
 /* Writes the trend across completed scans (all scans when none is complete). */
 int report_write_trend(struct report_out *o, struct sqlite3 *db, char *err, size_t errlen);
 
-/* Picks the last two complete scans for diff (older in *a). Returns 0, or -1 with a
- * message in err. */
-int report_diff_pick(struct sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen);
-
-/* Writes the changes from scan a to scan b. Returns the number of changes found (a domain
- * counts once per kind), or -1 with a message in err. */
-int64_t report_write_diff(struct report_out *o, struct sqlite3 *db, int64_t a, int64_t b, char *err,
-                          size_t errlen);
+/* diff: reports/diff.h. */
 
 /* Formats Unix seconds as 2026-11-22 (UTC) / 2026-11-22T12:00:00Z into buf. */
 void report_format_date(int64_t t, char *buf, size_t len);

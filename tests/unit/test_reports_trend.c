@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/diff.h"
 #include "reports/groups.h"
 #include "reports/json_list.h"
 #include "reports/stats.h"
@@ -17,7 +18,10 @@ static int render_diff(struct report_out *o, sqlite3 *db, void *arg)
 {
     struct diff_arg *d = arg;
     char err[256];
-    d->changes = report_write_diff(o, db, d->a, d->b, err, sizeof err);
+    struct diff_totals t;
+    d->changes = report_write_diff(o, db, d->a, d->b, NULL, &t, err, sizeof err);
+    if (d->changes >= 0)
+        diff_totals_free(&t);
     return d->changes < 0 ? -1 : 0;
 }
 
@@ -58,7 +62,7 @@ static void check_diff(sqlite3 *db)
 {
     int64_t a = 0, b = 0;
     char err[256] = "";
-    TAP_CHECK(report_diff_pick(db, &a, &b, err, sizeof err) == 0 && a == 1 && b == 2,
+    TAP_CHECK(report_diff_pick(db, &a, &b, err, sizeof err) == 2 && a == 1 && b == 2,
               "diff defaults to the last two complete scans", "got %lld %lld (%s)", (long long)a,
               (long long)b, err);
     struct diff_arg arg = {1, 2, 0};
@@ -99,7 +103,7 @@ static void check_diff(sqlite3 *db)
     free(h);
     h = fx_render("csv", db, render_diff, &again, "changes");
     /* Stored: ["mx.g.example","<script>x</script>\","]; CSV doubles each quote. */
-    const char *want_csv = "g.example,mx_patterns_changed,\"[\"\"mx.other.example\"\"]\","
+    const char *want_csv = "g.example,mx_patterns_changed,medium,\"[\"\"mx.other.example\"\"]\","
                            "\"[\"\"mx.g.example\"\",\"\"<script>x</script>\\\"\",\"\"]\"\r\n";
     TAP_CHECK(h && strstr(h, want_csv), "diff csv quotes a pattern list with quotes and commas",
               "got %s", h ? h : "");
