@@ -2,6 +2,7 @@
 #include "reports/report.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/escape.h"
 #include "reports/svg_chart.h"
@@ -12,9 +13,13 @@ static const char style[] =
     "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #cbd5e0;margin-top:2em}"
     "h3{font-size:1em}"
     "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #e2e8f0;"
-    "padding:3px 8px;vertical-align:top;max-width:40em;overflow-wrap:anywhere}"
-    "th{background:#edf2f7;text-align:left}"
-    "td.n{text-align:right;white-space:nowrap}p.note{color:#4a5568;margin:.3em 0}"
+    "padding:3px 8px;vertical-align:top;max-width:40em;overflow-wrap:break-word}"
+    /* Words never break inside (no `domain s`, `inv alid`): headers wrap between words,
+     * cells only when one word is longer than the column may grow; wide tables scroll. */
+    "th{background:#edf2f7;text-align:left;word-break:keep-all;hyphens:none}"
+    "div.tw{overflow-x:auto;max-width:100%}"
+    "td.n{text-align:right;white-space:nowrap}td.w,span.w{white-space:nowrap}p.note{color:#4a5568;"
+    "margin:.3em 0}"
     "svg.chart{display:block;margin:.4em 0}svg.chart text{font-size:12px;fill:#2d3748}"
     "figure{margin:1em 0}figcaption{font-weight:bold;color:#2d3748}"
     /* The contents are written last (sections stream) and shown after the heading. */
@@ -82,7 +87,7 @@ static void html_table_begin(struct report_out *o, const char *id, const char *t
         esc_html(b, title);
         sbuf_puts(b, "</h3>\n");
     }
-    sbuf_puts(b, "<table id=\"t-");
+    sbuf_puts(b, "<div class=\"tw\"><table id=\"t-");
     esc_html(b, id);
     sbuf_puts(b, "\">\n<tr>");
     for (size_t i = 0; i < ncols; i++) {
@@ -93,6 +98,29 @@ static void html_table_begin(struct report_out *o, const char *id, const char *t
     sbuf_puts(b, "</tr>\n");
 }
 
+/* Text that may wrap between words: a word with a hyphen or slash (`_mta-sts.example`,
+ * `CN/SAN`) is kept whole, or the browser would break it there. */
+static void put_words(struct sbuf *b, const char *t)
+{
+    while (*t) {
+        size_t n = strcspn(t, " ");
+        bool keep = n <= 40 && (memchr(t, '-', n) || memchr(t, '/', n));
+        if (keep)
+            sbuf_puts(b, "<span class=\"w\">");
+        struct sbuf w = SBUF_INIT;
+        sbuf_append(&w, t, n);
+        esc_html(b, sbuf_str(&w));
+        if (w.oom)
+            b->oom = true;
+        sbuf_free(&w);
+        if (keep)
+            sbuf_puts(b, "</span>");
+        t += n;
+        while (*t == ' ')
+            sbuf_putc(b, *t++);
+    }
+}
+
 static void html_table_row(struct report_out *o, const struct report_cell *cells)
 {
     struct sbuf cell = SBUF_INIT;
@@ -100,8 +128,16 @@ static void html_table_row(struct report_out *o, const struct report_cell *cells
     for (size_t i = 0; i < o->ncols; i++) {
         sbuf_reset(&cell);
         report_cell_format(&cell, o->cols[i].kind, &cells[i]);
-        sbuf_puts(&o->buf, o->cols[i].kind == REPORT_TEXT ? "<td>" : "<td class=\"n\">");
-        esc_html(&o->buf, sbuf_str(&cell));
+        /* One short token (a date, a code, a domain) never breaks; long ones may. */
+        const char *t = sbuf_str(&cell);
+        bool token = cell.len <= 40 && !strchr(t, ' ');
+        sbuf_puts(&o->buf, o->cols[i].kind != REPORT_TEXT ? "<td class=\"n\">"
+                           : token                        ? "<td class=\"w\">"
+                                                          : "<td>");
+        if (token || o->cols[i].kind != REPORT_TEXT)
+            esc_html(&o->buf, t);
+        else
+            put_words(&o->buf, t);
         sbuf_puts(&o->buf, "</td>");
     }
     sbuf_puts(&o->buf, "</tr>\n");
@@ -114,7 +150,7 @@ static void html_table_end(struct report_out *o)
 {
     if (o->rows == 0)
         sbuf_printf(&o->buf, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", o->ncols);
-    sbuf_puts(&o->buf, "</table>\n");
+    sbuf_puts(&o->buf, "</table></div>\n");
 }
 
 static void html_chart(struct report_out *o, const struct report_chart *c)

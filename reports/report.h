@@ -195,6 +195,11 @@ struct report_chart {
     const double *values;
     size_t nseries;
     const char *const *series; /* nseries names (LINES) */
+    /* BARS only, optional: a logarithmic axis (values >= 1 drawn as log10; shows the small
+     * stages of a funnel beside the large ones), and per-bar label texts shown instead of
+     * the bare value (e.g. "162 · 5.40% [4.65, 6.26]"). */
+    bool log_scale;
+    const char *const *value_labels;
 };
 
 struct report_out;
@@ -298,6 +303,19 @@ struct report_cell report_null(void);
 void report_cell_format(struct sbuf *b, enum report_kind kind, const struct report_cell *c);
 
 /* ---- the reports ---- */
+
+/* Published figures printed beside ours (shared/REFERENCES.md beside the checkout,
+ * reports/README.md). */
+#define PUB_TOP1M "top-1M snapshots (industry write-ups)"
+#define PUB_IMC "IMC 2025 MTA-STS study (>87M domains)"
+
+/* Formats "n · p% [lo, hi]" (share of den with its 95% Wilson interval; "n" alone when den
+ * is 0) into buf: the label of a chart bar. */
+void report_chart_share_label(char *buf, size_t len, int64_t n, int64_t den);
+
+/* The survey's first section (reports/report_headline.c): the figures a reader looks for
+ * first, each beside its published counterpart. */
+void report_section_headline(struct report_out *o, const struct report_data *d);
 
 /* Writes the survey report of one scan (all sections) through o. */
 void report_write_survey(struct report_out *o, const struct report_data *d);

@@ -47,6 +47,13 @@ static int render(struct report_out *o, sqlite3 *db, void *arg)
     return d->changes < 0 ? -1 : 0;
 }
 
+static int render_trend(struct report_out *o, sqlite3 *db, void *arg)
+{
+    (void)arg;
+    char err[256];
+    return report_write_trend(o, db, err, sizeof err);
+}
+
 static int lines_with(const char *text, const char *a, const char *b)
 {
     int n = 0;
@@ -80,7 +87,7 @@ static char *policy_text(void *ctx, int64_t id)
 
 int main(void)
 {
-    printf("1..33\n");
+    printf("1..35\n");
     const char *path = "/tmp/mtasts-reports-diff.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db && fx_exec(db, more_changes) == 0, "fixture with the new change kinds", "no");
@@ -251,6 +258,17 @@ int main(void)
     free(brief);
     free(t);
     diff_totals_free(&pop.t);
+
+    /* The trend of the same two scans says so, and compares the 12 common domains. */
+    t = fx_render("csv", db, render_trend, NULL, "trend_common");
+    TAP_CHECK(t && strstr(t, "\r\n1,2026-11-20T00:00:00Z,12,15,") &&
+                  strstr(t, "\r\n2,2026-11-21T00:00:00Z,12,12,"),
+              "trend_common: both scans on the 12 common domains", "got %s", t ? t : "");
+    free(t);
+    t = fx_render("text", db, render_trend, NULL, NULL);
+    TAP_CHECK(t && strstr(t, "cover different domain lists: 12 domains are in every scan"),
+              "trend says the populations differ", "got %s", t ? t : "");
+    free(t);
     sqlite3_close(db);
     unlink(path);
     TAP_DONE();
