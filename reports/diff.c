@@ -10,6 +10,7 @@
 #include "lib/sbuf.h"
 #include "reports/json_list.h"
 #include "reports/report.h"
+#include "reports/tlsrpt.h"
 
 int report_diff_pick(sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen)
 {
@@ -443,6 +444,26 @@ static void write_figures(struct report_out *o, const struct diff_totals *t)
     report_out_group_end(o);
 }
 
+/* The number of rows report_tlsrpt_enforce_failures writes for scan b, its output dropped. */
+static int64_t count_enforce_failures(sqlite3 *db, int64_t b, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    struct report_out scratch;
+    report_out_init(&scratch, &report_render_text, f, "diff", NULL);
+    report_out_begin(&scratch);
+    int64_t n = report_tlsrpt_enforce_failures(&scratch, db, b, err, errlen);
+    report_out_discard(&scratch);
+    fclose(f);
+    free(text);
+    return n;
+}
+
 int64_t report_write_diff(struct report_out *o, sqlite3 *db, int64_t a, int64_t b,
                           const struct diff_opts *opts, struct diff_totals *t, char *err,
                           size_t errlen)
@@ -469,6 +490,19 @@ int64_t report_write_diff(struct report_out *o, sqlite3 *db, int64_t a, int64_t 
             goto fail;
         t->only_a = count_only(db, a, b);
         t->only_b = count_only(db, b, a);
+    }
+
+    /* Domains in enforce whose TLS-RPT reports show blocking failures (reports/tlsrpt.h):
+     * a change in what senders see, counted like the others. Counted first through a
+     * discarded output, so the summary can precede the tables. */
+    bool enforce_shown = !t->baseline && shown(&p, K_ENFORCE_TLSRPT);
+    if (enforce_shown) {
+        int64_t nf = count_enforce_failures(db, b, err, errlen);
+        if (nf < 0)
+            goto fail;
+        t->count[K_ENFORCE_TLSRPT] = nf;
+        t->by_severity[diff_kinds[K_ENFORCE_TLSRPT].severity] += nf;
+        t->changes += nf;
     }
 
     report_out_begin(o);
@@ -515,6 +549,8 @@ int64_t report_write_diff(struct report_out *o, sqlite3 *db, int64_t a, int64_t 
     p.o = o;
     int rc = t->baseline ? 0 : run_pass(db, a, b, &p, err, errlen);
     report_out_table_end(o);
+    if (rc == 0 && enforce_shown && report_tlsrpt_enforce_failures(o, db, b, err, errlen) < 0)
+        rc = -1;
     sbuf_free(&p.before);
     sbuf_free(&p.after);
     return rc < 0 ? -1 : t->changes;

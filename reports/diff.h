@@ -42,6 +42,7 @@ enum {
     K_READINESS,
     K_WARN_ADDED,
     K_WARN_REMOVED,
+    K_ENFORCE_TLSRPT,
     K_COUNT
 };
 

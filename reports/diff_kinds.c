@@ -34,6 +34,9 @@ const struct diff_kind diff_kinds[] = {
     {"readiness_changed", DIFF_MEDIUM, "the promotion readiness changed"},
     {"warning_added", DIFF_LOW, "warning codes raised now, not before (after: the codes)"},
     {"warning_removed", DIFF_INFO, "warning codes raised before, not now (before: the codes)"},
+    {"enforce_tlsrpt_failures", DIFF_HIGH,
+     "in enforce, and TLS-RPT reports show blocking failures since (table "
+     "tlsrpt_enforce_failures)"},
 };
 const size_t diff_nkinds = sizeof diff_kinds / sizeof diff_kinds[0];
 

@@ -158,7 +158,7 @@ static void html_chart(struct report_out *o, const struct report_chart *c)
     sbuf_puts(&o->buf, "<figure>\n<figcaption>");
     esc_html(&o->buf, c->title);
     sbuf_puts(&o->buf, "</figcaption>\n");
-    report_svg_chart(&o->buf, c);
+    report_svg_chart(&o->buf, c, o->chart_style);
     sbuf_puts(&o->buf, "</figure>\n");
 }
 

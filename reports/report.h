@@ -195,11 +195,16 @@ struct report_chart {
     const double *values;
     size_t nseries;
     const char *const *series; /* nseries names (LINES) */
-    /* BARS only, optional: a logarithmic axis (values >= 1 drawn as log10; shows the small
-     * stages of a funnel beside the large ones), and per-bar label texts shown instead of
-     * the bare value (e.g. "162 · 5.40% [4.65, 6.26]"). */
+};
+
+/* Optional drawing hints for a chart (report_out_chart_styled), kept out of struct
+ * report_chart so its positional initializers stay valid: a logarithmic axis (BARS: values
+ * >= 1 drawn as log10, so the small stages of a funnel show beside the large ones), and
+ * per-bar label texts shown instead of the bare value (BARS, COLUMNS: "162 · 5.40% [4.65,
+ * 6.26]"). */
+struct report_chart_style {
     bool log_scale;
-    const char *const *value_labels;
+    const char *const *value_labels; /* n labels, or NULL */
 };
 
 struct report_out;
@@ -261,7 +266,8 @@ struct report_out {
     const struct report_col *cols;
     size_t ncols;
     int64_t rows;
-    void *rstate; /* renderer-private */
+    const struct report_chart_style *chart_style; /* during report_out_chart_styled only */
+    void *rstate;                                 /* renderer-private */
 };
 
 /* Starts an output to f. The strings are borrowed until report_out_finish. */
@@ -276,6 +282,9 @@ void report_out_table_begin(struct report_out *o, const char *id, const char *ti
 void report_out_row(struct report_out *o, const struct report_cell *cells);
 void report_out_table_end(struct report_out *o);
 void report_out_chart(struct report_out *o, const struct report_chart *c);
+/* report_out_chart with drawing hints (renderers that draw read o->chart_style). */
+void report_out_chart_styled(struct report_out *o, const struct report_chart *c,
+                             const struct report_chart_style *style);
 /* Summary events (dropped with --section, and by renderers that leave them NULL): a group
  * (object) or a list opens with a key (NULL inside a list) and closes with group_end. */
 void report_out_group(struct report_out *o, const char *key);

@@ -151,6 +151,14 @@ void report_out_chart(struct report_out *o, const struct report_chart *c)
     report_out_maybe_flush(o);
 }
 
+void report_out_chart_styled(struct report_out *o, const struct report_chart *c,
+                             const struct report_chart_style *style)
+{
+    o->chart_style = style;
+    report_out_chart(o, c);
+    o->chart_style = NULL;
+}
+
 static bool summary_wanted(const struct report_out *o)
 {
     return !o->only && o->r->figure;

@@ -146,10 +146,9 @@ static void section_funnel(struct report_out *o, const struct report_data *d)
                              labels,
                              values,
                              1,
-                             NULL,
-                             true,
-                             texts};
-    report_out_chart(o, &c);
+                             NULL};
+    struct report_chart_style style = {true, texts};
+    report_out_chart_styled(o, &c, &style);
 }
 
 static void mode_rows(struct report_out *o, const struct report_modes *m, int64_t den)
@@ -191,10 +190,9 @@ static void section_modes(struct report_out *o, const struct report_data *d)
                              labels,
                              values,
                              1,
-                             NULL,
-                             false,
-                             texts};
-    report_out_chart(o, &c);
+                             NULL};
+    struct report_chart_style style = {false, texts};
+    report_out_chart_styled(o, &c, &style);
 }
 
 static void human_seconds(int64_t v, char *buf, size_t len)
@@ -252,8 +250,6 @@ static void section_maxage(struct report_out *o, const struct report_data *d)
                              labels,
                              values,
                              1,
-                             NULL,
-                             false,
                              NULL};
     report_out_chart(o, &c);
 
@@ -352,11 +348,10 @@ static void section_categories(struct report_out *o, const struct report_data *d
                              labels,
                              values,
                              1,
-                             NULL,
-                             false,
-                             texts};
+                             NULL};
+    struct report_chart_style style = {false, texts};
     if (n > 0)
-        report_out_chart(o, &c);
+        report_out_chart_styled(o, &c, &style);
 
     static const struct report_col rcols[] = {
         {"rollup", "rollup", REPORT_TEXT},

@@ -51,25 +51,28 @@ static void svg_open(struct sbuf *b, const struct report_chart *c, int w, int h)
 }
 
 /* Bar length for v: linear, or log10 with 1 at the axis (a value of 1 gets a sliver). */
-static int bar_len(const struct report_chart *c, double v, double max, int span)
+static int bar_len(bool log_scale, double v, double max, int span)
 {
     if (max <= 0 || v <= 0)
         return 0;
-    if (!c->log_scale)
+    if (!log_scale)
         return (int)lround(v / max * span);
     double top = log10(max > 10 ? max : 10);
     int w = (int)lround(log10(v < 1 ? 1 : v) / top * span);
     return w < 2 ? 2 : w;
 }
 
-static void draw_bars(struct sbuf *b, const struct report_chart *c)
+static void draw_bars(struct sbuf *b, const struct report_chart *c,
+                      const struct report_chart_style *st)
 {
-    const int axis = c->log_scale ? 22 : 0;
+    bool log_scale = st && st->log_scale;
+    const char *const *value_labels = st ? st->value_labels : NULL;
+    const int axis = log_scale ? 22 : 0;
     int h = (int)c->n * BAR_H + 10 + axis;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n);
-    int span = CHART_W - LABEL_W - (c->value_labels ? 230 : 90);
-    if (c->log_scale && max > 0) {
+    int span = CHART_W - LABEL_W - (value_labels ? 230 : 90);
+    if (log_scale && max > 0) {
         /* Gridlines at powers of ten, labelled under the bars. */
         double top = log10(max > 10 ? max : 10);
         int yb = 5 + (int)c->n * BAR_H;
@@ -85,15 +88,15 @@ static void draw_bars(struct sbuf *b, const struct report_chart *c)
     }
     for (size_t i = 0; i < c->n; i++) {
         int y = 5 + (int)i * BAR_H;
-        int w = bar_len(c, value_at(c, i), max, span);
+        int w = bar_len(log_scale, value_at(c, i), max, span);
         sbuf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 6, y + 15);
         esc_html(b, c->labels[i]);
         sbuf_printf(b,
                     "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
                     "fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
                     LABEL_W, y + 2, w, BAR_H - 6, palette[0], LABEL_W + w + 5, y + 15);
-        if (c->value_labels && c->value_labels[i]) {
-            esc_html(b, c->value_labels[i]);
+        if (value_labels && value_labels[i]) {
+            esc_html(b, value_labels[i]);
         } else {
             put_number(b, c->values[i]);
             if (c->unit)
@@ -104,8 +107,10 @@ static void draw_bars(struct sbuf *b, const struct report_chart *c)
     sbuf_puts(b, "</svg>\n");
 }
 
-static void draw_columns(struct sbuf *b, const struct report_chart *c)
+static void draw_columns(struct sbuf *b, const struct report_chart *c,
+                         const struct report_chart_style *st)
 {
+    const char *const *value_labels = st ? st->value_labels : NULL;
     const int h = 260, top = 20, bottom = 60, left = 40;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n);
@@ -121,8 +126,8 @@ static void draw_columns(struct sbuf *b, const struct report_chart *c)
                     "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
                     x + 4, h - bottom - bh, slot - 8, bh, palette[i % NPALETTE], x + slot / 2,
                     h - bottom - bh - 4);
-        if (c->value_labels && c->value_labels[i])
-            esc_html(b, c->value_labels[i]);
+        if (value_labels && value_labels[i])
+            esc_html(b, value_labels[i]);
         else
             put_number(b, c->values[i]);
         sbuf_printf(b, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x + slot / 2,
@@ -195,14 +200,15 @@ static void draw_lines(struct sbuf *b, const struct report_chart *c)
     sbuf_puts(b, "</svg>\n");
 }
 
-void report_svg_chart(struct sbuf *b, const struct report_chart *c)
+void report_svg_chart(struct sbuf *b, const struct report_chart *c,
+                      const struct report_chart_style *style)
 {
     switch (c->kind) {
     case REPORT_CHART_BARS:
-        draw_bars(b, c);
+        draw_bars(b, c, style);
         break;
     case REPORT_CHART_COLUMNS:
-        draw_columns(b, c);
+        draw_columns(b, c, style);
         break;
     case REPORT_CHART_LINES:
         draw_lines(b, c);

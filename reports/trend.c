@@ -1,5 +1,6 @@
 /* `report trend`: one row per completed scan in time order, with line charts in HTML. */
 #include "reports/report.h"
+#include "reports/tlsrpt.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -193,9 +194,7 @@ static void trend_charts(struct report_out *o, const struct trend_point *p, size
                               labels,
                               v,
                               2,
-                              funnel_series,
-                              false,
-                              NULL};
+                              funnel_series};
     report_out_chart(o, &c1);
 
     static const char *const mode_series[] = {"enforce", "testing", "none"};
@@ -214,9 +213,7 @@ static void trend_charts(struct report_out *o, const struct trend_point *p, size
                               labels,
                               v,
                               3,
-                              mode_series,
-                              false,
-                              NULL};
+                              mode_series};
     report_out_chart(o, &c2);
 
     static const char *const rollup_series[] = {"no A/AAAA", "certificate", "expired",
@@ -235,9 +232,7 @@ static void trend_charts(struct report_out *o, const struct trend_point *p, size
                               labels,
                               v,
                               4,
-                              rollup_series,
-                              false,
-                              NULL};
+                              rollup_series};
     report_out_chart(o, &c3);
     free(labels);
     free(v);
@@ -355,6 +350,9 @@ int report_write_trend(struct report_out *o, sqlite3 *db, char *err, size_t errl
     report_out_table_end(o);
     if (n > 0)
         trend_charts(o, p, n, differ);
+    int64_t latest = n > 0 ? p[n - 1].id : 0;
     free(p);
+    if (latest > 0 && report_tlsrpt_enforce_failures(o, db, latest, err, errlen) < 0)
+        return -1;
     return 0;
 }

@@ -14,7 +14,8 @@ static const struct cli_help report_help = {
                 "              [--top N] [--timestamp]\n"
                 "mtasts report --per-domain [--status S] [--category C] [--sort FIELD] [--desc]\n"
                 "              [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
-                "mtasts report trend [--db FILE] [--format FMT] [-o FILE]",
+                "mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
+                "mtasts report tlsrpt [--db FILE] [--domain D] ... (mtasts report tlsrpt --help)",
     .summary = "The survey report of one scan (adoption funnel, modes, max_age, failure\n"
                "categories, warnings, certificates, TLS-RPT, providers), a per-domain worklist,\n"
                "or the trend across every scan of the database.\n",
@@ -212,6 +213,8 @@ fail:
 
 int cmd_report(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "tlsrpt")) /* TLS-RPT reports: their own options */
+        return cmd_report_tlsrpt(argc - 1, argv + 1);
     struct report_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)

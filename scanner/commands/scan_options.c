@@ -58,6 +58,8 @@ static const struct cli_help check_help = {
                "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
                "  --probe-orphans        fetch the policy even without a TXT record\n"
                "  --contact URL          contact URL sent in the User-Agent\n"
+               "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
+               "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
                "  -h, --help             this text\n",
     .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
 };
