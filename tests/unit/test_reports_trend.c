@@ -290,7 +290,13 @@ static void check_stats(void)
               {"localhost", "localhost"},
               {"co.uk", "co.uk"},
               {"mail.protection.outlook.com", "outlook.com"},
-              {"mx.example.com.au", "example.com.au"}};
+              {"mx.example.com.au", "example.com.au"},
+              /* beyond the old built-in list: the Public Suffix List */
+              {"mx.example.kawasaki.jp", "mx.example.kawasaki.jp"},
+              {"mail.example.org.pl", "example.org.pl"},
+              {"mta-sts.user.github.io", "github.io"},
+              {"d1.cloudfront.net", "cloudfront.net"},
+              {"mx.example.test", "example.test"}};
     for (size_t i = 0; i < sizeof rd / sizeof rd[0]; i++) {
         char buf[256] = "";
         bool ok = report_registered_domain(rd[i].host, buf, sizeof buf);
