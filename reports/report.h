@@ -98,6 +98,8 @@ struct report_scan {
 };
 
 struct report_data {
+    struct sqlite3 *db; /* borrowed from report_data_load: sections that query beyond the
+                           one pass (report_ids_hosting.c, report_history.c) */
     struct report_scan scan;
     struct report_funnel funnel;
     int64_t status[STS_STATUS_COUNT];
@@ -325,6 +327,22 @@ void report_chart_share_label(char *buf, size_t len, int64_t n, int64_t den);
 /* The survey's first section (reports/report_headline.c): the figures a reader looks for
  * first, each beside its published counterpart. */
 void report_section_headline(struct report_out *o, const struct report_data *d);
+
+/* Survey sections with their own queries (d->db): the TXT id formats and the hosting behind
+ * policy hosts (report_ids_hosting.c), and what happened across snapshots (report_history.c).
+ * A query error becomes a note in the section. */
+void report_section_ids_hosting(struct report_out *o, const struct report_data *d);
+void report_section_history(struct report_out *o, const struct report_data *d);
+
+/* The format of a TXT id (report_ids_hosting.c): "iso_basic_z" (20240101T000000Z),
+ * "compact_t" (digits T digits, no Z), "unix_epoch" (9 to 10 digits, or 13 for
+ * milliseconds), else "other". */
+const char *report_txt_id_format(const char *id);
+
+/* The hosting behind a policy host, from the CNAME target of mta-sts.D and the certificate
+ * issuer (either may be NULL): "github_pages", "netlify", "vercel", "s3_cloudfront",
+ * "cloudflare", "hosted_mta_sts" (a hosted MTA-STS service), "other_cname", "self_hosted". */
+const char *report_hosting_of(const char *cname, const char *issuer);
 
 /* Writes the survey report of one scan (all sections) through o. */
 void report_write_survey(struct report_out *o, const struct report_data *d);

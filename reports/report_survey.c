@@ -626,5 +626,7 @@ void report_write_survey(struct report_out *o, const struct report_data *d)
     section_tlsrpt(o, d);
     section_ranks(o, d);
     section_providers(o, d);
-    section_scan(o, d); /* the appendix: how the figures were obtained */
+    report_section_ids_hosting(o, d); /* reports/report_ids_hosting.c */
+    report_section_history(o, d);     /* reports/report_history.c */
+    section_scan(o, d);               /* the appendix: how the figures were obtained */
 }
