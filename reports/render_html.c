@@ -131,10 +131,11 @@ static void html_table_row(struct report_out *o, const struct report_cell *cells
         /* One short token (a date, a code, a domain) never breaks; long ones may. */
         const char *t = sbuf_str(&cell);
         bool token = cell.len <= 40 && !strchr(t, ' ');
-        sbuf_puts(&o->buf, o->cols[i].kind != REPORT_TEXT ? "<td class=\"n\">"
-                           : token                        ? "<td class=\"w\">"
-                                                          : "<td>");
-        if (token || o->cols[i].kind != REPORT_TEXT)
+        sbuf_puts(&o->buf, (o->cols[i].kind != REPORT_TEXT && o->cols[i].kind != REPORT_LIST)
+                               ? "<td class=\"n\">"
+                           : token ? "<td class=\"w\">"
+                                   : "<td>");
+        if (token || (o->cols[i].kind != REPORT_TEXT && o->cols[i].kind != REPORT_LIST))
             esc_html(&o->buf, t);
         else
             put_words(&o->buf, t);

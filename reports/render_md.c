@@ -68,7 +68,9 @@ static void md_table_begin(struct report_out *o, const char *id, const char *tit
     }
     sbuf_puts(&o->buf, "\n|");
     for (size_t i = 0; i < ncols; i++)
-        sbuf_puts(&o->buf, cols[i].kind == REPORT_TEXT ? " --- |" : " ---: |");
+        sbuf_puts(&o->buf, (cols[i].kind == REPORT_TEXT || cols[i].kind == REPORT_LIST)
+                               ? " --- |"
+                               : " ---: |");
     sbuf_putc(&o->buf, '\n');
 }
 

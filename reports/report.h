@@ -169,7 +169,9 @@ enum report_kind {
     REPORT_INT,      /* n */
     REPORT_REAL,     /* x, printed with 1 decimal in text */
     REPORT_PCT,      /* n of den: percentage with a 95% Wilson interval */
-    REPORT_SHARE     /* n of den: percentage without an interval */
+    REPORT_SHARE,    /* n of den: percentage without an interval */
+    REPORT_LIST      /* comma-separated codes (warnings): JSON writes an array of strings,
+                        the other formats the text as it is */
 };
 
 struct report_col {
@@ -350,11 +352,15 @@ void report_write_survey(struct report_out *o, const struct report_data *d);
  * report_write_survey after report_out_begin. */
 void report_write_summary(struct report_out *o, const struct report_data *d);
 
-/* Options of the per-domain worklist. */
+/* Options of the per-domain worklist. The filters are comma-separated lists of codes (a row
+ * matches one of them), NULL for all. */
 struct report_worklist_opts {
-    const char *status;   /* filter, NULL for all */
-    const char *category; /* filter, NULL for all */
-    const char *sort;     /* domain (default), rank, status, category, readiness, max_age */
+    const char *status;    /* valid, invalid, no_policy, dns_error, domain_nxdomain */
+    const char *category;  /* failure category codes */
+    const char *readiness; /* ready_to_enforce, not_ready, enforcing */
+    bool would_fail;       /* only rows with would_fail_delivery = 1 */
+    const char *sort;      /* severity (default), domain, rank, status, category, readiness,
+                              max_age, mode, would_fail_delivery */
     bool desc;
 };
 

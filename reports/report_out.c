@@ -244,7 +244,7 @@ struct report_cell report_null(void)
 
 void report_cell_format(struct sbuf *b, enum report_kind kind, const struct report_cell *c)
 {
-    if (kind == REPORT_TEXT) {
+    if (kind == REPORT_TEXT || kind == REPORT_LIST) {
         sbuf_puts(b, c->s ? c->s : "");
         return;
     }

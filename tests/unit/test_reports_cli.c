@@ -172,6 +172,15 @@ int main(void)
     free(s);
     rc = run(cmd_diff, "diff", "--db", DB, "2", "2", "--exit-code", "--format", "json", NULL);
     CHECK(rc == 0, "diff --exit-code exits 0 without changes", "rc %d", rc);
+    rc = run(cmd_report, "report", "--db", DB, "--per-domain", "--format", "csv", "--status",
+             "valid", "--status", "invalid", "--would-fail-delivery", NULL);
+    s = slurp(OUT ".stdout");
+    CHECK(rc == 0 && s && !strncmp(s, "domain,rank,status,would_fail_delivery,", 39) &&
+              strstr(s, "\r\ng.example,") && !strstr(s, "b.example") && !strstr(s, "# "),
+          "report --per-domain csv: a plain CSV (header first), repeated --status, "
+          "--would-fail-delivery",
+          "rc %d, %.200s", rc, s ? s : "");
+    free(s);
     rc =
         run(cmd_diff, "diff", "--db", DB, "--brief", "--min-severity", "high", "--exit-code", NULL);
     s = slurp(OUT ".stdout");

@@ -187,7 +187,7 @@ static void check_worklist(sqlite3 *db)
     TAP_CHECK(lines == 18, "worklist: block marker, header and 15 domains", "%d lines", lines);
     TAP_CHECK(t && strstr(t, "\"He said \"\"hi\"\", <script>alert(1)</script>\nline2"),
               "worklist csv quotes a hostile detail with quotes, comma and newline", "no");
-    TAP_CHECK(t && strstr(t, "\r\nd.example,20000,invalid,policy_host_no_address,"),
+    TAP_CHECK(t && strstr(t, "\r\nd.example,20000,invalid,0,policy_host_no_address,"),
               "worklist row with rank, status and category", "missing");
     free(t);
 
