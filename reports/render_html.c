@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/escape.h"
+#include "reports/html_worklist.h"
 #include "reports/svg_chart.h"
 
 static const char style[] =
@@ -18,6 +19,8 @@ static const char style[] =
      * cells only when one word is longer than the column may grow; wide tables scroll. */
     "th{background:#edf2f7;text-align:left;word-break:keep-all;hyphens:none}"
     "div.tw{overflow-x:auto;max-width:100%}"
+    "th[tabindex]{cursor:pointer}#wl-controls{margin:.5em 0}"
+    "#t-domains td:nth-last-child(2){min-width:14em}#t-domains td:last-child{min-width:24em}"
     "td.n{text-align:right;white-space:nowrap}td.w,span.w{white-space:nowrap}p.note{color:#4a5568;"
     "margin:.3em 0}"
     "svg.chart{display:block;margin:.4em 0}svg.chart text{font-size:12px;fill:#2d3748}"
@@ -29,7 +32,14 @@ static const char style[] =
 /* Links to the sections, collected while they stream. */
 struct html_state {
     struct sbuf toc;
+    struct html_worklist *wl; /* the per-domain table while it streams (html_worklist.c) */
+    bool wl_active;
 };
+
+static bool is_worklist(const struct report_out *o)
+{
+    return o->kind && !strcmp(o->kind, "per_domain");
+}
 
 static void html_begin(struct report_out *o)
 {
@@ -39,7 +49,11 @@ static void html_begin(struct report_out *o)
     struct sbuf *b = &o->buf;
     sbuf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                 "style-src 'unsafe-inline'; img-src data:\">\n<title>");
+                 "style-src 'unsafe-inline'; img-src data:");
+    /* The worklist's own script, by its hash: nothing else may run, nothing is fetched. */
+    if (is_worklist(o))
+        sbuf_printf(b, "; script-src %s", html_worklist_script_csp());
+    sbuf_puts(b, "\">\n<title>");
     esc_html(b, o->title ? o->title : "mtasts report");
     sbuf_printf(b, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
     esc_html(b, o->title ? o->title : "mtasts report");
@@ -82,6 +96,12 @@ static void html_table_begin(struct report_out *o, const char *id, const char *t
                              const struct report_col *cols, size_t ncols)
 {
     struct sbuf *b = &o->buf;
+    struct html_state *h = o->rstate;
+    if (h && is_worklist(o) && id && !strcmp(id, "domains")) {
+        h->wl = html_worklist_begin(b, cols, ncols);
+        h->wl_active = true;
+        return;
+    }
     if (title) {
         sbuf_puts(b, "<h3>");
         esc_html(b, title);
@@ -123,6 +143,11 @@ static void put_words(struct sbuf *b, const char *t)
 
 static void html_table_row(struct report_out *o, const struct report_cell *cells)
 {
+    struct html_state *h = o->rstate;
+    if (h && h->wl_active) {
+        html_worklist_row(h->wl, &o->buf, o->cols, o->ncols, cells);
+        return;
+    }
     struct sbuf cell = SBUF_INIT;
     sbuf_puts(&o->buf, "<tr>");
     for (size_t i = 0; i < o->ncols; i++) {
@@ -149,6 +174,13 @@ static void html_table_row(struct report_out *o, const struct report_cell *cells
 
 static void html_table_end(struct report_out *o)
 {
+    struct html_state *h = o->rstate;
+    if (h && h->wl_active) {
+        html_worklist_end(h->wl, &o->buf);
+        h->wl = NULL;
+        h->wl_active = false;
+        return;
+    }
     if (o->rows == 0)
         sbuf_printf(&o->buf, "<tr><td colspan=\"%zu\">(none)</td></tr>\n", o->ncols);
     sbuf_puts(&o->buf, "</table></div>\n");
