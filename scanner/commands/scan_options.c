@@ -45,22 +45,26 @@ static const struct cli_help scan_help = {
 };
 
 static const struct cli_help check_help = {
-    .synopsis = "mtasts check DOMAIN... [options]",
+    .synopsis = "mtasts check DOMAIN... [options]\n"
+                "mtasts check --file LIST [DOMAIN...] [options]    mtasts check - [options]",
     .summary = "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
                "TLS-RPT, readiness) and says how to fix each problem.\n",
-    .options = "  --json                 one JSON object per domain\n"
-               "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-               "  --ca-file FILE         trust these CAs instead of the system store\n"
-               "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
-               "  --timeout S            HTTPS total time limit (default 10)\n"
-               "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
-               "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
-               "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
-               "  --probe-orphans        fetch the policy even without a TXT record\n"
-               "  --contact URL          contact URL sent in the User-Agent\n"
-               "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
-               "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
-               "  -h, --help             this text\n",
+    .options =
+        "  --file LIST            also check the names in LIST (one a line, # comments,\n"
+        "                         rank,domain lines; at most 10000); `-` reads stdin\n"
+        "  --json                 one JSON object per domain\n"
+        "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
+        "  --ca-file FILE         trust these CAs instead of the system store\n"
+        "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+        "  --timeout S            HTTPS total time limit (default 10)\n"
+        "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+        "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
+        "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
+        "  --probe-orphans        fetch the policy even without a TXT record\n"
+        "  --contact URL          contact URL sent in the User-Agent\n"
+        "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
+        "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
+        "  -h, --help             this text\n",
     .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
 };
 
