@@ -334,7 +334,7 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     char limits[256], err[1024];
     scan_options_limits(o, limits, sizeof limits);
     long long total = progress_total(r, io);
-    struct progress_options popt = {o->progress, stderr, 10, total, limits};
+    struct progress_options popt = {o->progress, stderr, 10, total, limits, o->status_file};
     struct progress *prog = progress_start(&popt, &stats);
     install_signals();
     double t0 = now_s();

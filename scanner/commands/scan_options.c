@@ -39,6 +39,8 @@ static const struct cli_help scan_help = {
                "  --contact URL          contact URL sent in the User-Agent\n"
                "  --keep-certs           store each policy host's certificate chain (PEM)\n"
                "  --progress | --quiet   status line on stderr / nothing\n"
+               "  --status-file FILE     JSON status (counts, rates, queries/s, in flight, ETA)\n"
+               "                         rewritten atomically every 5 s and at the end\n"
                "  -h, --help             this text\n",
     .footer =
         "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n",
@@ -278,6 +280,7 @@ enum {
     O_KEEP_CERTS,
     O_PROGRESS,
     O_QUIET,
+    O_STATUS_FILE,
     O_JSON, /* check only */
 };
 
@@ -311,6 +314,7 @@ static const struct option scan_opts[] = {COMMON_OPTIONS,
                                           {"keep-certs", no_argument, NULL, O_KEEP_CERTS},
                                           {"progress", no_argument, NULL, O_PROGRESS},
                                           {"quiet", no_argument, NULL, O_QUIET},
+                                          {"status-file", required_argument, NULL, O_STATUS_FILE},
                                           {NULL, 0, NULL, 0}};
 
 static const struct option check_opts[] = {
@@ -393,6 +397,9 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
         return 0;
     case O_QUIET:
         o->progress = PROGRESS_QUIET;
+        return 0;
+    case O_STATUS_FILE:
+        o->status_file = v;
         return 0;
     case O_JSON:
         o->json = true;
