@@ -73,7 +73,9 @@ static const char *const diff_cols[] = {"status",
                                         "scanned_at",
                                         "would_fail_delivery",
                                         "readiness",
-                                        "warnings"};
+                                        "warnings",
+                                        "mx_failing",
+                                        "mx_smtp_outcome"};
 enum {
     C_STATUS,
     C_CATEGORY,
@@ -93,6 +95,8 @@ enum {
     C_WFD,
     C_READINESS,
     C_WARNINGS,
+    C_MX_FAILING,
+    C_MX_OUTCOME_SMTP,
     C_COUNT
 };
 _Static_assert(sizeof diff_cols / sizeof diff_cols[0] == C_COUNT, "columns");
@@ -331,6 +335,14 @@ static void diff_row(struct pass *p, const char *dom, const char **a, const char
         cert_text(a, &p->before);
         cert_text(b, &p->after);
         emit(p, cert_kind, dom, sbuf_str(&p->before), sbuf_str(&p->after));
+    }
+    /* The MX hosts were judged in both scans (mx_failing set) and one side refuses mail. */
+    if (a[C_MX_FAILING] && b[C_MX_FAILING] && is_mta_sts(b[C_STATUS])) {
+        bool was = strcmp(a[C_MX_FAILING], "0") != 0, is = strcmp(b[C_MX_FAILING], "0") != 0;
+        if (!was && is)
+            emit(p, K_MX_TLS_BROKE, dom, a[C_MX_OUTCOME_SMTP], b[C_MX_OUTCOME_SMTP]);
+        if (was && !is)
+            emit(p, K_MX_TLS_FIXED, dom, a[C_MX_OUTCOME_SMTP], b[C_MX_OUTCOME_SMTP]);
     }
     if (str_eq(a[C_WFD], "0") && str_eq(b[C_WFD], "1"))
         emit(p, K_WFD, dom, "0", "1");

@@ -43,6 +43,8 @@ enum {
     K_WARN_ADDED,
     K_WARN_REMOVED,
     K_ENFORCE_TLSRPT,
+    K_MX_TLS_BROKE,
+    K_MX_TLS_FIXED,
     K_COUNT
 };
 

@@ -37,6 +37,10 @@ const struct diff_kind diff_kinds[] = {
     {"enforce_tlsrpt_failures", DIFF_HIGH,
      "in enforce, and TLS-RPT reports show blocking failures since (table "
      "tlsrpt_enforce_failures)"},
+    {"mx_tls_broke", DIFF_HIGH,
+     "an MX host is refused now (no STARTTLS or a bad certificate), none was"},
+    {"mx_tls_fixed", DIFF_INFO,
+     "an MX host was refused before (no STARTTLS or a bad certificate), none is now"},
 };
 const size_t diff_nkinds = sizeof diff_kinds / sizeof diff_kinds[0];
 

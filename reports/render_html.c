@@ -92,32 +92,6 @@ static void html_note(struct report_out *o, const char *text)
     sbuf_puts(&o->buf, "</p>\n");
 }
 
-static void html_table_begin(struct report_out *o, const char *id, const char *title,
-                             const struct report_col *cols, size_t ncols)
-{
-    struct sbuf *b = &o->buf;
-    struct html_state *h = o->rstate;
-    if (h && is_worklist(o) && id && !strcmp(id, "domains")) {
-        h->wl = html_worklist_begin(b, cols, ncols);
-        h->wl_active = true;
-        return;
-    }
-    if (title) {
-        sbuf_puts(b, "<h3>");
-        esc_html(b, title);
-        sbuf_puts(b, "</h3>\n");
-    }
-    sbuf_puts(b, "<div class=\"tw\"><table id=\"t-");
-    esc_html(b, id);
-    sbuf_puts(b, "\">\n<tr>");
-    for (size_t i = 0; i < ncols; i++) {
-        sbuf_puts(b, "<th>");
-        esc_html(b, cols[i].label);
-        sbuf_puts(b, "</th>");
-    }
-    sbuf_puts(b, "</tr>\n");
-}
-
 /* Text that may wrap between words: a word with a hyphen or slash (`_mta-sts.example`,
  * `CN/SAN`) is kept whole, or the browser would break it there. */
 static void put_words(struct sbuf *b, const char *t)
@@ -139,6 +113,32 @@ static void put_words(struct sbuf *b, const char *t)
         while (*t == ' ')
             sbuf_putc(b, *t++);
     }
+}
+
+static void html_table_begin(struct report_out *o, const char *id, const char *title,
+                             const struct report_col *cols, size_t ncols)
+{
+    struct sbuf *b = &o->buf;
+    struct html_state *h = o->rstate;
+    if (h && is_worklist(o) && id && !strcmp(id, "domains")) {
+        h->wl = html_worklist_begin(b, cols, ncols);
+        h->wl_active = true;
+        return;
+    }
+    if (title) {
+        sbuf_puts(b, "<h3>");
+        esc_html(b, title);
+        sbuf_puts(b, "</h3>\n");
+    }
+    sbuf_puts(b, "<div class=\"tw\"><table id=\"t-");
+    esc_html(b, id);
+    sbuf_puts(b, "\">\n<tr>");
+    for (size_t i = 0; i < ncols; i++) {
+        sbuf_puts(b, "<th>");
+        put_words(b, cols[i].label); /* "DANE-checked" never breaks at its hyphen */
+        sbuf_puts(b, "</th>");
+    }
+    sbuf_puts(b, "</tr>\n");
 }
 
 static void html_table_row(struct report_out *o, const struct report_cell *cells)
