@@ -121,14 +121,14 @@ int cmd_check(int argc, char **argv)
     struct check_tlsrpt tl;
     if (check_tlsrpt_take_args(&argc, argv, &tl, err, sizeof err) < 0) {
         fprintf(stderr, "mtasts check: %s\n", err);
-        return 3;
+        return 64;
     }
     /* --file LIST and `-`: names from a file or standard input, beside the arguments. */
     struct check_list list;
     if (check_list_take_args(&argc, argv, &list, err, sizeof err) < 0) {
         fprintf(stderr, "mtasts check: %s\n", err);
         check_list_free(&list);
-        return 3;
+        return 64; /* a usage error: the list could not be used */
     }
     /* scan_options wants one domain at least: a list's first name stands in for it
      * (collect() checks it once, duplicates are dropped). */
@@ -153,10 +153,13 @@ int cmd_check(int argc, char **argv)
         signal(SIGTERM, on_signal);
         struct scan_stats stats;
         memset(&stats, 0, sizeof stats);
+        status = 3; /* could not check, unless the engine runs */
         if (engine_run(&o->engine, check_source, &r, check_sink, &r, &stats, err, sizeof err) < 0)
             fprintf(stderr, "mtasts check: %s\n", err);
         else
             status = report(&r);
+    } else {
+        status = 64; /* a name that is not a domain name: a usage error */
     }
     for (size_t i = 0; i < r.n; i++)
         sbuf_free(&r.items[i].out);

@@ -375,6 +375,16 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     }
     if (frc < 0 || r->write_errors)
         return 1;
+    /* A binary file or a list of garbage: no valid name at all is an error, not a scan of
+     * nothing (the invalid lines are stored: `mtasts report --section input_errors`). */
+    if (c->domains + c->skipped + c->duplicates + c->excluded + c->other_shard == 0 &&
+        c->invalid > 0) {
+        fprintf(stderr,
+                "mtasts scan: no valid domain name in the input (%llu invalid lines): is it "
+                "a domain list?\n",
+                (unsigned long long)c->invalid);
+        return 1;
+    }
     return 0;
 }
 
@@ -402,6 +412,19 @@ int cmd_scan(int argc, char **argv)
     if (!r.st) {
         fprintf(stderr, "mtasts scan: %s\n", err);
         goto out;
+    }
+    /* Every list must be readable before a scan row is created: a missing list leaves no
+     * 'interrupted' scan behind. */
+    for (size_t i = 0; i < o->n_args; i++) {
+        if (!strcmp(o->args[i], "-"))
+            continue;
+        FILE *f = fopen(o->args[i], "r");
+        if (!f) {
+            fprintf(stderr, "mtasts scan: cannot read the list %s: %s\n", o->args[i],
+                    strerror(errno));
+            goto out;
+        }
+        fclose(f);
     }
     if (begin_scan(&r) < 0)
         goto out;

@@ -67,7 +67,8 @@ static const struct cli_help check_help = {
         "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
         "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
         "  -h, --help             this text\n",
-    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
+    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check, 64 usage error\n"
+              "(a bad option or name, an unreadable --file).\n",
 };
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
@@ -455,7 +456,9 @@ struct scan_options *scan_options_from_argv(enum scan_command cmd, int argc, cha
 {
     const char *name = cmd == SCAN_CMD_SCAN ? "scan" : "check";
     /* check: any failure is "could not check" (3); scan: usage 2, out of memory 1. */
-    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 3, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
+    /* check: 0-3 are verdicts (3 "could not check"); a usage error has its own code,
+     * EX_USAGE from sysexits.h, so a script never mistakes a typo for a DNS failure. */
+    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 64, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
     struct scan_options *o = malloc(sizeof *o);
     if (!o) {
         cli_error(name, "out of memory");
