@@ -266,6 +266,10 @@ struct report_renderer {
 extern const struct report_renderer report_render_text, report_render_md, report_render_csv,
     report_render_json, report_render_html;
 
+/* A renderer that writes nothing and collects the section and table ids into the sbuf at
+ * o->rstate (reports/report_names.c): the valid --section names of a report. */
+extern const struct report_renderer report_render_names;
+
 /* The renderer named `name` ("text", "md", "csv", "json", "html"), or NULL. */
 const struct report_renderer *report_renderer_find(const char *name);
 

@@ -293,8 +293,28 @@ int cmd_report(int argc, char **argv)
     }
     rc = render(&o, &a, store_db(st), rs);
     if (rc == 0 && a.section && !o.matched) {
-        fprintf(stderr, "mtasts report: no table or section named '%s' (see reports/README.md)\n",
-                a.section);
+        /* The same report once more, through a renderer that only collects the ids. */
+        struct sbuf names = SBUF_INIT;
+        struct render_state *rs2 = calloc(1, sizeof *rs2);
+        FILE *null = fopen("/dev/null", "w");
+        if (rs2 && null) {
+            struct report_out n;
+            report_out_init(&n, &report_render_names, null, "report", NULL);
+            n.top = a.top;
+            n.rstate = &names;
+            if (render(&n, &a, store_db(st), rs2) == 0) {
+                n.rstate = NULL;
+                report_out_discard(&n);
+            }
+            report_data_free(&rs2->data);
+        }
+        if (null)
+            fclose(null);
+        free(rs2);
+        fprintf(stderr, "mtasts report: no table or section named '%s'%s%s%s\n", a.section,
+                names.len ? " (" : " (see reports/README.md)", names.len ? sbuf_str(&names) : "",
+                names.len ? ")" : "");
+        sbuf_free(&names);
         report_out_discard(&o);
         rc = 2;
     } else if (rc == 0 && report_out_finish(&o) < 0) {

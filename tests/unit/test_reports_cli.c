@@ -122,6 +122,7 @@ int main(void)
         {{"report", "--db", DB, "--scan", "abc"}, 2, "--scan wants a scan id"},
         {{"report", "--db", DB, "--scan", "99"}, 1, "no scan with id 99"},
         {{"report", "--db", DB, "--section", "nope"}, 2, "no table or section named 'nope'"},
+        {{"report", "--db", DB, "--section", "bogus"}, 2, "'bogus' (headline, funnel, modes"},
         {{"report", "--db", DB, "--status", "valid"}, 2, "need --per-domain"},
         {{"report", "--db", DB, "--per-domain", "--sort", "x"}, 2, "unknown --sort 'x'"},
         {{"report", "--db", DB, "--per-domain", "--category", "nope"}, 2, "unknown --category"},
