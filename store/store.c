@@ -335,11 +335,11 @@ static int reopen_immutable(struct store *st)
     }
     sbuf_puts(&uri, "?immutable=1");
     sqlite3 *db = NULL;
-    int rc = uri.oom ? SQLITE_NOMEM
-                     : sqlite3_open_v2(sbuf_str(&uri), &db,
-                                       SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX |
-                                           SQLITE_OPEN_URI,
-                                       NULL);
+    int rc =
+        uri.oom
+            ? SQLITE_NOMEM
+            : sqlite3_open_v2(sbuf_str(&uri), &db,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI, NULL);
     sbuf_free(&uri);
     if (rc != SQLITE_OK) {
         sqlite3_close(db);

@@ -35,6 +35,7 @@ struct scan_run {
     bool input_failed;
     char input_err[512];
     char store_err[512];
+    struct progress *prog; /* told the exact total once the input is read */
 };
 
 static void on_signal(int sig)
@@ -109,6 +110,10 @@ static bool source_next(void *arg, const char **domain, long *rank)
         if (k == INPUT_ERROR) {
             r->input_failed = true;
             snprintf(r->input_err, sizeof r->input_err, "%s", input_error(r->in));
+        } else if (r->prog) {
+            /* The estimate counted every line; now the domains handed out are known, so
+             * the progress ends at 100%, not 99.9% (invalid lines, duplicates). */
+            progress_set_total(r->prog, (long long)input_get_counts(r->in)->domains);
         }
         return false;
     }
@@ -336,10 +341,12 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     long long total = progress_total(r, io);
     struct progress_options popt = {o->progress, stderr, 10, total, limits, o->status_file};
     struct progress *prog = progress_start(&popt, &stats);
+    r->prog = prog;
     install_signals();
     double t0 = now_s();
     int rc = engine_run(&o->engine, source_next, r, sink_row, r, &stats, err, sizeof err);
     double elapsed = now_s() - t0;
+    r->prog = NULL;
     progress_stop(prog);
     if (rc < 0)
         fprintf(stderr, "mtasts scan: %s\n", err); /* setup failed: nothing was scanned */

@@ -325,8 +325,8 @@ static void test_could_not_check(void)
     TAP_CHECK(x.layers[CHECK_LAYER_TLSRPT].state == CHECK_SKIP &&
                   !strstr(x.layers[CHECK_LAYER_TLSRPT].fix, "Publish") &&
                   !strstr(sbuf_str(&x.text), "Publish a TLS-RPT"),
-              "nxdomain: no advice to publish TLS-RPT under a name that does not exist",
-              "fix '%s'", x.layers[CHECK_LAYER_TLSRPT].fix);
+              "nxdomain: no advice to publish TLS-RPT under a name that does not exist", "fix '%s'",
+              x.layers[CHECK_LAYER_TLSRPT].fix);
     release(&x);
 
     TAP_CHECK(check_exit_combine(0, 2) == 2 && check_exit_combine(3, 1) == 3 &&
