@@ -13,6 +13,12 @@ static void md_text(struct report_out *o, const char *s)
     struct sbuf tmp = SBUF_INIT;
     esc_html(&tmp, s);
     for (const char *p = sbuf_str(&tmp); *p; p++) {
+        /* Quotes need no escaping in Markdown text: `["127.0.0.1"]`, not &quot;. */
+        if (!strncmp(p, "&quot;", 6) || !strncmp(p, "&#39;", 5)) {
+            sbuf_putc(&o->buf, p[1] == 'q' ? '"' : '\'');
+            p += p[1] == 'q' ? 5 : 4;
+            continue;
+        }
         if (strchr("\\`*_[]|~", *p))
             sbuf_printf(&o->buf, "\\%c", *p);
         else if (*p == '\n' || *p == '\r')

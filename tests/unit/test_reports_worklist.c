@@ -36,7 +36,7 @@ static void domains_of(const char *csv, char *buf, size_t len)
 
 int main(void)
 {
-    printf("1..13\n");
+    printf("1..14\n");
     const char *path = "/tmp/mtasts-reports-worklist.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
@@ -103,6 +103,13 @@ int main(void)
              jp);
     TAP_CHECK(system(cmd) == 0, "json warnings are arrays of codes", "failed");
     unlink(jp);
+    free(t);
+
+    t = fx_render("md", db, render_worklist, &all, NULL);
+    TAP_CHECK(t && strstr(t, "He said \"hi\"") && !strstr(t, "&quot;") &&
+                  strstr(t, "&lt;script&gt;"),
+              "markdown keeps quotes as quotes (no &quot;), markup still escaped", "got %s",
+              t ? strstr(t, "He said") : "");
     free(t);
 
     char err[256];
