@@ -75,6 +75,9 @@ struct store_scan_counts {
     int64_t duplicates;
     int64_t excluded;
     double elapsed_s; /* added to the stored value */
+    /* The SMTP stage's summary, a JSON object (port-25 decision, probes made and saved),
+     * stored in the scan's options under "smtp_summary"; NULL when the stage did not run. */
+    const char *smtp_summary_json;
 };
 
 /* Flushes, records the counts and sets the state ("complete" or "interrupted"), and

@@ -7,6 +7,7 @@
 #include "lib/escape.h"
 #include "scanner/commands/check_mx.h"
 #include "scanner/commands/check_text.h"
+#include "scanner/commands/mx_probe_json.h"
 
 #define WARN_BIT(w) (1u << (w))
 
@@ -219,5 +220,7 @@ void check_render_json(struct sbuf *out, const struct sts_result *r)
     check_mx_render_json(out, r);
     json_key(out, "facts", &first);
     json_facts(out, r);
+    json_key(out, "mx_probes", &first);
+    mx_probe_json(out, r->obs);
     sbuf_putc(out, '}');
 }

@@ -25,6 +25,7 @@ struct progress_options {
                                 5000, https 500, per-ip 4"; NULL: none shown */
     const char *status_file; /* JSON status rewritten atomically (status_file.c), or NULL;
                                 written even with PROGRESS_QUIET */
+    bool smtp;               /* the SMTP stage runs: its figures are shown */
 };
 
 /* What one status line shows; filled from struct scan_stats by the progress thread, or
@@ -41,6 +42,11 @@ struct progress_view {
     const char *limits; /* may be NULL */
     uint64_t dns_queries, https_fetches;
     double qps; /* DNS queries per second achieved, recent (the same window as rate) */
+    /* The SMTP stage (shown when smtp_on): probes in flight, MX hosts probed, probes saved
+     * by sharing, port 25 (enum scan_port25). */
+    bool smtp_on;
+    uint64_t smtp_inflight, mx_probes, mx_shared;
+    int port25;
 };
 
 /* Formats one status line (no newline) into buf, always NUL-terminated, truncated to

@@ -56,6 +56,11 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
                    size_t max_outstanding, dns_answer_fn on_answer, void *ctx, char *err,
                    size_t errlen);
 
+/* Points a channel at the --resolver list (nothing to do without one). Returns 0, or -1 with
+ * a message naming the list. Shared with the SMTP stage's channel. */
+int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, char *err,
+                        size_t errlen);
+
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);
 
