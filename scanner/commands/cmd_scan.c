@@ -437,15 +437,12 @@ int cmd_scan(int argc, char **argv)
     /* Every list must be readable before a scan row is created: a missing list leaves no
      * 'interrupted' scan behind. */
     for (size_t i = 0; i < o->n_args; i++) {
-        if (!strcmp(o->args[i], "-"))
-            continue;
-        FILE *f = fopen(o->args[i], "r");
-        if (!f) {
+        /* access(), not open(): a FIFO opened and closed here would lose its writer. */
+        if (strcmp(o->args[i], "-") != 0 && access(o->args[i], R_OK) != 0) {
             fprintf(stderr, "mtasts scan: cannot read the list %s: %s\n", o->args[i],
                     strerror(errno));
             goto out;
         }
-        fclose(f);
     }
     if (begin_scan(&r) < 0)
         goto out;
