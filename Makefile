@@ -5,6 +5,7 @@
 #   make test       build and run every test (unit, vectors, fuzz smoke, integration)
 #   make asan       the same test suite built with ASan + UBSan (clang)
 #   make fuzz       libFuzzer harnesses for the parsers, FUZZ_SECONDS each (default 60)
+#   make fuzz-seed  seed the fuzzers' corpora from every vector and hostile fixture
 #   make demo       the main job: scan data/sample on the local test world and report
 #   make bench      the benchmark of the scanner against the 1,000,000-domain bench world
 #   make install    PREFIX=/usr/local: binary and man page
@@ -48,7 +49,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test tests asan fuzz fuzz-build demo bench install format clean check-format
+.PHONY: all deps test tests asan asan-bin fuzz fuzz-build fuzz-seed demo bench install format clean check-format
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -92,9 +93,18 @@ tests: $(BIN) $(UNIT_TESTS)
 deps:
 	bash scripts/install-deps.sh
 
-# The test command of the README and of .ci/run.
-test: tests fuzz-build
-	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) tests/run
+# The test command of the README and of .ci/run. The integration suite scan_sanitizers scans
+# the world with the ASan + UBSan + LSan binary built here.
+test: tests fuzz-build asan-bin
+	MTASTS_BIN=$(abspath $(BIN)) MTASTS_BUILD=$(BUILD) \
+	    MTASTS_ASAN_BIN=$(abspath build/asan-scan/mtasts) tests/run
+
+# The binary alone under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer is part
+# of ASan), in its own build folder.
+asan-bin:
+	$(MAKE) BUILD=build/asan-scan BIN=build/asan-scan/mtasts CC=clang \
+	    OPT="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" build/asan-scan/mtasts
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
@@ -117,6 +127,9 @@ build/fuzz/fuzz_tlsrpt_mime: tests/fuzz/fuzz_tlsrpt_mime.c $(RULES_SRC) $(LIB_SR
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC) $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
+# Seeds tests/fuzz/corpus/ from every vector and hostile fixture (commit what it adds).
+fuzz-seed: tests
+	tests/fuzz/seed-corpus
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers
 

@@ -99,6 +99,21 @@ void esc_json_str(struct sbuf *out, const char *s)
     esc_json(out, s, s ? strlen(s) : 0);
 }
 
+/* Bytes that would act on a terminal or a viewer: C0 controls but TAB, LF and CR (a quoted
+ * CSV field may hold them), DEL, C1 controls (U+0080..U+009F) and invalid UTF-8. Returns the
+ * length of the unit at p (1 for a byte to replace) and sets *bad. */
+static size_t unit_at(const unsigned char *p, size_t left, bool *bad)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        *bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+        return 1;
+    }
+    size_t n = utf8_seq_len(p, left);
+    *bad = n == 0 || (c == 0xC2 && p[1] < 0xA0);
+    return n ? n : 1;
+}
+
 void esc_csv(struct sbuf *out, const char *s)
 {
     if (!s)
@@ -106,21 +121,25 @@ void esc_csv(struct sbuf *out, const char *s)
     /* OWASP's CSV-injection list: a spreadsheet evaluates a cell starting with one. */
     bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p && !quote; p++)
-        quote = *p < 0x20 || *p == 0x7F; /* DESIGN: control bytes are quoted too */
-    if (!quote) {
-        sbuf_puts(out, s);
-        return;
-    }
-    sbuf_putc(out, '"');
+    if (quote)
+        sbuf_putc(out, '"');
     if (formula)
         sbuf_putc(out, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            sbuf_putc(out, '"');
-        sbuf_putc(out, *p);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    while (i < len) {
+        bool bad;
+        size_t n = unit_at(p + i, len - i, &bad);
+        if (bad)
+            sbuf_puts(out, "\xEF\xBF\xBD");
+        else if (p[i] == '"')
+            sbuf_puts(out, "\"\"");
+        else
+            sbuf_append(out, p + i, n);
+        i += n;
     }
-    sbuf_putc(out, '"');
+    if (quote)
+        sbuf_putc(out, '"');
 }
 
 void esc_html(struct sbuf *out, const char *s)
@@ -145,9 +164,12 @@ void esc_html(struct sbuf *out, const char *s)
             sbuf_puts(out, "&#39;");
             break;
         default:
-            if (*p < 0x20 && *p != '\n' && *p != '\t')
+            if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F)
                 sbuf_puts(out, "\xEF\xBF\xBD");
-            else
+            else if (*p == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0) { /* a C1 control */
+                sbuf_puts(out, "\xEF\xBF\xBD");
+                p++;
+            } else
                 sbuf_putc(out, (char)*p);
         }
     }

@@ -15,11 +15,13 @@ void esc_json_str(struct sbuf *out, const char *s); /* NUL-terminated s, NULL =>
 
 /* Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
  * or starts with a character spreadsheets treat as a formula (= + - @ TAB CR), which is then
- * prefixed with a single quote. NUL bytes are dropped. NULL appends an empty field. */
+ * prefixed with a single quote. C0 controls other than TAB, LF and CR, DEL, C1 controls and
+ * invalid UTF-8 become U+FFFD (a remote ESC sequence must not reach a terminal that shows the
+ * file). NUL ends the field. NULL appends an empty field. */
 void esc_csv(struct sbuf *out, const char *s);
 
-/* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes and NUL
- * shown as U+FFFD. NULL appends nothing. */
+/* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes (C0 but LF
+ * and TAB, DEL, C1) shown as U+FFFD. NULL appends nothing. */
 void esc_html(struct sbuf *out, const char *s);
 
 /* True when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or code points

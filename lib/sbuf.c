@@ -67,6 +67,7 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 void sbuf_reset(struct sbuf *b)
 {
     b->len = 0;
+    b->oom = false; /* a failure of the previous contents must not stick to the next ones */
     if (b->data)
         b->data[0] = '\0';
 }

@@ -23,7 +23,7 @@ void sbuf_append(struct sbuf *b, const void *data, size_t len);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_putc(struct sbuf *b, char c);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sbuf_reset(struct sbuf *b); /* length 0, keeps the memory */
+void sbuf_reset(struct sbuf *b); /* length 0, keeps the memory, clears oom: a fresh start */
 void sbuf_free(struct sbuf *b);
 /* The contents ("" when empty); valid until the next append. */
 const char *sbuf_str(const struct sbuf *b);

@@ -2,24 +2,28 @@
 #include "reports/report.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "lib/escape.h"
 
 /* Markdown passes HTML through, so text goes through the HTML escaper; then Markdown's own
  * punctuation is backslash-escaped, so a remote "[x](https://...)" or "*x*" stays text; a
- * pipe would end the cell and a newline the row. */
+ * pipe would end the cell and a newline the row. ':' and '@' are escaped too, and the dot of
+ * "www.", so a remote URL, address or www. name is not autolinked (GFM's extension). */
 static void md_text(struct report_out *o, const char *s)
 {
     struct sbuf tmp = SBUF_INIT;
     esc_html(&tmp, s);
-    for (const char *p = sbuf_str(&tmp); *p; p++) {
+    const char *start = sbuf_str(&tmp);
+    for (const char *p = start; *p; p++) {
         /* Quotes need no escaping in Markdown text: `["127.0.0.1"]`, not &quot;. */
         if (!strncmp(p, "&quot;", 6) || !strncmp(p, "&#39;", 5)) {
             sbuf_putc(&o->buf, p[1] == 'q' ? '"' : '\'');
             p += p[1] == 'q' ? 5 : 4;
             continue;
         }
-        if (strchr("\\`*_[]|~", *p))
+        bool www_dot = *p == '.' && p - start >= 3 && !strncasecmp(p - 3, "www", 3);
+        if (strchr("\\`*_[]|~:@", *p) || www_dot)
             sbuf_printf(&o->buf, "\\%c", *p);
         else if (*p == '\n' || *p == '\r')
             sbuf_putc(&o->buf, ' ');

@@ -111,6 +111,10 @@ static void compute_coverage(const struct sts_observation *obs, struct sts_verdi
         return; /* out of memory: unknown */
     if (obs->mx_outcome == STS_DNS_OK || dns_absent(obs->mx_outcome))
         v->mx_covered = all ? 1 : 0;
+    /* Hosts beyond the scanner's bound were not seen: "every MX covered" is not known (one
+     * kept host uncovered is a fact either way). */
+    if (obs->mx_cut && v->mx_covered == 1)
+        v->mx_covered = -1;
 }
 
 /* The first category that applies after the TXT checks, in pipeline order. Returns
@@ -208,7 +212,7 @@ static uint32_t deployment_warnings(const struct sts_observation *obs, struct st
     for (size_t i = 0; i < v->n_mx; i++)
         if (!is_null_mx_host(obs->mx[i].host))
             real_hosts = true;
-    if (v->policy_parsed && real_hosts && !v->null_mx) {
+    if (v->policy_parsed && real_hosts && !v->null_mx && !obs->mx_cut) {
         for (size_t j = 0; j < p->n_mx; j++) {
             bool used = false;
             for (size_t i = 0; i < v->n_mx && !used; i++)
@@ -364,6 +368,23 @@ static void describe(const struct sts_observation *obs, struct sts_verdict *v)
     }
 }
 
+/* A verdict made from an answer the scanner cut says so: the warning, and the counts in the
+ * detail (the row keeps them there). */
+static void note_records_cut(const struct sts_observation *obs, struct sts_verdict *v)
+{
+    size_t cut = obs->txt_cut + obs->mx_cut + obs->tlsrpt_cut + obs->apex_cut + obs->addrs_cut;
+    if (!cut)
+        return;
+    v->warnings |= WARN(STS_WARN_RECORDS_CUT);
+    size_t used = strlen(v->detail);
+    if (used < sizeof v->detail)
+        snprintf(v->detail + used, sizeof v->detail - used,
+                 "%s(records beyond the scanner's bounds, not seen: %zu TXT, %zu MX, %zu TLS-RPT, "
+                 "%zu apex TXT, %zu addresses)",
+                 used ? " " : "", obs->txt_cut, obs->mx_cut, obs->tlsrpt_cut, obs->apex_cut,
+                 obs->addrs_cut);
+}
+
 /* Without a v=STSv1 record: status no_policy, nxdomain or dns_error; probes still noted. */
 static void classify_without_record(const struct sts_observation *obs, struct sts_verdict *v)
 {
@@ -399,6 +420,7 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
         sts_classify_delivery(obs, out, false);
         decide_readiness(out, false);
         describe(obs, out);
+        note_records_cut(obs, out);
         return;
     }
     bool undecided = false;
@@ -436,6 +458,7 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
     out->would_fail_delivery = sts_classify_would_fail(out);
     decide_readiness(out, true);
     describe(obs, out);
+    note_records_cut(obs, out);
 }
 
 void sts_verdict_free(struct sts_verdict *v)

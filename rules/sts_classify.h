@@ -44,6 +44,11 @@ struct sts_observation {
     size_t n_addrs;                               /* addresses answered, A and AAAA together */
     size_t n_addrs_refused;                       /* of which the address policy refused */
 
+    /* Records the scanner did not keep, beyond its per-answer bounds (0 in nearly every scan):
+     * a verdict that depends on them says so (warning records_cut, its detail gives the
+     * counts; MX coverage unknown when hosts are missing). */
+    size_t txt_cut, mx_cut, tlsrpt_cut, apex_cut, addrs_cut;
+
     enum sts_https_outcome https;
     struct sts_cert_facts cert;
     long http_status;         /* 0 when no response */

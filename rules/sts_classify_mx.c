@@ -10,7 +10,6 @@ static bool is_null_host(const char *h)
     return !h || h[0] == '\0' || strcmp(h, ".") == 0;
 }
 
-
 /* True when MX entry i repeats an earlier host (the same host is judged once). */
 static bool repeated_host(const struct sts_observation *obs, size_t i)
 {
@@ -59,7 +58,9 @@ void sts_classify_delivery(const struct sts_observation *obs, struct sts_verdict
     v->dane_summary = STS_DANE_SUM_NOT_CHECKED;
     bool mx_known = obs->mx_outcome == STS_DNS_OK || obs->mx_outcome == STS_DNS_NODATA ||
                     obs->mx_outcome == STS_DNS_NXDOMAIN;
-    bool all_judged = mx_known;
+    /* A cut MX answer (more hosts than the engine keeps, obs->mx_cut) leaves hosts unseen and
+     * unprobed: never "every MX host judged" then. */
+    bool all_judged = mx_known && obs->mx_cut == 0;
     size_t hosts = 0, dane_hosts = 0;
     uint32_t w = 0;
     bool sts_applies = policy_in_force(v) &&
@@ -102,9 +103,9 @@ void sts_classify_delivery(const struct sts_observation *obs, struct sts_verdict
     }
     v->mx_verified = v->smtp_checked && all_judged;
     if (obs->dane_checked)
-        v->dane_summary = dane_hosts == 0       ? STS_DANE_SUM_NONE
-                          : dane_hosts == hosts ? STS_DANE_SUM_FULL
-                                                : STS_DANE_SUM_PARTIAL;
+        v->dane_summary = dane_hosts == 0                           ? STS_DANE_SUM_NONE
+                          : dane_hosts == hosts && obs->mx_cut == 0 ? STS_DANE_SUM_FULL
+                                                                    : STS_DANE_SUM_PARTIAL;
     if (has_record)
         v->warnings |= w;
 }

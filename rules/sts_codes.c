@@ -53,6 +53,7 @@ static const char *const warning_names[STS_WARN_COUNT] = {
     "mx_tls_old",
     "mx_tls_invalid",
     "dane_failure",
+    "records_cut",
 };
 
 static const char *const category_rfc8460[STS_CAT_COUNT] = {
@@ -165,6 +166,9 @@ static const char *const warning_fixes[STS_WARN_COUNT] = {
     "Fix DANE for the MX host: publish TLSA records matching its certificate (roll over "
     "TLSA before certificates) and repair the DNSSEC chain: DANE senders defer mail until "
     "then (RFC 7672).",
+    "A DNS answer of the domain held more records than the scanner keeps (32 TXT records, 256 "
+    "MX hosts, 16 addresses of each family): the verdict does not reflect the records beyond. "
+    "Trim the answer, or check the domain with `mtasts check`.",
 };
 
 static const char *const mode_names[] = {NULL, "enforce", "testing", "none"};
@@ -401,7 +405,8 @@ static const struct sts_diag_code_info diag_codes[] = {
     E("policy_line_no_colon", STS_CAT_POLICY_SYNTAX, "a line that is not key: value"),
     E("policy_key_invalid", STS_CAT_POLICY_SYNTAX, "key not per RFC 8461 3.2"),
     E("policy_mx_invalid", STS_CAT_POLICY_SYNTAX, "mx value not a host name or *.host"),
-    E("policy_mx_too_many", STS_CAT_POLICY_SYNTAX, "more mx lines than the parser keeps"),
+    E("policy_out_of_memory", STS_CAT_POLICY_SYNTAX,
+      "out of memory storing the mx patterns (a local failure; no vector produces it)"),
     E("policy_version_missing", STS_CAT_POLICY_VERSION, "no version field"),
     E("policy_version_invalid", STS_CAT_POLICY_VERSION, "version other than STSv1"),
     E("policy_mode_missing", STS_CAT_POLICY_MODE, "no mode field"),

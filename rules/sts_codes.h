@@ -67,6 +67,7 @@ enum sts_warning {
     STS_WARN_MX_TLS_OLD,            /* an MX host negotiates below TLS 1.2 */
     STS_WARN_MX_TLS_INVALID,        /* a reached MX host a sender enforcing MTA-STS refuses */
     STS_WARN_DANE_FAILURE,          /* dane_mismatch or dnssec_bogus: DANE senders defer mail */
+    STS_WARN_RECORDS_CUT,           /* a DNS answer held more records than the scanner keeps */
     STS_WARN_COUNT
 };
 

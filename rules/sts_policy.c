@@ -88,12 +88,6 @@ static void add_mx(struct parse_ctx *c, const char *v, size_t n, unsigned line)
 {
     struct sts_policy *out = c->out;
     char q[80];
-    if (c->mx_lines > STS_POLICY_MX_MAX) {
-        if (c->mx_lines == STS_POLICY_MX_MAX + 1)
-            sts_diags_add(&out->errors, "policy_mx_too_many", line,
-                          "more than %d mx lines; the rest are ignored", STS_POLICY_MX_MAX);
-        return;
-    }
     if (n > 0 && v[n - 1] == '.') {
         tolerate(c, "policy_mx_trailing_dot", line,
                  "mx '%s' ends with a dot; RFC 8461 patterns have none (dropped)",
@@ -124,9 +118,19 @@ static void add_mx(struct parse_ctx *c, const char *v, size_t n, unsigned line)
             return;
         }
     }
+    if (out->n_mx == out->mx_cap) {
+        size_t cap = out->mx_cap ? out->mx_cap * 2 : 16;
+        char **grown = realloc(out->mx, cap * sizeof *grown);
+        if (!grown) {
+            sts_diags_add(&out->errors, "policy_out_of_memory", line, "out of memory storing mx");
+            return;
+        }
+        out->mx = grown;
+        out->mx_cap = cap;
+    }
     char *copy = strdup(pat);
     if (!copy) {
-        sts_diags_add(&out->errors, "policy_mx_too_many", line, "out of memory storing mx");
+        sts_diags_add(&out->errors, "policy_out_of_memory", line, "out of memory storing mx");
         return;
     }
     out->mx[out->n_mx++] = copy;
@@ -418,9 +422,9 @@ void sts_policy_free(struct sts_policy *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_mx && i < STS_POLICY_MX_MAX; i++) {
+    for (size_t i = 0; i < p->n_mx; i++)
         free(p->mx[i]);
-        p->mx[i] = NULL;
-    }
-    p->n_mx = 0;
+    free(p->mx);
+    p->mx = NULL;
+    p->n_mx = p->mx_cap = 0;
 }

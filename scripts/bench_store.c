@@ -385,7 +385,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    struct store_scan_info info = {"bench", "[{\"name\":\"bench\",\"sha256\":null}]", "{}", -1, 0};
+    struct store_scan_info info = {.tool_version = "bench",
+                                   .inputs_json = "[{\"name\":\"bench\",\"sha256\":null}]",
+                                   .options_json = "{}",
+                                   .shard_index = -1};
     int64_t scan = 0;
     if (store_scan_begin(st, &info, &scan) < 0) {
         fprintf(stderr, "%s\n", store_error(st));

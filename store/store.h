@@ -27,12 +27,25 @@ void store_close(struct store *st);
 const char *store_error(const struct store *st);
 
 /* Facts about a new scan. */
+/* An option of options_json that resume must find unchanged: its JSON key and the flag. */
+struct store_option_key {
+    const char *key;    /* "allow_private" */
+    const char *flag;   /* "--allow-private", for the message */
+    const char *absent; /* JSON value meant when the key is missing (a scan recorded before
+                           the option existed, or a key written only when set): "90", "[]";
+                           NULL: missing is a value of its own */
+};
+
 struct store_scan_info {
     const char *tool_version;
     const char *inputs_json;  /* JSON [{"name","sha256"}] */
     const char *options_json; /* JSON object */
     int shard_index;          /* -1 when unsharded */
     int shard_count;
+    /* For store_scan_resume_matching: options that change verdicts (a resumed scan would mix
+     * rows made under other rules); compared in options_json. NULL/0: not compared. */
+    const struct store_option_key *verdict_options;
+    size_t n_verdict_options;
 };
 
 /* Starts a scan; writes its id. Takes the database's scan lock: a second process scanning
@@ -129,9 +142,10 @@ int store_blob_read(struct store *st, const char *codec, const void *data, size_
 int store_artifact_get(struct store *st, int64_t blob_id, char **out, size_t *out_len);
 
 /* store_scan_resume, after checking that the scan is the same work: the same shard (I/N, or
- * unsharded) and the same inputs (compared by SHA-256, or by name for stdin). Rate limits
- * and other options may change between runs. Returns 0, or -1 with a message naming what
- * differs (and nothing is taken or changed). */
+ * unsharded), the same inputs (compared by SHA-256, or by name for stdin) and the same values
+ * of info->verdict_options in the stored options. Rate limits and other options may change
+ * between runs. Returns 0, or -1 with a message naming every option that differs, with its
+ * old and new value (and nothing is taken or changed). */
 int store_scan_resume_matching(struct store *st, int64_t scan_id,
                                const struct store_scan_info *info, int64_t *resumed_id);
 

@@ -405,8 +405,7 @@ static void build_policy(struct row_builder *b, const struct sts_result *r, stru
         set_text(b, SC_POLICY_MODE, sts_mode_name(p->mode));
         if (p->has_max_age)
             set_int(b, SC_POLICY_MAX_AGE, p->max_age);
-        size_t n = p->n_mx < STS_POLICY_MX_MAX ? p->n_mx : STS_POLICY_MX_MAX;
-        json_string_array(tmp, (const char *const *)p->mx, n);
+        json_string_array(tmp, (const char *const *)p->mx, p->n_mx);
         set_sbuf(b, SC_MX_PATTERNS, tmp);
     }
     set_bool(b, SC_LF_LINE_ENDINGS, p->lf_line_endings);

@@ -103,7 +103,7 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info, int64
         store_set_error(st, "%s: bad shard %d/%d", st->path, info->shard_index, info->shard_count);
         return -1;
     }
-    struct store_scan_info none = {NULL, NULL, NULL, -1, 0};
+    struct store_scan_info none = {.shard_index = -1};
     if (!info)
         info = &none;
     int64_t id = 0;
@@ -428,6 +428,57 @@ static int check_same_work(struct store *st, const struct store_scan_row *row,
     return same ? 0 : -1;
 }
 
+/* Every verdict option whose stored value differs from this run's, named with both values. */
+static int check_same_options(struct store *st, const struct store_scan_row *row,
+                              const struct store_scan_info *info)
+{
+    if (!info->n_verdict_options)
+        return 0;
+    sqlite3_stmt *stmt = NULL;
+    /* A missing key stands for ?4 (the option's `absent` value) when one is given. */
+    const char *sql = "WITH v(a, b) AS (SELECT "
+                      "CASE WHEN json_type(?1, ?3) IS NULL THEN json_extract(?4, '$') ELSE "
+                      "json_extract(?1, ?3) END, "
+                      "CASE WHEN json_type(?2, ?3) IS NULL THEN json_extract(?4, '$') ELSE "
+                      "json_extract(?2, ?3) END) "
+                      "SELECT a IS b, coalesce(a, 'none'), coalesce(b, 'none') FROM v";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        store_set_sqlite_error(st, "cannot compare the scan options");
+        return -1;
+    }
+    char msg[1536] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < info->n_verdict_options; i++) {
+        char path[80];
+        snprintf(path, sizeof path, "$.%s", info->verdict_options[i].key);
+        sqlite3_reset(stmt);
+        sqlite3_bind_text(stmt, 1, row->options_json, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, info->options_json ? info->options_json : "{}", -1,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, path, -1, SQLITE_TRANSIENT);
+        if (info->verdict_options[i].absent)
+            sqlite3_bind_text(stmt, 4, info->verdict_options[i].absent, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(stmt, 4);
+        if (sqlite3_step(stmt) != SQLITE_ROW || sqlite3_column_int(stmt, 0))
+            continue;
+        if (used < sizeof msg)
+            used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s was %s, now %s",
+                                     used ? "; " : "", info->verdict_options[i].flag,
+                                     (const char *)sqlite3_column_text(stmt, 1),
+                                     (const char *)sqlite3_column_text(stmt, 2));
+    }
+    sqlite3_finalize(stmt);
+    if (!used)
+        return 0;
+    store_set_error(st,
+                    "%s: scan %lld was made with other options that change verdicts (%s): "
+                    "resume it with the same options (rate limits may change), or start a new "
+                    "scan without --resume",
+                    st->path, (long long)row->id, msg);
+    return -1;
+}
+
 int store_scan_resume_matching(struct store *st, int64_t scan_id,
                                const struct store_scan_info *info, int64_t *resumed_id)
 {
@@ -447,6 +498,8 @@ int store_scan_resume_matching(struct store *st, int64_t scan_id,
         if (store_scan_get(st, id, &row) < 0)
             return -1;
         int rc = check_same_work(st, &row, info);
+        if (rc == 0)
+            rc = check_same_options(st, &row, info);
         free(row.inputs_json);
         free(row.options_json);
         if (rc < 0)

@@ -169,42 +169,62 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
     return out->oom ? -1 : 0;
 }
 
+/* Options that change verdicts: a resume under other values would mix rows made under other
+ * rules into one scan, so resume refuses them (rate limits, threads, the resolver,
+ * --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict input).
+ * Keys of scan_options_json. "checks" holds smtp, smtp:all and dane too. */
+static const struct store_option_key verdict_options[] = {
+    {"checks", "--checks", NULL},
+    {"smtp_timeout_s", "--smtp-timeout", "10"}, /* scans recorded before the SMTP stage */
+    {"probe_orphans", "--probe-orphans", NULL},
+    {"ca_file", "--ca-file", NULL},
+    {"allow_private", "--allow-private", NULL},
+    {"nat64_prefix", "--nat64-prefix", "[]"}, /* written only when given */
+    {"timeout_s", "--timeout", NULL},
+    {"connect_timeout_s", "--connect-timeout", NULL},
+    {"dns_timeout_s", "--dns-timeout", NULL},
+    {"dns_tries", "--dns-tries", NULL},
+    {"domain_timeout_s", "--domain-timeout", "90"}, /* scans recorded before it existed */
+};
+
 static int begin_scan(struct scan_run *r)
 {
     struct scan_options *o = r->opt;
-    if (o->resume) {
-        if (store_scan_resume(r->st, o->scan_id, &r->scan_id) < 0) {
-            fprintf(stderr, "mtasts scan: cannot resume: %s\n", store_error(r->st));
-            return -1;
-        }
-        /* Sized once from the rows already written: no resize peak while loading them. */
-        int64_t rows = store_scan_result_count(r->st, r->scan_id);
-        r->done = input_set_new(rows > 0 ? (size_t)rows : 0);
-        if (!r->done || store_scan_domains(r->st, r->scan_id, add_done, r) < 0 || r->done_failed) {
-            fprintf(stderr, "mtasts scan: cannot load the finished domains: %s\n",
-                    r->done && !r->done_failed ? store_error(r->st) : "out of memory");
-            return -1;
-        }
-        return 0;
-    }
     struct sbuf inputs = SBUF_INIT, options = SBUF_INIT;
     int rc = inputs_json(o, &inputs);
     scan_options_json(o, &options);
-    if (rc == 0) {
-        struct store_scan_info info = {
-            .tool_version = MTASTS_VERSION,
-            .inputs_json = sbuf_str(&inputs),
-            .options_json = sbuf_str(&options),
-            .shard_index = o->sharded ? (int)o->shard_index : -1,
-            .shard_count = o->sharded ? (int)o->shard_count : 0,
-        };
+    struct store_scan_info info = {
+        .tool_version = MTASTS_VERSION,
+        .inputs_json = sbuf_str(&inputs),
+        .options_json = sbuf_str(&options),
+        .shard_index = o->sharded ? (int)o->shard_index : -1,
+        .shard_count = o->sharded ? (int)o->shard_count : 0,
+        .verdict_options = verdict_options,
+        .n_verdict_options = sizeof verdict_options / sizeof verdict_options[0],
+    };
+    if (rc == 0 && o->resume) {
+        /* The same work only: same shard, same lists, same verdict options. */
+        rc = store_scan_resume_matching(r->st, o->scan_id, &info, &r->scan_id);
+        if (rc < 0)
+            fprintf(stderr, "mtasts scan: cannot resume: %s\n", store_error(r->st));
+    } else if (rc == 0) {
         rc = store_scan_begin(r->st, &info, &r->scan_id);
         if (rc < 0)
             fprintf(stderr, "mtasts scan: %s\n", store_error(r->st));
     }
     sbuf_free(&inputs);
     sbuf_free(&options);
-    return rc;
+    if (rc < 0 || !o->resume)
+        return rc;
+    /* Sized once from the rows already written: no resize peak while loading them. */
+    int64_t rows = store_scan_result_count(r->st, r->scan_id);
+    r->done = input_set_new(rows > 0 ? (size_t)rows : 0);
+    if (!r->done || store_scan_domains(r->st, r->scan_id, add_done, r) < 0 || r->done_failed) {
+        fprintf(stderr, "mtasts scan: cannot load the finished domains: %s\n",
+                r->done && !r->done_failed ? store_error(r->st) : "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 /* One word for a POSIX shell: as is when it is made of safe characters, else single-quoted
@@ -293,6 +313,19 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
     fprintf(out, "dns: %llu queries, %llu retries; https: %llu fetches\n",
             (unsigned long long)stats->dns_queries, (unsigned long long)stats->dns_retries,
             (unsigned long long)stats->https_fetches);
+    if (stats->local_failures)
+        fprintf(out,
+                "local resource failures: %llu fetch attempts (EMFILE, ENFILE, ENOMEM: tried "
+                "again); %llu domains left not checked (status dns_error)\n",
+                (unsigned long long)stats->local_failures, (unsigned long long)stats->not_checked);
+    if (stats->deadline_passed)
+        fprintf(out,
+                "domain deadline: %llu fetches never started within --domain-timeout (those "
+                "domains not checked, status dns_error)\n",
+                (unsigned long long)stats->deadline_passed);
+    if (stats->alloc_failures)
+        fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
+                (unsigned long long)stats->alloc_failures);
 }
 
 static int open_inputs(struct scan_run *r, struct exclude_list **xl, struct input_options *io)

@@ -30,6 +30,9 @@ static const struct cli_help scan_help = {
                "  --per-ip N             connections per destination IP at once (default 4)\n"
                "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
                "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+               "  --domain-timeout S     deadline per domain (default 90): a fetch still waiting\n"
+               "                         for a connection slot then never starts (not checked:\n"
+               "                         dns_error)\n"
                "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
                "  --threads N            worker threads (default: number of cores)\n"
                "  --checks LIST          policy,mx,tlsrpt,apex,smtp,smtp:all,dane; +X/-X adjust\n"
@@ -45,6 +48,8 @@ static const struct cli_help scan_help = {
                "  --probe-orphans        fetch the policy even without a TXT record\n"
                "  --ca-file FILE         trust these CAs instead of the system store\n"
                "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+               "  --nat64-prefix P/96    this network's DNS64 prefix: P::V4 is refused when V4 is\n"
+               "                         (repeatable; 64:ff9b::/96 is always refused)\n"
                "  --contact URL          contact URL sent in the User-Agent\n"
                "  --keep-certs           store each policy host's certificate chain (PEM)\n"
                "  --progress | --quiet   status line on stderr / nothing\n"
@@ -67,8 +72,12 @@ static const struct cli_help check_help = {
         "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
         "  --ca-file FILE         trust these CAs instead of the system store\n"
         "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+        "  --nat64-prefix P/96    this network's DNS64 prefix: P::V4 is refused when V4 is\n"
+        "                         (repeatable; 64:ff9b::/96 is always refused)\n"
         "  --timeout S            HTTPS total time limit (default 10)\n"
         "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+        "  --domain-timeout S     deadline per domain (default 90): a fetch still waiting for\n"
+        "                         a connection slot then never starts (not checked: dns_error)\n"
         "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
         "  --checks LIST          as for scan (default policy,mx,tlsrpt,smtp,dane: the MX\n"
         "                         hosts are probed on port 25; -smtp,-dane to skip)\n"
@@ -321,6 +330,8 @@ enum {
     O_EHLO,
     O_SMTP_TIMEOUT,
     O_SMTP_CONNS,
+    O_NAT64_PREFIX,
+    O_DOMAIN_TIMEOUT,
     O_DB, /* scan only from here */
     O_RESUME,
     O_SCAN,
@@ -353,6 +364,8 @@ enum {
         {"ehlo", required_argument, NULL, O_EHLO},                                                 \
         {"smtp-timeout", required_argument, NULL, O_SMTP_TIMEOUT},                                 \
         {"smtp-conns", required_argument, NULL, O_SMTP_CONNS},                                     \
+        {"nat64-prefix", required_argument, NULL, O_NAT64_PREFIX},                                 \
+        {"domain-timeout", required_argument, NULL, O_DOMAIN_TIMEOUT},                             \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
@@ -393,6 +406,16 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
         return 0;
     case O_ALLOW_PRIVATE:
         return allow_private(o, argc, argv, err, errlen);
+    case O_NAT64_PREFIX:
+        reason = NULL;
+        if (addr_policy_add_nat64(&o->addrs, v, &reason) < 0) {
+            snprintf(err, errlen, "--nat64-prefix: '%s': %s", v, reason);
+            return -1;
+        }
+        return 0;
+    case O_DOMAIN_TIMEOUT:
+        return cli_parse_double("--domain-timeout", v, 0.5, 86400, &cfg->domain_timeout_s, err,
+                                errlen);
     case O_TIMEOUT:
         return cli_parse_double("--timeout", v, 0.1, 3600, &cfg->timeout_s, err, errlen);
     case O_CONNECT_TIMEOUT:
@@ -569,12 +592,12 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
                 "\"per_ip\":%d,\"dns_inflight\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
-                "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"smtp_timeout_s\":%g,"
-                "\"smtp_conns\":%d,\"ehlo\":",
+                "\"dns_tries\":%d,\"domain_timeout_s\":%g,\"threads\":%d,\"keep_certs\":%s,"
+                "\"smtp_timeout_s\":%g,\"smtp_conns\":%d,\"ehlo\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
                 c->per_ip, c->dns_inflight, c->timeout_s, c->connect_timeout_s, c->dns_timeout_s,
-                c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false", c->smtp_timeout_s,
-                c->smtp_conns);
+                c->dns_tries, c->domain_timeout_s, c->threads, c->keep_cert_pem ? "true" : "false",
+                c->smtp_timeout_s, c->smtp_conns);
     esc_json_str(out, c->ehlo_name);
     sbuf_puts(out, ",\"ca_file\":");
     esc_json_str(out, c->ca_file);
@@ -584,7 +607,17 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
             sbuf_putc(out, ',');
         esc_json_str(out, o->addrs.allow_text[i]);
     }
-    sbuf_puts(out, "],\"exclude\":");
+    sbuf_puts(out, "]");
+    if (o->addrs.n_nat64) {
+        sbuf_puts(out, ",\"nat64_prefix\":[");
+        for (size_t i = 0; i < o->addrs.n_nat64; i++) {
+            if (i)
+                sbuf_putc(out, ',');
+            esc_json_str(out, o->addrs.nat64_text[i]);
+        }
+        sbuf_puts(out, "]");
+    }
+    sbuf_puts(out, ",\"exclude\":");
     esc_json_str(out, o->exclude_file);
     sbuf_puts(out, ",\"user_agent\":");
     esc_json_str(out, o->user_agent);

@@ -43,6 +43,10 @@ static const struct addr_range deny_list[] = {
     {AF_INET6, {0x20, 0x01, 0x0d, 0xb8}, 32, "2001:db8::/32 (documentation)"},
     {AF_INET6, {0xfc}, 7, "fc00::/7 (unique local)"},
     {AF_INET6, {0xfe, 0x80}, 10, "fe80::/10 (link-local)"},
+    /* Beyond REFERENCES.md: deprecated ranges some networks still route privately. :: and ::1
+     * come first above, with their own labels. */
+    {AF_INET6, {0}, 96, "::/96 (IPv4-compatible, deprecated)"},
+    {AF_INET6, {0xfe, 0xc0}, 10, "fec0::/10 (site-local, deprecated)"},
     {AF_INET6, {0xff}, 8, "ff00::/8 (multicast)"},
 };
 
@@ -121,10 +125,26 @@ static const char *denied(int family, const uint8_t *addr)
     return NULL;
 }
 
+static bool in_nat64(const struct addr_policy *p, int family, const uint8_t *addr)
+{
+    if (family != AF_INET6)
+        return false;
+    for (size_t i = 0; i < p->n_nat64; i++)
+        if (memcmp(p->nat64[i], addr, 12) == 0)
+            return true;
+    return false;
+}
+
 const char *addr_policy_reason(const struct addr_policy *p, int family, const void *addr)
 {
     if ((family != AF_INET && family != AF_INET6) || !addr)
         return "not an IP address";
+    /* A configured NAT64 prefix reaches its embedded IPv4: that must be permitted first. */
+    if (in_nat64(p, family, addr)) {
+        const char *v4 = addr_policy_reason(p, AF_INET, (const uint8_t *)addr + 12);
+        if (v4)
+            return v4;
+    }
     if (allowed(p, family, addr))
         return NULL;
     return denied(family, addr);
@@ -159,6 +179,45 @@ const char *addr_policy_reason_text(const struct addr_policy *p, const char *tex
 bool addr_policy_permits_text(const struct addr_policy *p, const char *text)
 {
     return addr_policy_reason_text(p, text) == NULL;
+}
+
+int addr_policy_add_nat64(struct addr_policy *p, const char *prefix, const char **reason)
+{
+    char buf[64];
+    if (!prefix || strlen(prefix) >= sizeof buf) {
+        *reason = "not an IPv6 prefix";
+        return -1;
+    }
+    if (p->n_nat64 >= ADDR_POLICY_MAX_NAT64) {
+        *reason = "too many NAT64 prefixes";
+        return -1;
+    }
+    strcpy(buf, prefix);
+    char *slash = strchr(buf, '/');
+    if (!slash || strcmp(slash, "/96") != 0) {
+        *reason = "a NAT64 prefix must be written PREFIX/96 (RFC 6052)";
+        return -1;
+    }
+    *slash = '\0';
+    uint8_t a[16];
+    if (inet_pton(AF_INET6, buf, a) != 1) {
+        *reason = "not an IPv6 address before /96";
+        return -1;
+    }
+    static const uint8_t zero[4];
+    if (memcmp(a + 12, zero, 4) != 0) {
+        *reason = "host bits set below /96 (did you mean the prefix?)";
+        return -1;
+    }
+    memcpy(p->nat64[p->n_nat64], a, 12);
+    snprintf(p->nat64_text[p->n_nat64], sizeof p->nat64_text[0], "%s", prefix);
+    p->n_nat64++;
+    return 0;
+}
+
+bool addr_policy_aaaa_embeds(const uint8_t v6[16], const uint8_t v4[4])
+{
+    return memcmp(v6 + 12, v4, 4) == 0;
 }
 
 int addr_policy_allow(struct addr_policy *p, const char *cidr, const char **reason)

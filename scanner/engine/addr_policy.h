@@ -16,9 +16,17 @@
  * range as the reason (a 6to4 interface sends it to V4 directly); an IPv4 hole does not open it.
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is refused as ::ffff:0:0/96; its reason names
  * the IPv4 range when the embedded address is in one, and an allowed IPv4 range also opens
- * its mapped form (so ::ffff:127.0.0.1 follows 127.0.0.0/8). */
+ * its mapped form (so ::ffff:127.0.0.1 follows 127.0.0.0/8).
+ * Beyond the list, also refused: the deprecated IPv4-compatible ::/96 (RFC 4291 2.5.5.1; :: and
+ * ::1 keep their own labels) and site-local fec0::/10 (deprecated by RFC 3879, still routed
+ * privately by some networks).
+ * NAT64 prefixes given with addr_policy_add_nat64 (--nat64-prefix P/96, a network whose DNS64
+ * uses its own prefix): an address P::V4 is refused when its embedded IPv4 V4 is (V4's range is
+ * the reason, as for the well-known prefix where the whole of 64:ff9b::/96 is refused); when V4
+ * is permitted the IPv6 address is judged as any other (a ULA prefix needs its own hole). */
 
 #define ADDR_POLICY_MAX_ALLOW 32
+#define ADDR_POLICY_MAX_NAT64 8
 
 struct addr_range {
     int family;        /* AF_INET or AF_INET6 */
@@ -32,6 +40,9 @@ struct addr_policy {
     size_t n_allow;
     struct addr_range allow[ADDR_POLICY_MAX_ALLOW];
     char allow_text[ADDR_POLICY_MAX_ALLOW][48]; /* the CIDRs as given, for messages */
+    size_t n_nat64;
+    uint8_t nat64[ADDR_POLICY_MAX_NAT64][12];   /* the first 96 bits of each NAT64 prefix */
+    char nat64_text[ADDR_POLICY_MAX_NAT64][48]; /* as given, for messages and the scan record */
 };
 
 /* The default: deny every listed range, no holes. */
@@ -41,6 +52,15 @@ void addr_policy_init(struct addr_policy *p);
  * Host bits set below the prefix are refused (a likely typo). Returns 0, or -1 with a static
  * *reason (bad syntax, prefix out of range, too many ranges). */
 int addr_policy_allow(struct addr_policy *p, const char *cidr, const char **reason);
+
+/* Adds a NAT64 prefix ("2001:db8:64::/96"; only /96, RFC 6052's form with the IPv4 address in
+ * the last 32 bits). Returns 0, or -1 with a static *reason. */
+int addr_policy_add_nat64(struct addr_policy *p, const char *prefix, const char **reason);
+
+/* True when an AAAA address hides a refused A of the same name: its last 32 bits are that IPv4
+ * address (a DNS64 translation through a prefix the policy does not know). The caller refuses
+ * such an AAAA. */
+bool addr_policy_aaaa_embeds(const uint8_t v6[16], const uint8_t v4[4]);
 
 /* True when the address may be contacted: in an allow range, or in no deny range.
  * family AF_INET: addr points at 4 bytes (struct in_addr); AF_INET6: 16 bytes. Any other

@@ -7,12 +7,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "scanner/engine/addr_policy.h"
 #include "scanner/engine/scan_state.h"
 #include "rules/sts_txt.h"
 
 /* An arena that grew past this for one domain (a large policy body) is released instead of
  * kept, so a pool of thousands of tasks stays small. */
 #define TASK_ARENA_KEEP 16384
+
+uint64_t domain_task_fail_put_at;
+static uint64_t puts_made;
+
+bool domain_task_alloc_failed(const struct domain_task *t)
+{
+    return t->arena.oom;
+}
 
 bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
                       bool probe_orphans, int64_t now_ms)
@@ -21,8 +30,8 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
     if (len == 0 || len >= TASK_DOMAIN_MAX)
         return false;
     struct sbuf arena = t->arena;
-    if (arena.cap > TASK_ARENA_KEEP)
-        sbuf_free(&arena);
+    if (arena.cap > TASK_ARENA_KEEP || arena.oom)
+        sbuf_free(&arena); /* after a failure, start from fresh memory */
     sbuf_reset(&arena);
     struct domain_task *next = t->next;
     void *owner = t->owner;
@@ -213,6 +222,9 @@ struct task_span domain_task_put(struct domain_task *t, const void *data, size_t
     struct task_span s = {0, 0};
     if (len > UINT32_MAX / 2 || t->arena.len > UINT32_MAX / 2)
         return s;
+    if (domain_task_fail_put_at &&
+        __atomic_add_fetch(&puts_made, 1, __ATOMIC_RELAXED) == domain_task_fail_put_at)
+        t->arena.oom = true; /* the test hook: as if this allocation failed */
     /* Offset 0 is kept for "empty", so every span starts after a first byte. */
     if (t->arena.len == 0)
         sbuf_putc(&t->arena, '\0');
@@ -244,19 +256,41 @@ struct task_span domain_task_record(const struct domain_task *t, enum task_query
     return t->rec[a->first + i];
 }
 
-/* Starts a new record of answer q in the pool; false when the pool is full. The answer's
- * records must stay contiguous: a record for another answer in between is refused. */
-static bool new_record(struct domain_task *t, enum task_query q, struct task_span s)
+/* Each answer's region of the record pool: its first slot and its bound. */
+static uint16_t region_first(enum task_query q)
+{
+    switch (q) {
+    case TASK_Q_TXT:
+        return 0;
+    case TASK_Q_TLSRPT:
+        return TASK_MAX_TXT;
+    case TASK_Q_APEX:
+        return 2 * TASK_MAX_TXT;
+    default:
+        return 3 * TASK_MAX_TXT; /* MX */
+    }
+}
+
+static uint16_t region_size(enum task_query q)
+{
+    return q == TASK_Q_MX ? TASK_MAX_MX : TASK_MAX_TXT;
+}
+
+/* Adds a record of answer q in its region (region_full said there is room). */
+static void new_record(struct domain_task *t, enum task_query q, struct task_span s)
 {
     struct task_answer *a = &t->ans[q];
-    if (a->n == 0)
-        a->first = t->n_rec;
-    if (t->n_rec >= TASK_MAX_RECORDS || a->first + a->n != t->n_rec) {
-        a->dropped++;
+    a->first = region_first(q);
+    t->rec[a->first + a->n++] = s;
+}
+
+/* True, and the record counted as dropped, when answer q's region is full. */
+static bool region_full(struct domain_task *t, enum task_query q)
+{
+    struct task_answer *a = &t->ans[q];
+    if (a->n < region_size(q))
         return false;
-    }
-    t->rec[t->n_rec++] = s;
-    a->n++;
+    a->dropped++;
     return true;
 }
 
@@ -266,6 +300,8 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
                          bool record_start)
 {
     struct task_answer *a = &t->ans[q];
+    if (q == TASK_Q_MX || q == TASK_Q_A || q == TASK_Q_AAAA || q >= TASK_Q_COUNT)
+        return false;
     if (!record_start && a->dropped > 0)
         return false; /* the continuation of a dropped record */
     if (!record_start && a->n > 0) {
@@ -281,34 +317,67 @@ bool domain_task_add_txt(struct domain_task *t, enum task_query q, const void *d
             return true;
         }
     }
-    if (t->n_rec >= TASK_MAX_RECORDS) {
-        a->dropped++;
+    if (region_full(t, q))
         return false;
-    }
     struct task_span s = domain_task_put(t, data, len);
-    return s.off != 0 && new_record(t, q, s);
+    if (s.off == 0)
+        return false;
+    new_record(t, q, s);
+    return true;
 }
 
 bool domain_task_add_mx(struct domain_task *t, const char *host, unsigned preference)
 {
-    if (t->n_rec >= TASK_MAX_RECORDS) {
-        t->ans[TASK_Q_MX].dropped++;
+    if (region_full(t, TASK_Q_MX))
         return false;
-    }
     struct task_span s = domain_task_put(t, host, strlen(host));
     if (s.off == 0)
         return false;
-    uint16_t at = t->n_rec;
-    if (!new_record(t, TASK_Q_MX, s))
-        return false;
+    uint16_t at = t->ans[TASK_Q_MX].n;
+    new_record(t, TASK_Q_MX, s);
     t->pref[at] = (uint16_t)(preference > 65535 ? 65535 : preference);
     return true;
 }
 
+/* An AAAA whose last 32 bits are a refused A of the same name is refused too: a DNS64 through a
+ * prefix the address policy does not know would otherwise reach the refused IPv4. Answers
+ * arrive in either order, so each new address is compared with those already kept. */
+static bool hides_refused_a(const struct domain_task *t, int family, const uint8_t *bytes)
+{
+    for (size_t i = 0; i < t->n_addrs; i++) {
+        const struct task_addr *o = &t->addrs[i];
+        if (family == AF_INET6 && o->family == AF_INET && o->refused &&
+            addr_policy_aaaa_embeds(bytes, o->bytes))
+            return true;
+    }
+    return false;
+}
+
+static void refuse_aaaa_hiding(struct domain_task *t, const uint8_t *v4)
+{
+    for (size_t i = 0; i < t->n_addrs; i++) {
+        struct task_addr *o = &t->addrs[i];
+        if (o->family == AF_INET6 && !o->refused && addr_policy_aaaa_embeds(o->bytes, v4)) {
+            o->refused = true;
+            t->n_refused++;
+        }
+    }
+}
+
 bool domain_task_add_addr(struct domain_task *t, int family, const void *bytes, bool refused)
 {
-    if (t->n_addrs >= TASK_MAX_ADDRS || (family != AF_INET && family != AF_INET6))
+    if (family != AF_INET && family != AF_INET6)
         return false;
+    int fi = family == AF_INET6;
+    if (t->n_family[fi] >= TASK_MAX_ADDR || t->n_addrs >= TASK_MAX_ADDRS) {
+        t->n_addrs_dropped++;
+        return false;
+    }
+    t->n_family[fi]++;
+    if (!refused && hides_refused_a(t, family, bytes))
+        refused = true;
+    if (refused && family == AF_INET)
+        refuse_aaaa_hiding(t, bytes);
     struct task_addr *a = &t->addrs[t->n_addrs];
     memset(a, 0, sizeof *a);
     a->family = (uint8_t)family;
@@ -416,12 +485,17 @@ void domain_task_view(const struct domain_task *t, int64_t now, struct domain_ta
     const struct task_answer *mx = &t->ans[TASK_Q_MX];
     for (size_t i = 0; i < mx->n; i++) {
         v->mx[i].host = domain_task_str(t, t->rec[mx->first + i]);
-        v->mx[i].preference = t->pref[mx->first + i];
+        v->mx[i].preference = t->pref[i];
     }
     o->mx = v->mx;
     o->n_mx = mx->n;
     o->a_outcome = t->ans[TASK_Q_A].outcome;
     o->aaaa_outcome = t->ans[TASK_Q_AAAA].outcome;
+    o->txt_cut = t->ans[TASK_Q_TXT].dropped;
+    o->mx_cut = t->ans[TASK_Q_MX].dropped;
+    o->tlsrpt_cut = t->ans[TASK_Q_TLSRPT].dropped;
+    o->apex_cut = t->ans[TASK_Q_APEX].dropped;
+    o->addrs_cut = t->n_addrs_dropped;
     o->n_addrs = t->n_addrs;
     o->n_addrs_refused = t->n_refused;
     for (size_t i = 0; i < t->n_addrs; i++) {

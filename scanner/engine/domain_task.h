@@ -10,14 +10,17 @@
 #include "rules/sts_result.h"
 #include "rules/sts_classify.h"
 
-/* Bounds on what one domain keeps; answers beyond them are counted but not stored. A task
- * is kept small (about 1.2 KB, variable bytes in its arena) because --inflight of them live
- * at once. */
-#define TASK_MAX_RECORDS 64 /* TXT records and MX hosts, every answer of a domain together */
-#define TASK_MAX_TXT TASK_MAX_RECORDS
-#define TASK_MAX_MX TASK_MAX_RECORDS
-#define TASK_MAX_ADDRS 16 /* A + AAAA addresses of mta-sts.D */
-#define TASK_ADDR_TEXT 48 /* INET6_ADDRSTRLEN rounded up */
+/* Bounds on what one domain keeps, per answer: records beyond them are counted (struct
+ * task_answer.dropped, n_addrs_dropped), never silently lost: the observation carries the
+ * counts and the verdict says when it depends on them (records_cut). Each answer has its own
+ * region of the record pool, so one large answer cannot crowd out another. A task is about
+ * 3.5 KB (variable bytes in its arena) because --inflight of them live at once. */
+#define TASK_MAX_TXT 32  /* records of one TXT answer (_mta-sts, _smtp._tls, apex) */
+#define TASK_MAX_MX 256  /* hosts of the MX answer (100+ MX hosts exist) */
+#define TASK_MAX_ADDR 16 /* addresses of the A answer, and of the AAAA answer */
+#define TASK_MAX_ADDRS (2 * TASK_MAX_ADDR)
+#define TASK_MAX_RECORDS (3 * TASK_MAX_TXT + TASK_MAX_MX) /* the whole pool */
+#define TASK_ADDR_TEXT 48                                 /* INET6_ADDRSTRLEN rounded up */
 #define TASK_DOMAIN_MAX 256
 
 /* The lookups of one domain; each is one bit of a step mask. */
@@ -48,12 +51,11 @@ struct task_addr {
     uint8_t bytes[16];
 };
 
-/* One answer's records are contiguous in the task's record pool: an answer is parsed in one
- * go, so no other answer's records come between. */
+/* One answer's records are its own region of the task's record pool (domain_task_region). */
 struct task_answer {
     enum sts_dns_outcome outcome;
     uint16_t first, n; /* records (TXT) or hosts (MX) in the pool */
-    uint16_t dropped;  /* beyond the bound */
+    uint16_t dropped;  /* beyond the answer's bound: counted, not kept */
 };
 
 /* Everything the HTTPS stage reports about the fetch. */
@@ -85,12 +87,13 @@ struct domain_task {
     bool fetch_started, fetch_done, done;
 
     struct task_answer ans[TASK_Q_COUNT];
-    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names */
-    uint16_t pref[TASK_MAX_RECORDS];        /* MX preferences */
-    uint16_t n_rec;
+    struct task_span rec[TASK_MAX_RECORDS]; /* TXT records and MX host names, by region */
+    uint16_t pref[TASK_MAX_MX];             /* MX preferences, by host of the MX answer */
     struct task_addr addrs[TASK_MAX_ADDRS];
     uint8_t n_addrs, n_refused;
-    struct task_span cname; /* CNAME target of mta-sts.D, len 0 when none */
+    uint8_t n_family[2];      /* kept addresses: [0] IPv4, [1] IPv6 */
+    uint16_t n_addrs_dropped; /* beyond TASK_MAX_ADDR of their answer */
+    struct task_span cname;   /* CNAME target of mta-sts.D, len 0 when none */
     struct task_fetch fetch;
 
     /* The delivery side: one shared probe per distinct MX host (mx_table), references
@@ -111,10 +114,22 @@ struct domain_task {
     void *owner;
     uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
     uint8_t n_fetch_order, fetch_next;
+    uint8_t alloc_retries;  /* times the domain was restarted after an allocation failure */
+    uint8_t local_retries;  /* fetch attempts repeated after a local failure (EMFILE...) */
+    int64_t local_retry_at; /* monotonic ms: not before, after a local failure; 0: now */
 };
 
-/* Resets a task for a new domain (keeps the arena's memory up to a bound). domain is copied;
- * returns false when it does not fit. */
+/* True when an allocation for this domain failed (t->arena.oom): something it was told may be
+ * missing, so its verdict cannot be trusted; the engine restarts the domain instead. */
+bool domain_task_alloc_failed(const struct domain_task *t);
+
+/* Test hook: when set (the engine reads MTASTS_TEST_ALLOC_FAIL=N), the Nth arena allocation of
+ * the process fails as if memory ran out, once. 0: never. */
+extern uint64_t domain_task_fail_put_at;
+
+/* Resets a task for a new domain (keeps the arena's memory up to a bound; clears a previous
+ * domain's out-of-memory state). domain is copied; returns false when it does not fit or
+ * memory ran out (domain_task_alloc_failed then). */
 bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
                       bool probe_orphans, int64_t now_ms);
 void domain_task_free(struct domain_task *t); /* releases the arena and the probe array */
@@ -153,7 +168,7 @@ struct task_span domain_task_put(struct domain_task *t, const void *data, size_t
 /* Pointer to a span's bytes (NUL-terminated: every put adds a NUL); valid until the next put. */
 const char *domain_task_str(const struct domain_task *t, struct task_span s);
 
-/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[first + i]). */
+/* Record i of a TXT answer, or MX host i (as a span; preference in t->pref[i]). */
 struct task_span domain_task_record(const struct domain_task *t, enum task_query q, size_t i);
 
 /* Sets the CNAME target of the policy host. */

@@ -16,6 +16,7 @@
 #include "scanner/engine/cert_facts.h"
 #include "scanner/engine/dns_stage.h"
 #include "scanner/engine/domain_task.h"
+#include "scanner/engine/fd_limit.h"
 #include "scanner/engine/event_loop.h"
 #include "scanner/engine/https_stage.h"
 #include "scanner/engine/mx_table.h"
@@ -140,6 +141,79 @@ static void finish_domain(struct worker *w, struct domain_task *t)
 }
 
 static void request_mx(struct worker *w, struct domain_task *t);
+static void run_steps(struct worker *w, struct domain_task *t, unsigned steps);
+
+/* Drops the references the task holds on shared MX probes (before it is reused). */
+static void release_probes(struct worker *w, struct domain_task *t)
+{
+    for (size_t i = 0; i < t->n_mx_probes; i++)
+        mx_table_release(w->eng->mx, t->mx_probes[i]);
+    t->n_mx_probes = 0;
+}
+
+/* A domain given up without a row (allocation failures): its task goes back to the pool. */
+static void drop_domain(struct worker *w, struct domain_task *t)
+{
+    release_probes(w, t);
+    w->active--;
+    __atomic_fetch_sub(&w->eng->active_total, 1, __ATOMIC_RELAXED);
+    t->next = w->free_tasks;
+    w->free_tasks = t;
+}
+
+/* At most this many restarts of one domain after allocation failures; then the scan stops
+ * (interrupted, resumable) rather than store a verdict made from partial answers. */
+#define ENGINE_ALLOC_RETRIES 2
+
+/* Starts (or restarts) a domain on task t. An allocation failure is counted, and the domain is
+ * restarted from fresh memory; when that keeps failing the task is dropped without a row and
+ * the scan stops, so --resume scans the domain again. */
+static void start_domain(struct worker *w, struct domain_task *t, const char *domain, long rank,
+                         uint8_t retries)
+{
+    struct engine *e = w->eng;
+    for (;;) {
+        if (domain_task_init(t, domain, rank, e->cfg->checks, e->cfg->probe_orphans,
+                             evl_now_ms())) {
+            t->alloc_retries = retries;
+            run_steps(w, t, domain_task_start(t));
+            return;
+        }
+        if (!domain_task_alloc_failed(t))
+            break; /* cannot happen: the feeder checked the length */
+        __atomic_fetch_add(&e->stats->alloc_failures, 1, __ATOMIC_RELAXED);
+        if (retries++ >= ENGINE_ALLOC_RETRIES)
+            break;
+    }
+    drop_domain(w, t);
+    if (domain_task_alloc_failed(t)) {
+        fprintf(stderr, "mtasts: out of memory scanning %s: stopping (resumable)\n", domain);
+        engine_stop();
+    }
+}
+
+/* A domain finished: restarted when an allocation failed during it, else queued for the
+ * writer. */
+static void end_domain(struct worker *w, struct domain_task *t)
+{
+    if (!domain_task_alloc_failed(t)) {
+        finish_domain(w, t);
+        return;
+    }
+    struct engine *e = w->eng;
+    __atomic_fetch_add(&e->stats->alloc_failures, 1, __ATOMIC_RELAXED);
+    char domain[TASK_DOMAIN_MAX];
+    snprintf(domain, sizeof domain, "%s", t->domain); /* put first: never lost to the failure */
+    uint8_t retries = (uint8_t)(t->alloc_retries + 1);
+    if (retries > ENGINE_ALLOC_RETRIES || !domain[0]) {
+        drop_domain(w, t);
+        fprintf(stderr, "mtasts: out of memory scanning %s: stopping (resumable)\n", domain);
+        engine_stop();
+        return;
+    }
+    release_probes(w, t); /* the restart joins its MX hosts again */
+    start_domain(w, t, domain, t->rank, retries);
+}
 
 static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
 {
@@ -158,7 +232,7 @@ static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
     if (steps & TASK_STEP_MX)
         request_mx(w, t);
     if (steps & TASK_STEP_DONE)
-        finish_domain(w, t);
+        end_domain(w, t);
 }
 
 /* Joins the domain to the shared probe of each of its MX hosts; hosts new to the scan are
@@ -256,9 +330,7 @@ static void take_returned(struct worker *w, bool *input_done)
     pthread_mutex_unlock(&w->lock);
     while (r) {
         struct domain_task *next = r->next;
-        for (size_t i = 0; i < r->n_mx_probes; i++) /* the writer is done with the probes */
-            mx_table_release(w->eng->mx, r->mx_probes[i]);
-        r->n_mx_probes = 0;
+        release_probes(w, r); /* the writer is done with the probes */
         r->next = w->free_tasks;
         w->free_tasks = r;
         r = next;
@@ -309,12 +381,7 @@ static void admit(struct worker *w)
         w->active++;
         __atomic_fetch_add(&e->active_total, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
-        if (!domain_task_init(t, entry.domain, entry.rank, e->cfg->checks, e->cfg->probe_orphans,
-                              evl_now_ms())) {
-            finish_domain(w, t); /* cannot happen: the feeder checked the length */
-            continue;
-        }
-        run_steps(w, t, domain_task_start(t));
+        start_domain(w, t, entry.domain, entry.rank, 0);
     }
     if (made_room) {
         pthread_mutex_lock(&e->feed_lock);
@@ -774,6 +841,13 @@ int engine_run(const struct scan_config *cfg, engine_source_fn source, void *sou
     if (err && errlen)
         err[0] = '\0';
     if (check_config(cfg, err, errlen) < 0)
+        return -1;
+    /* Fault injection for the tests (tests/integration/scan_alloc_failure.sh). */
+    const char *fail_at = getenv("MTASTS_TEST_ALLOC_FAIL");
+    domain_task_fail_put_at = fail_at ? strtoull(fail_at, NULL, 10) : 0;
+    const char *emfile = getenv("MTASTS_TEST_EMFILE");
+    https_test_emfile = emfile ? strtol(emfile, NULL, 10) : 0;
+    if (fd_limit_ensure(cfg, err, errlen) < 0)
         return -1;
     int rc = engine_setup(&e, err, errlen);
     if (rc == 0) {

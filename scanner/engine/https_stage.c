@@ -3,6 +3,7 @@
 #include "scanner/engine/https_stage.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <openssl/x509_vfy.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct https_slot {
     bool headers_too_large; /* HTTPS_HEADER_MAX reached: the transfer was aborted */
     bool blocked;           /* the open-socket guard refused the address */
     bool unpinned;          /* libcurl missed the pinned address and wanted to resolve: refused */
+    int local_errno;        /* socket() failed for a local reason (EMFILE...): not the domain's */
     struct curl_slist *resolve;
     char host[TASK_DOMAIN_MAX + 16];
     char url[TASK_DOMAIN_MAX + 64];
@@ -124,6 +126,13 @@ static int resolver_start_cb(void *resolver_state, void *reserved, void *userp)
     return 1;
 }
 
+long https_test_emfile;
+
+static bool local_resource_errno(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
+}
+
 /* Last line of defence: whatever libcurl was about to connect to must be the pinned address
  * and allowed by the address policy; libcurl never resolves, but this does not rely on it. */
 static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose,
@@ -145,7 +154,14 @@ static curl_socket_t opensocket_cb(void *clientp, curlsocktype purpose,
         slot->blocked = true;
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (https_test_emfile > 0 && __atomic_sub_fetch(&https_test_emfile, 1, __ATOMIC_RELAXED) >= 0) {
+        slot->local_errno = EMFILE;
+        return CURL_SOCKET_BAD;
+    }
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd == CURL_SOCKET_BAD && local_resource_errno(errno))
+        slot->local_errno = errno;
+    return fd;
 }
 
 /* ---- slots ----------------------------------------------------------------------------- */
@@ -363,6 +379,7 @@ static bool start_transfer(struct https_stage *s, struct https_slot *slot, struc
     slot->headers_too_large = false;
     slot->blocked = false;
     slot->unpinned = false;
+    slot->local_errno = 0;
     slot->errbuf[0] = '\0';
     cert_capture_reset(&slot->cert, host);
     slot->cert.store = s->store;
@@ -397,6 +414,8 @@ static enum start_result try_start(struct https_stage *s, struct domain_task *t)
         finish_task(s, t);
         return START_FINISHED;
     }
+    if (t->local_retry_at && evl_now_ms() < t->local_retry_at)
+        return START_HELD; /* after a local failure: not yet */
     const struct task_addr *a = &t->addrs[t->fetch_order[t->fetch_next]];
     if (s->perip && !ratelimit_perip_acquire(s->perip, a->family, a->bytes))
         return START_HELD;
@@ -427,6 +446,34 @@ static struct domain_task *wait_pop(struct https_stage *s)
     return t;
 }
 
+/* True when t's deadline (--domain-timeout from its start) has passed. */
+static bool past_deadline(const struct https_stage *s, const struct domain_task *t)
+{
+    return evl_now_ms() - t->started_ms >= (int64_t)(s->cfg->domain_timeout_s * 1000);
+}
+
+/* The deadline passed while the fetch waited for a slot: it never starts, and the domain is
+ * not checked (the wait is the scan's throttle, not a fact about the domain). */
+static void deadline_passed(struct https_stage *s, struct domain_task *t)
+{
+    __atomic_fetch_add(&s->stats->deadline_passed, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->not_checked, 1, __ATOMIC_RELAXED);
+    char addr[TASK_ADDR_TEXT] = "?", why[320];
+    if (t->fetch_next < t->n_fetch_order)
+        task_addr_text(&t->addrs[t->fetch_order[t->fetch_next]], addr, sizeof addr);
+    snprintf(why, sizeof why,
+             "not checked: the domain deadline (--domain-timeout %gs) passed while the fetch "
+             "waited for a connection slot to %s (--per-ip %d, --https-conns %d); it never "
+             "started",
+             s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->https_conns);
+    if (t->fetch.attempts == 0) {
+        t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
+        t->fetch.addr[0] = '\0';
+        t->fetch.error = domain_task_put(t, why, strlen(why));
+    } /* else: an earlier attempt of this fetch stands (its failure is the domain's) */
+    finish_task(s, t);
+}
+
 /* Fetches held back by the per-IP limit go to the back of the line, so a busy address does
  * not block fetches to others; each pump looks at a bounded number of them. */
 int https_stage_pump(struct https_stage *s)
@@ -436,6 +483,10 @@ int https_stage_pump(struct https_stage *s)
     while (budget-- > 0 && s->wait_head && !s->stopping && s->active < s->max_slots) {
         struct domain_task *t = wait_pop(s);
         if (try_start(s, t) == START_HELD) {
+            if (past_deadline(s, t)) {
+                deadline_passed(s, t);
+                continue;
+            }
             wait_push(s, t, false);
             held = true;
         }
@@ -477,6 +528,18 @@ bool https_should_try_next(CURLcode code, bool connected)
     if (code == CURLE_COULDNT_CONNECT)
         return true;
     return code == CURLE_OPERATION_TIMEDOUT && !connected;
+}
+
+bool https_peer_vanished(CURLcode code, const char *err)
+{
+    if (code != CURLE_SSL_CONNECT_ERROR && code != CURLE_RECV_ERROR && code != CURLE_SEND_ERROR &&
+        code != CURLE_GOT_NOTHING)
+        return false;
+    if (!err)
+        return false;
+    return strstr(err, "reset by peer") || strstr(err, "SSL_ERROR_SYSCALL") ||
+           strstr(err, "unexpected eof") || strstr(err, "Broken pipe") ||
+           strstr(err, "Connection refused");
 }
 
 static int ms_of(CURL *e, CURLINFO info)
@@ -531,6 +594,8 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
     slot->cert.facts.verify_code = verify;
     f->cert = slot->cert.facts;
     f->outcome = https_outcome_of(code, connected, tls_up, slot->too_large, verify);
+    if (f->outcome == STS_HTTPS_TLS_FAILED && !tls_up && https_peer_vanished(code, slot->errbuf))
+        f->outcome = STS_HTTPS_CONNECT_FAILED;
     f->time_connect_ms = connect_ms;
     f->time_tls_ms = app_ms >= 0 && connect_ms >= 0 ? app_ms - connect_ms : -1;
     f->time_total_ms = ms_of(e, CURLINFO_TOTAL_TIME_T);
@@ -555,6 +620,33 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
         record_response(slot, t);
 }
 
+/* The attempt failed before reaching the network, for want of a local resource: the same
+ * address again later, or after HTTPS_LOCAL_RETRIES the domain left not checked. */
+static void local_failure(struct https_stage *s, struct https_slot *slot, struct domain_task *t)
+{
+    __atomic_fetch_add(&s->stats->local_failures, 1, __ATOMIC_RELAXED);
+    int e = slot->local_errno;
+    release_addr(s, slot);
+    slot_put(s, slot);
+    t->fetch_next--;
+    t->fetch.attempts--;
+    if (t->local_retries < HTTPS_LOCAL_RETRIES) {
+        t->local_retries++;
+        t->local_retry_at = evl_now_ms() + (int64_t)HTTPS_LOCAL_RETRY_MS * t->local_retries;
+        wait_push(s, t, false);
+        return;
+    }
+    __atomic_fetch_add(&s->stats->not_checked, 1, __ATOMIC_RELAXED);
+    char why[160];
+    snprintf(why, sizeof why,
+             "not checked: local resource failure (%s) on this machine, not the domain's",
+             strerror(e));
+    t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
+    t->fetch.addr[0] = '\0';
+    t->fetch.error = domain_task_put(t, why, strlen(why));
+    finish_task(s, t);
+}
+
 static void transfer_done(struct https_stage *s, CURL *easy, CURLcode code)
 {
     struct https_slot *slot = NULL;
@@ -563,6 +655,10 @@ static void transfer_done(struct https_stage *s, CURL *easy, CURLcode code)
     s->active--;
     __atomic_fetch_sub(&s->stats->https_inflight, 1, __ATOMIC_RELAXED);
     struct domain_task *t = slot->task;
+    if (slot->local_errno && code != CURLE_OK) {
+        local_failure(s, slot, t);
+        return;
+    }
     bool connected = ms_of(easy, CURLINFO_CONNECT_TIME_T) >= 0;
     record_attempt(slot, t, code);
     release_addr(s, slot);

@@ -17,6 +17,16 @@ struct ratelimit_perip;
 
 /* Addresses tried per domain at most (a sender gives up after a few as well). */
 #define HTTPS_MAX_ATTEMPTS 4
+/* A fetch whose socket() failed for a local reason (EMFILE, ENFILE, ENOMEM, ENOBUFS) is not
+ * the domain's failure: it is tried again later on the same address, at most this many times,
+ * HTTPS_LOCAL_RETRY_MS apart times the try; then the domain is left not checked (status
+ * dns_error, https_error says why), never invalid. */
+#define HTTPS_LOCAL_RETRIES 5
+#define HTTPS_LOCAL_RETRY_MS 500
+
+/* Test hook (MTASTS_TEST_EMFILE=N, read by the engine): the next N sockets of the process fail
+ * with EMFILE. */
+extern long https_test_emfile;
 
 /* Response header bytes accepted per attempt: real servers send a few KB; an endless header
  * block must end the transfer at once, whatever the libcurl version's own limits. */
@@ -75,6 +85,12 @@ enum sts_https_outcome https_outcome_of(CURLcode code, bool connected, bool tls_
 /* True when the next address should be tried after this attempt (connection refused or
  * the connect timed out). */
 bool https_should_try_next(CURLcode code, bool connected);
+
+/* True when a handshake that never completed ended because the peer went away (reset, EOF
+ * without a TLS alert, broken pipe: libcurl's message `err`), not because TLS failed: the
+ * connection could not be made, so the attempt is connect_failed, not tls_failed (a server
+ * killed in the middle of a scan is not a TLS set-up fault). */
+bool https_peer_vanished(CURLcode code, const char *err);
 
 /* Adds n header bytes to *used; false (and *used unchanged) when the total would exceed
  * HTTPS_HEADER_MAX. Exposed for tests. */

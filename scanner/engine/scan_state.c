@@ -20,6 +20,7 @@ void scan_config_defaults(struct scan_config *cfg)
     cfg->dns_timeout_s = 3;
     cfg->dns_tries = 3;
     cfg->dns_inflight = 1000;
+    cfg->domain_timeout_s = 90;
     cfg->smtp_timeout_s = 10;
     cfg->smtp_conns = 50;
     scan_default_ehlo(cfg->ehlo_name, sizeof cfg->ehlo_name);

@@ -51,6 +51,11 @@ struct scan_config {
     char ehlo_name[256];   /* the name sent in EHLO */
     double smtp_timeout_s; /* limit of each step: connect, greeting, EHLO, STARTTLS, handshake */
     int smtp_conns;        /* SMTP probes in flight, all workers together */
+    /* Every domain's deadline from its start (default 90 s): a fetch still waiting for a
+     * connection slot (--per-ip, --https-conns) then never starts, and the domain is finished
+     * not checked (dns_error, https_error says why). DNS is bounded by its own timeouts and
+     * tries, a started fetch by --timeout, so a domain ends by about deadline + --timeout. */
+    double domain_timeout_s;
 };
 
 /* The EHLO name when none is given and the machine's name is not a dotted name. */
@@ -75,6 +80,13 @@ struct scan_stats {
      * 2 blocked). */
     volatile uint64_t mx_probes, mx_shared, smtp_conns_made, smtp_inflight, tlsa_queries;
     volatile int port25; /* enum scan_port25 */
+    /* Allocation failures for a domain (it is restarted, at most twice, then the scan stops
+     * resumable): never a verdict made from partial answers. */
+    volatile uint64_t alloc_failures;
+    /* Fetch attempts that failed for a local reason (socket(): EMFILE, ENFILE, ENOMEM,
+     * ENOBUFS): repeated later; domains left not checked after HTTPS_LOCAL_RETRIES. */
+    volatile uint64_t local_failures, not_checked;
+    volatile uint64_t deadline_passed; /* fetches that never started by the domain deadline */
 };
 
 enum scan_port25 { SCAN_PORT25_UNDECIDED = 0, SCAN_PORT25_OPEN, SCAN_PORT25_BLOCKED };

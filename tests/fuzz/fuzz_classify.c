@@ -136,6 +136,8 @@ static int fuzz_classify_one(const uint8_t *data, size_t size)
     o.aaaa_outcome = (enum sts_dns_outcome)(b[5] % 8);
     o.n_addrs = b[6] % 4;
     o.n_addrs_refused = b[7] % 4;
+    o.mx_cut = (b[7] >> 4) & 3; /* answers the scanner cut (records_cut) */
+    o.txt_cut = (b[7] >> 6) & 1;
     o.https = (enum sts_https_outcome)(b[8] % 8);
     o.cert.verify_code = verify_codes[b[9] % (sizeof verify_codes / sizeof verify_codes[0])];
     o.cert.present = b[10] & 1;
@@ -199,6 +201,13 @@ static int fuzz_classify_one(const uint8_t *data, size_t size)
     if (v) {
         sts_classify(&o, v);
         check_verdict(v);
+        if (o.mx_cut || o.txt_cut)
+            FUZZ_ASSERT(v->warnings & (1u << STS_WARN_RECORDS_CUT));
+        if (o.mx_cut) {
+            FUZZ_ASSERT(v->mx_covered != 1); /* never "every MX covered" with hosts unseen */
+            FUZZ_ASSERT(!v->mx_verified);    /* nor every MX host judged */
+            FUZZ_ASSERT(v->dane_summary != STS_DANE_SUM_FULL);
+        }
         for (size_t i = 0; i < o.n_mx; i++)
             for (size_t j = 0; j < o.n_mx; j++)
                 check_match(hosts[i].host, hosts[j].host);

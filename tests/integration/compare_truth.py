@@ -3,6 +3,8 @@
 
 Usage: compare_truth.py DB TRUTH.jsonl [--scan ID] [--only FILE] [--fields F,F...]
                         [--with-option OPT]...
+       compare_truth.py --count - TRUTH.jsonl [--only FILE]
+                        prints how many case lines a comparison prints (for a suite's plan)
 
 --with-option applies the truth's "with_options" overrides for a scan option (e.g.
 "--probe-orphans", "--checks +apex") to the expected facts.
@@ -65,7 +67,17 @@ def main():
     ap.add_argument("--fields", help="compare only these fields (comma-separated)")
     ap.add_argument("--with-option", action="append", default=[],
                     help="apply the truth's with_options overrides for this scan option")
+    ap.add_argument("--count", action="store_true",
+                    help="print the number of case lines a comparison prints, and exit")
     args = ap.parse_args()
+
+    if args.count:
+        truth = [json.loads(line) for line in open(args.truth) if line.strip()]
+        if args.only:
+            only = {line.strip() for line in open(args.only) if line.strip()}
+            truth = [t for t in truth if t["domain"] in only]
+        print(1 + len({t["scenario"] for t in truth}))
+        return 0
 
     db = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
     db.row_factory = sqlite3.Row

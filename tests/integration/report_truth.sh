@@ -8,6 +8,20 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
+# The plan: 93 cases, one report figure per warning code of the rules (enum sts_warning), and
+# one per provider row checked (the first 5 groups of the truth's MX hosts, counted as below:
+# the world's providers and (self-hosted)).
+n_warn=$(sed -n '/^enum sts_warning {/,/STS_WARN_COUNT/p' rules/sts_codes.h | grep -c '^ *STS_WARN_[A-Z_]*\( = 0\)\?,')
+n_prov=$(python3 -c '
+import json, sys
+reg = lambda h: ".".join(h.rstrip(".").split(".")[-2:])
+groups = set()
+for line in open(sys.argv[1]):
+    t = json.loads(line) if line.strip() else None
+    if t and t["status"] != "domain_nxdomain":
+        groups |= {reg(h) if reg(h) != reg(t["domain"]) else "(self-hosted)" for h in t["mx_hosts"]}
+print(min(5, len(groups)))' "$MTASTS_WORLD_TRUTH")
+echo "1..$((93 + n_warn + n_prov))"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -17,6 +17,8 @@ for line in open(sys.argv[1]):
         print(t["domain"])
 PY
 n=$(wc -l <"$tmp/list")
+# The plan: 2 cases here, and compare_truth.py's lines for the listed domains.
+echo "1..$((2 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH" --only "$tmp/list")))"
 "${world[@]}" "$MTASTS_BIN" scan "$tmp/list" --db "$tmp/l.db" --resolver "$MTASTS_WORLD_RESOLVER" \
     --ca-file "$MTASTS_WORLD_CA" --allow-private 127.0.0.0/8 --timeout 3 --connect-timeout 2 \
     --per-ip 1 --https-conns 4 --dns-inflight 8 --dns-qps 400 --inflight 16 --threads 2 \

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
+# The plan: 8 cases here, and compare_truth.py's lines for the whole truth.
+echo "1..$((8 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH")))"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

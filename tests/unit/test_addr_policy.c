@@ -76,7 +76,11 @@ static const struct edge_case edges[] = {
     /* IPv6 */
     {"::", "::/128"},
     {"::1", "::1/128"},
-    {"::2", NULL},
+    {"::2", "::/96"}, /* IPv4-compatible, deprecated */
+    {"::a00:1", "::/96"},
+    {"::808:808", "::/96"},
+    {"::ffff:ffff", "::/96"},
+    {"::1:0:0", NULL},
     {"::ffff:0:0", "0.0.0.0/8"}, /* mapped: the IPv4 range is named */
     {"::ffff:8.8.8.8", "::ffff:0:0/96"},
     {"::ffff:10.1.2.3", "10.0.0.0/8"},
@@ -114,7 +118,8 @@ static const struct edge_case edges[] = {
     {"fe00::", NULL},
     {"fe80::", "fe80::/10"},
     {"febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fe80::/10"},
-    {"fec0::", NULL},
+    {"fec0::", "fec0::/10"}, /* site-local, deprecated */
+    {"feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fec0::/10"},
     {"ff00::", "ff00::/8"},
     {"ff02::1", "ff00::/8"},
     {"2606:4700::1111", NULL},
@@ -144,7 +149,9 @@ static void test_every_listed_range(void)
     addr_policy_init(&p);
     size_t n = 0;
     const struct addr_range *list = addr_policy_deny_list(&n);
-    TAP_CHECK(n == 27, "deny list: the 26 ranges of REFERENCES.md and local-use NAT64", "n %zu", n);
+    TAP_CHECK(n == 29,
+              "deny list: the 26 ranges of REFERENCES.md, local-use NAT64, ::/96 and fec0::/10",
+              "n %zu", n);
     for (size_t i = 0; i < n; i++) {
         char name[128];
         snprintf(name, sizeof name, "listed range refuses its base: %s", list[i].label);
@@ -206,6 +213,48 @@ static void test_allow(void)
               "fails %d n %zu", fails, p.n_allow);
 }
 
+/* A network whose DNS64 uses its own prefix: the embedded IPv4 decides. */
+static void test_nat64(void)
+{
+    struct addr_policy p;
+    const char *reason = NULL;
+    addr_policy_init(&p);
+    TAP_CHECK(addr_policy_permits_text(&p, "2001:67c:2b0:db64::a00:1"),
+              "without --nat64-prefix an unknown prefix is an ordinary address", "refused");
+    TAP_CHECK(addr_policy_add_nat64(&p, "2001:67c:2b0:db64::/96", &reason) == 0,
+              "nat64 prefix added", "%s", reason);
+    const char *why = addr_policy_reason_text(&p, "2001:67c:2b0:db64::a00:1");
+    TAP_CHECK(why && !strncmp(why, "10.0.0.0/8", 10), "nat64 P::10.0.0.1 refused as 10.0.0.0/8",
+              "reason '%s'", why ? why : "(permitted)");
+    why = addr_policy_reason_text(&p, "2001:67c:2b0:db64::7f00:1");
+    TAP_CHECK(why && !strncmp(why, "127.0.0.0/8", 11), "nat64 P::127.0.0.1 refused", "reason '%s'",
+              why ? why : "(permitted)");
+    TAP_CHECK(addr_policy_permits_text(&p, "2001:67c:2b0:db64::808:808"),
+              "nat64 P::8.8.8.8 permitted", "refused");
+    TAP_CHECK(addr_policy_permits_text(&p, "2001:67c:2b0:db65::a00:1"),
+              "an address beside the prefix is not judged by its last 32 bits", "refused");
+    TAP_CHECK(addr_policy_allow(&p, "10.0.0.0/8", &reason) == 0 &&
+                  addr_policy_permits_text(&p, "2001:67c:2b0:db64::a00:1"),
+              "an IPv4 hole opens its NAT64 form", "refused");
+    addr_policy_init(&p);
+    TAP_CHECK(addr_policy_add_nat64(&p, "fd00:64::/96", &reason) == 0 &&
+                  !addr_policy_permits_text(&p, "fd00:64::808:808"),
+              "a ULA NAT64 prefix stays refused as fc00::/7 without its own hole", "permitted");
+    const char *bad[] = {"2001:db8::/64", "2001:db8::", "10.0.0.0/96", "2001:db8::1/96", "x/96"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[64];
+        reason = NULL;
+        snprintf(name, sizeof name, "refuse nat64 prefix '%s'", bad[i]);
+        TAP_CHECK(addr_policy_add_nat64(&p, bad[i], &reason) == -1 && reason, name, "accepted");
+    }
+    uint8_t v6[16], v4[4] = {10, 0, 0, 1};
+    inet_pton(AF_INET6, "2001:db8:1:2::a00:1", v6);
+    TAP_CHECK(addr_policy_aaaa_embeds(v6, v4), "an AAAA ending in a refused A is recognised",
+              "not");
+    v4[3] = 2;
+    TAP_CHECK(!addr_policy_aaaa_embeds(v6, v4), "an AAAA ending otherwise is not", "is");
+}
+
 static void test_bad_input(void)
 {
     struct addr_policy p;
@@ -220,9 +269,15 @@ static void test_bad_input(void)
 
 int main(void)
 {
+    size_t n_deny = 0;
+    addr_policy_deny_list(&n_deny);
+    /* edges, deny list (count and each), test_allow (14, 10 bad, the bound), test_nat64 (8, 5
+     * bad, 2), test_bad_input (4). */
+    TAP_PLAN(sizeof edges / sizeof edges[0] + 1 + n_deny + 25 + 15 + 4);
     test_edges();
     test_every_listed_range();
     test_allow();
+    test_nat64();
     test_bad_input();
     TAP_DONE();
 }

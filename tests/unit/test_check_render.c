@@ -429,6 +429,7 @@ static void test_names(void)
 
 int main(void)
 {
+    TAP_PLAN(38);
     test_valid();
     test_no_policy();
     test_mx_not_covered();

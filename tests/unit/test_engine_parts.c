@@ -20,6 +20,17 @@
 
 static void test_outcomes(void)
 {
+    TAP_CHECK(https_peer_vanished(CURLE_SSL_CONNECT_ERROR,
+                                  "OpenSSL SSL_connect: Connection reset by peer in connection to "
+                                  "mta-sts.example.test:443") &&
+                  https_peer_vanished(CURLE_SSL_CONNECT_ERROR,
+                                      "OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to x"),
+              "a peer gone during the handshake is a connect failure (issue 12: nginx killed)",
+              "not recognised");
+    TAP_CHECK(!https_peer_vanished(CURLE_SSL_CONNECT_ERROR,
+                                   "error:0A000458:SSL routines::tlsv1 unrecognized name") &&
+                  !https_peer_vanished(CURLE_OPERATION_TIMEDOUT, "reset by peer"),
+              "a TLS alert stays a TLS failure", "taken for a vanished peer");
     TAP_CHECK(https_outcome_of(CURLE_OK, true, true, false, 0) == STS_HTTPS_OK, "200 is ok", "x");
     TAP_CHECK(https_outcome_of(CURLE_COULDNT_CONNECT, false, false, false, 0) ==
                   STS_HTTPS_CONNECT_FAILED,
@@ -377,6 +388,7 @@ static void test_engine_signal_mask(void)
 
 int main(void)
 {
+    TAP_PLAN(63);
     test_outcomes();
     test_header_budget();
     test_cert_ranking();

@@ -116,16 +116,56 @@ static void test_split_txt_and_bounds(void)
     TAP_CHECK(domain_task_record(&task, TASK_Q_TLSRPT, 0).len == 3,
               "a NUL byte inside a record is kept", "len %u",
               domain_task_record(&task, TASK_Q_TLSRPT, 0).len);
-    size_t before = task.n_rec;
-    for (size_t i = 0; i < TASK_MAX_RECORDS + 5; i++)
+    for (size_t i = 0; i < TASK_MAX_TXT + 5; i++)
         domain_task_add_txt(&task, TASK_Q_APEX, "x", 1, true);
-    TAP_CHECK(task.ans[TASK_Q_APEX].n == TASK_MAX_RECORDS - before &&
-                  task.ans[TASK_Q_APEX].dropped == before + 5,
-              "records past the bound are counted, not stored", "n=%u dropped=%u",
+    TAP_CHECK(task.ans[TASK_Q_APEX].n == TASK_MAX_TXT && task.ans[TASK_Q_APEX].dropped == 5,
+              "records past the answer's bound are counted, not stored", "n=%u dropped=%u",
               task.ans[TASK_Q_APEX].n, task.ans[TASK_Q_APEX].dropped);
-    TAP_CHECK(!domain_task_add_mx(&task, "mx.example.test", 10) && task.ans[TASK_Q_MX].dropped == 1,
-              "a full pool drops MX hosts too, counted", "dropped %u", task.ans[TASK_Q_MX].dropped);
+    TAP_CHECK(domain_task_add_mx(&task, "mx.example.test", 10) && task.ans[TASK_Q_MX].dropped == 0,
+              "a full TXT answer leaves the MX answer its own room", "dropped %u",
+              task.ans[TASK_Q_MX].dropped);
     TAP_STR_EQ(task.domain, "example.test", "the domain survives the arena growing");
+}
+
+/* Issue 12: 300 MX hosts arriving first must not crowd out the _mta-sts record, and the cut
+ * hosts are counted (the verdict then says so). */
+static void test_large_mx_answer(void)
+{
+    start("example.test", SCAN_CHECK_DEFAULT, false);
+    domain_task_start(&task);
+    char host[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(host, sizeof host, "mx%d.example.test", i);
+        domain_task_add_mx(&task, host, (unsigned)i);
+    }
+    domain_task_answered(&task, TASK_Q_MX, STS_DNS_OK, 1010);
+    txt(TASK_Q_TXT, "v=STSv1; id=1;");
+    unsigned s = domain_task_answered(&task, TASK_Q_TXT, STS_DNS_OK, 1020);
+    TAP_CHECK(task.ans[TASK_Q_MX].n == TASK_MAX_MX &&
+                  task.ans[TASK_Q_MX].dropped == 300 - TASK_MAX_MX,
+              "300 MX hosts: 256 kept, the rest counted", "n %u dropped %u", task.ans[TASK_Q_MX].n,
+              task.ans[TASK_Q_MX].dropped);
+    TAP_CHECK(task.ans[TASK_Q_TXT].n == 1 && (s & Q(TASK_Q_A)),
+              "the v=STSv1 record after a large MX answer is kept and followed", "n %u steps %#x",
+              task.ans[TASK_Q_TXT].n, s);
+    uint8_t v4[4] = {192, 0, 2, 1}, v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+    for (int i = 0; i < 20; i++) {
+        v4[3] = (uint8_t)i;
+        v6[15] = (uint8_t)i;
+        domain_task_add_addr(&task, AF_INET6, v6, false);
+        domain_task_add_addr(&task, AF_INET, v4, false);
+    }
+    TAP_CHECK(task.n_family[0] == TASK_MAX_ADDR && task.n_family[1] == TASK_MAX_ADDR &&
+                  task.n_addrs_dropped == 8,
+              "20 A and 20 AAAA: 16 of each kept, 8 counted", "v4 %u v6 %u dropped %u",
+              task.n_family[0], task.n_family[1], task.n_addrs_dropped);
+    struct domain_task_view *v = malloc(sizeof *v);
+    domain_task_view(&task, 2000, v);
+    TAP_CHECK(v->obs.n_mx == TASK_MAX_MX && v->obs.mx_cut == 300 - TASK_MAX_MX &&
+                  v->obs.addrs_cut == 8 && v->obs.mx[TASK_MAX_MX - 1].preference == TASK_MAX_MX - 1,
+              "the observation carries the kept hosts and the cut counts", "n %zu cut %zu/%zu",
+              v->obs.n_mx, v->obs.mx_cut, v->obs.addrs_cut);
+    free(v);
 }
 
 static void test_fetch_order(void)
@@ -149,6 +189,47 @@ static void test_fetch_order(void)
     TAP_STR_EQ(got, "2001:db8::1", "IPv6 address text");
     n = domain_task_fetch_order(&task, order, 2);
     TAP_CHECK(n == 2, "the attempt bound is honoured", "n=%zu", n);
+}
+
+/* An AAAA ending in a refused A of the same name (DNS64 through an unknown prefix) is refused,
+ * whichever answer came first. */
+static void test_aaaa_hiding_refused_a(void)
+{
+    uint8_t a[4] = {10, 0, 0, 1}, pub[4] = {8, 8, 8, 8};
+    uint8_t hide[16] = {0x20, 0x01, 0x06, 0x7c, 0x02, 0xb0, 0xdb, 0x64, [12] = 10, 0, 0, 1};
+    uint8_t other[16] = {0x20, 0x01, 0x06, 0x7c, 0x02, 0xb0, 0xdb, 0x64, [12] = 8, 8, 4, 4};
+    start("example.test", SCAN_CHECK_DEFAULT, false);
+    domain_task_add_addr(&task, AF_INET, a, true);
+    domain_task_add_addr(&task, AF_INET6, hide, false);
+    domain_task_add_addr(&task, AF_INET6, other, false);
+    TAP_CHECK(task.addrs[1].refused && !task.addrs[2].refused && task.n_refused == 2,
+              "A first: the AAAA ending in the refused A is refused", "refused %d %d n %u",
+              task.addrs[1].refused, task.addrs[2].refused, task.n_refused);
+    start("example.test", SCAN_CHECK_DEFAULT, false);
+    domain_task_add_addr(&task, AF_INET6, hide, false);
+    domain_task_add_addr(&task, AF_INET6, other, false);
+    domain_task_add_addr(&task, AF_INET, pub, false);
+    domain_task_add_addr(&task, AF_INET, a, true);
+    uint8_t order[TASK_MAX_ADDRS];
+    size_t n = domain_task_fetch_order(&task, order, TASK_MAX_ADDRS);
+    TAP_CHECK(task.addrs[0].refused && !task.addrs[1].refused && task.n_refused == 2 && n == 2,
+              "AAAA first: refused when the A arrives, never tried", "refused %d %d n %u tries %zu",
+              task.addrs[0].refused, task.addrs[1].refused, task.n_refused, n);
+}
+
+/* One failed allocation must not stick to the pooled task: the next domain starts clean. */
+static void test_oom_not_sticky(void)
+{
+    start("first.test", SCAN_CHECK_DEFAULT, false);
+    task.arena.oom = true; /* as after a failed allocation for first.test */
+    TAP_CHECK(domain_task_alloc_failed(&task), "a failed allocation is seen", "not");
+    bool ok = domain_task_init(&task, "second.test", 2, SCAN_CHECK_DEFAULT, false, 1000);
+    TAP_CHECK(ok && !domain_task_alloc_failed(&task) && !strcmp(task.domain, "second.test"),
+              "after an allocation failure the next domain on the task starts clean",
+              "init %d oom %d domain '%s'", ok, task.arena.oom, task.domain);
+    txt(TASK_Q_TXT, "v=STSv1; id=1;");
+    TAP_CHECK(task.ans[TASK_Q_TXT].n == 1 && domain_task_has_version_record(&task),
+              "and keeps its answers", "n %u", task.ans[TASK_Q_TXT].n);
 }
 
 static void test_view(void)
@@ -334,7 +415,7 @@ static void test_names_and_status(void)
 static bool spans_sane(enum task_query q)
 {
     const struct task_answer *a = &task.ans[q];
-    if (a->n && (size_t)a->first + a->n > task.n_rec)
+    if (a->n && (size_t)a->first + a->n > TASK_MAX_RECORDS)
         return false;
     for (size_t i = 0; i < a->n; i++) {
         struct task_span sp = domain_task_record(&task, q, i);
@@ -430,9 +511,9 @@ static void test_parse_mutations(void)
         ok_answers += o == STS_DNS_OK;
         if (o != STS_DNS_OK && o != STS_DNS_NODATA && o != STS_DNS_ERROR)
             snprintf(why, sizeof why, "iteration %d: outcome %d", it, o), bad++;
-        else if (task.n_rec > TASK_MAX_RECORDS || task.n_addrs > TASK_MAX_ADDRS ||
-                 task.n_refused > task.n_addrs)
-            snprintf(why, sizeof why, "iteration %d: bounds rec %u addrs %u", it, task.n_rec,
+        else if (task.ans[q].n > (q == TASK_Q_MX ? TASK_MAX_MX : TASK_MAX_TXT) ||
+                 task.n_addrs > TASK_MAX_ADDRS || task.n_refused > task.n_addrs)
+            snprintf(why, sizeof why, "iteration %d: bounds rec %u addrs %u", it, task.ans[q].n,
                      task.n_addrs),
                 bad++;
         else if (!spans_sane(q))
@@ -454,7 +535,7 @@ static void test_parse_mutations(void)
               ok_answers);
     start("example.test", SCAN_CHECK_DEFAULT, false);
     dns_parse_answer(&task, TASK_Q_TXT, seeds[0].b, (int)seeds[0].len, &pol);
-    TAP_CHECK(task.ans[TASK_Q_TXT].n == TASK_MAX_RECORDS && task.ans[TASK_Q_TXT].dropped > 0,
+    TAP_CHECK(task.ans[TASK_Q_TXT].n == TASK_MAX_TXT && task.ans[TASK_Q_TXT].dropped > 0,
               "records beyond the bound are counted, not kept", "n %u dropped %u",
               task.ans[TASK_Q_TXT].n, task.ans[TASK_Q_TXT].dropped);
     start("example.test", SCAN_CHECK_DEFAULT, false);
@@ -462,19 +543,23 @@ static void test_parse_mutations(void)
     size_t permitted = 0;
     for (size_t i = 0; i < task.n_addrs; i++)
         permitted += !task.addrs[i].refused;
-    TAP_CHECK(task.n_addrs == TASK_MAX_ADDRS && permitted == 4,
+    TAP_CHECK(task.n_addrs == TASK_MAX_ADDR && permitted == 4,
               "AAAA: mapped, NAT64 and 6to4-of-private refused, only the global ones kept",
               "addrs %u permitted %zu", task.n_addrs, permitted);
 }
 
 int main(void)
 {
+    TAP_PLAN(63);
     test_no_policy();
     test_policy_path();
     test_private_only();
     test_orphans_and_apex();
     test_split_txt_and_bounds();
+    test_large_mx_answer();
     test_fetch_order();
+    test_aaaa_hiding_refused_a();
+    test_oom_not_sticky();
     test_view();
     test_parse_txt();
     test_parse_mx();

@@ -159,6 +159,7 @@ static void test_single_label_flag(void)
 
 int main(void)
 {
+    TAP_PLAN(55);
     test_good();
     test_bad();
     test_lengths();

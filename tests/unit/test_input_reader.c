@@ -583,6 +583,7 @@ static void test_random_lines(void)
 
 int main(void)
 {
+    TAP_PLAN(86);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;

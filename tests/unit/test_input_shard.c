@@ -174,6 +174,7 @@ static void test_parse(void)
 
 int main(void)
 {
+    TAP_PLAN(43);
     test_vectors();
     test_stability();
     test_balance(2);

@@ -40,6 +40,7 @@ static void html_case(const char *in, const char *want, const char *name)
 
 int main(void)
 {
+    TAP_PLAN(44);
     json_case("plain", 5, "\"plain\"", "json: plain text is quoted");
     json_case("a\"b\\c", 5, "\"a\\\"b\\\\c\"", "json: quote and backslash escaped");
     json_case("a\r\nb\t", 5, "\"a\\r\\nb\\t\"", "json: CR LF TAB escaped");
@@ -67,10 +68,23 @@ int main(void)
     csv_case("\t=cmd()", "\"'\t=cmd()\"", "csv: leading TAB neutralised (OWASP CSV injection)");
     csv_case("\r=cmd()", "\"'\r=cmd()\"", "csv: leading CR neutralised (OWASP CSV injection)");
     csv_case("", "", "csv: empty field");
+    csv_case("text/plain\x1b]0;pwned\x07", "text/plain\xEF\xBF\xBD]0;pwned\xEF\xBF\xBD",
+             "csv: ESC and BEL (a terminal title sequence) become U+FFFD");
+    csv_case("a\xc2\x9b"
+             "2Jb\x7f",
+             "a\xEF\xBF\xBD"
+             "2Jb\xEF\xBF\xBD",
+             "csv: C1 CSI and DEL become U+FFFD");
+    csv_case("caf\xc3\xa9 \xff", "caf\xc3\xa9 \xEF\xBF\xBD",
+             "csv: UTF-8 kept, invalid byte replaced");
+    csv_case("a\tb", "a\tb", "csv: TAB inside a field kept");
 
     html_case("<b>x</b> & \"y\" 'z'", "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot; &#39;z&#39;",
               "html: markup and quotes escaped");
     html_case("a\x01z", "a\xEF\xBF\xBDz", "html: control byte shown as U+FFFD");
+    html_case("a\x7fz", "a\xEF\xBF\xBDz", "html: DEL shown as U+FFFD");
+    html_case("a\xc2\x9bz\xc2\xa0", "a\xEF\xBF\xBDz\xc2\xa0",
+              "html: C1 control shown as U+FFFD, NBSP kept");
 
     text_case("mx1.example.com", "mx1.example.com", "text: plain text kept");
     text_case("caf\xc3\xa9 \xe2\x9c\x93", "caf\xc3\xa9 \xe2\x9c\x93", "text: valid UTF-8 kept");

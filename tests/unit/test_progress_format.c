@@ -153,6 +153,7 @@ static void test_thread_log(void)
 
 int main(void)
 {
+    TAP_PLAN(19);
     test_duration();
     test_format();
     test_thread_log();

@@ -139,6 +139,7 @@ static void test_perip_text(void)
 
 int main(void)
 {
+    TAP_PLAN(21);
     test_bucket();
     test_perip_model();
     test_perip_text();

@@ -69,6 +69,7 @@ static bool exists(const char *path)
 
 int main(void)
 {
+    TAP_PLAN(36);
     sqlite3 *db = fx_build(DB);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

@@ -115,10 +115,12 @@ int main(void)
 {
     const char *chromium = find_chromium();
     if (!chromium) {
-        printf("ok - html report in headless chromium # SKIP chromium is not installed "
-               "(scripts/install-report-deps.sh installs it)\n");
+        TAP_PLAN(1);
+        TAP_SKIP("html report in headless chromium",
+                 "missing chromium (scripts/install-report-deps.sh installs it)");
         TAP_DONE();
     }
+    TAP_PLAN(12);
     const char *path = "/tmp/mtasts-reports-html.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");

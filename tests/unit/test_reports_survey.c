@@ -179,6 +179,9 @@ static void check_formats(sqlite3 *db, struct report_data *d)
         /* text and csv are not markup; the others must escape it. */
         bool markup = !strcmp(formats[i], "md") || !strcmp(formats[i], "html");
         TAP_CHECK(!markup || !raw, name, "found raw markup");
+        if (!strcmp(formats[i], "md"))
+            TAP_CHECK(a && !strstr(a, "https://evil") && !strstr(a, "](https"),
+                      "md: a remote URL is not autolinked", "found 'https://evil'");
         free(a);
         free(b);
     }
@@ -325,6 +328,7 @@ static void check_text(sqlite3 *db, struct report_data *d)
 
 int main(void)
 {
+    TAP_PLAN(137);
     const char *path = "/tmp/mtasts-reports-survey.db";
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds from store/schema.sql", "failed");

@@ -206,7 +206,7 @@ static void check_worklist(sqlite3 *db)
     free(t);
 
     t = fx_render("md", db, render_worklist, &all, NULL);
-    TAP_CHECK(t && strstr(t, "\\[login\\](https://evil.example) \\*bold\\*") &&
+    TAP_CHECK(t && strstr(t, "\\[login\\](https\\://evil.example) \\*bold\\*") &&
                   !strstr(t, " [login]") && strstr(t, "&lt;script&gt;"),
               "worklist md escapes a remote link, emphasis and markup", "got %s",
               t ? strstr(t, "x.example") : "");
@@ -359,6 +359,7 @@ static void check_json_list(void)
 
 int main(void)
 {
+    TAP_PLAN(81);
     check_stats();
     check_json_list();
     const char *path = "/tmp/mtasts-reports-trend.db";

@@ -332,6 +332,20 @@ static void m_null_mx(struct builder *b)
     b->obs.n_mx = 1;
     b->mx[0] = (struct sts_mx_host){".", 0};
 }
+/* Answers the scanner cut (issue 12): the verdict says so. */
+static void m_mx_cut(struct builder *b)
+{
+    b->obs.mx_cut = 14; /* hosts beyond the kept two: coverage of every MX is not known */
+}
+static void m_mx_cut_uncovered(struct builder *b)
+{
+    mx(b, "mx1.example.com", "mx.elsewhere.example.org");
+    b->obs.mx_cut = 14; /* one kept host is uncovered: that is a fact either way */
+}
+static void m_txt_cut(struct builder *b)
+{
+    b->obs.txt_cut = 3; /* a second v=STSv1 record may be among them */
+}
 static void m_lf(struct builder *b)
 {
     body(b, "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.backup.example.net\n"
@@ -528,6 +542,12 @@ static const struct ccase cases[] = {
      false},
     {"no mx", m_no_mx, V, STS_CAT_NONE, "no_mx", R_ENF, 1, true, false},
     {"null mx", m_null_mx, V, STS_CAT_NONE, "null_mx", R_ENF, 1, true, false},
+    {"mx answer cut: coverage unknown, said", m_mx_cut, V, STS_CAT_NONE, "records_cut", R_ENF, -1,
+     true, false},
+    {"mx answer cut, a kept host uncovered", m_mx_cut_uncovered, I, STS_CAT_MX_NOT_COVERED,
+     "records_cut", R_NOT, 0, false, true},
+    {"txt answer cut: valid, said", m_txt_cut, V, STS_CAT_NONE, "records_cut", R_ENF, 1, true,
+     false},
     {"mx nxdomain with a record", m_enforce_nxdomain_mx, V, STS_CAT_NONE, "", R_ENF, 1, true,
      false},
     {"lf line endings stay strict", m_lf, V, STS_CAT_NONE, "lf_line_endings", R_ENF, 1, true,
@@ -602,6 +622,11 @@ static void run_case(const struct ccase *c)
 }
 
 /* Every status, category and warning is produced by at least one case above. */
+/* The delivery warnings (main's issue 10), between the policy warnings and records_cut. */
+#define CLASSIFY_DELIVERY_WARNING(w)                                                               \
+    ((w) >= STS_WARN_MX_CERT_EXPIRING_SOON && (w) <= STS_WARN_DANE_FAILURE)
+#define CLASSIFY_DELIVERY_WARNINGS (STS_WARN_DANE_FAILURE - STS_WARN_MX_CERT_EXPIRING_SOON + 1)
+
 static void check_coverage(void)
 {
     bool st[STS_STATUS_COUNT] = {0}, cat[STS_CAT_COUNT] = {0}, warn[STS_WARN_COUNT] = {0};
@@ -621,9 +646,10 @@ static void check_coverage(void)
         TAP_CHECK(cat[c], "classify coverage: category", "no case for category %s",
                   sts_category_name((enum sts_category)c));
     /* The delivery-side warnings are covered by test_rules_delivery.c. */
-    for (int w = 0; w < STS_WARN_MX_CERT_EXPIRING_SOON; w++)
-        TAP_CHECK(warn[w], "classify coverage: warning", "no case for warning %s",
-                  sts_warning_name((enum sts_warning)w));
+    for (int w = 0; w < STS_WARN_COUNT; w++)
+        if (!CLASSIFY_DELIVERY_WARNING(w))
+            TAP_CHECK(warn[w], "classify coverage: warning", "no case for warning %s",
+                      sts_warning_name((enum sts_warning)w));
 }
 
 static void check_cert_category(void)
@@ -674,6 +700,18 @@ static void check_mx_pattern_index(void)
 }
 
 /* A zeroed observation must not crash and must say dns_error (nothing was asked). */
+static void check_records_cut_detail(void)
+{
+    struct builder b;
+    build_good(&b);
+    m_mx_cut(&b);
+    struct sts_verdict v;
+    sts_classify(&b.obs, &v);
+    TAP_CHECK(strstr(v.detail, "MX coverage unknown") && strstr(v.detail, "14 MX"),
+              "records cut: the detail gives the counts", "detail '%s'", v.detail);
+    sts_verdict_free(&v);
+}
+
 static void check_zero_observation(void)
 {
     struct sts_observation o;
@@ -685,13 +723,20 @@ static void check_zero_observation(void)
     sts_verdict_free(&v);
 }
 
+enum { CLASSIFY_FIXED_CASES = 19 };
+
 int main(void)
 {
+    /* One per case, coverage per status, category (but none) and warning, and the fixed cases of
+     * check_cert_category, check_mx_pattern_index, check_zero_observation. */
+    TAP_PLAN((int)(sizeof cases / sizeof cases[0]) + STS_STATUS_COUNT + STS_CAT_COUNT - 1 +
+             STS_WARN_COUNT - CLASSIFY_DELIVERY_WARNINGS + CLASSIFY_FIXED_CASES);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
     check_coverage();
     check_cert_category();
     check_mx_pattern_index();
     check_zero_observation();
+    check_records_cut_detail();
     TAP_DONE();
 }

@@ -87,6 +87,11 @@ static void check_diag_table(void)
 
 int main(void)
 {
+    size_t n_diag = sts_diag_code_count();
+    /* check_names: per status, category (fix and RFC 8460 result but for none), warning; 11
+     * fixed; check_warning_lists: 8; check_diag_table: 4 per diag code, 2 fixed. */
+    TAP_PLAN(STS_STATUS_COUNT + STS_CAT_COUNT + 2 * (STS_CAT_COUNT - 1) + 2 * STS_WARN_COUNT + 11 +
+             8 + 4 * (int)n_diag + 2);
     check_names();
     check_warning_lists();
     check_diag_table();

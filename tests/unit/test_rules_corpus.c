@@ -1,6 +1,7 @@
 /* Replays every file of tests/fuzz/corpus/<name>/ through the fuzz harnesses' own code, so the
  * seeds and every saved crash stay covered in the normal and sanitizer builds. */
 #include <dirent.h>
+#include <unistd.h>
 
 #define FUZZ_NO_MAIN
 #include "tests/fuzz/fuzz_classify.c"
@@ -74,10 +75,39 @@ static void replay_target(const struct target *t)
     printf("# %s: %zu files\n", dir, files);
 }
 
+/* Every vector of a kind is a seed of that fuzzer (tests/fuzz/seed-corpus puts it there under
+ * the vector's file name): a new vector without its seed fails here. */
+static void check_vectors_seeded(const char *kind)
+{
+    char vdir[256], path[700], name[300], missing[300] = "";
+    snprintf(vdir, sizeof vdir, "tests/vectors/%s", kind);
+    DIR *dp = opendir(vdir);
+    size_t n = 0, absent = 0;
+    struct dirent *e;
+    while (dp && (e = readdir(dp)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".txt") != 0)
+            continue;
+        n++;
+        snprintf(path, sizeof path, "%s/%s/%s", CORPUS_ROOT, kind, e->d_name);
+        if (access(path, R_OK) != 0 && absent++ == 0)
+            snprintf(missing, sizeof missing, "%s", e->d_name);
+    }
+    if (dp)
+        closedir(dp);
+    snprintf(name, sizeof name, "corpus: every %s vector is a seed of fuzz_%s", kind, kind);
+    TAP_CHECK(n > 0 && absent == 0, name,
+              "%zu of %zu missing (first: %s): run tests/fuzz/seed-corpus", absent, n, missing);
+}
+
+static const char *const seeded_kinds[] = {"policy", "txt", "tlsrpt"};
+
 int main(void)
 {
-    printf("1..%zu\n", sizeof targets / sizeof targets[0]);
+    TAP_PLAN(sizeof targets / sizeof targets[0] + sizeof seeded_kinds / sizeof seeded_kinds[0]);
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         replay_target(&targets[i]);
+    for (size_t i = 0; i < sizeof seeded_kinds / sizeof seeded_kinds[0]; i++)
+        check_vectors_seeded(seeded_kinds[i]);
     TAP_DONE();
 }

@@ -330,8 +330,8 @@ static void check_coverage(void)
         all &= seen[o];
     TAP_CHECK(all, "delivery coverage: every SMTP outcome has a case", "one is missing");
     bool allw = true;
-    for (int k = STS_WARN_MX_CERT_EXPIRING_SOON; k < STS_WARN_COUNT; k++)
-        allw &= warn[k];
+    for (int k = STS_WARN_MX_CERT_EXPIRING_SOON; k <= STS_WARN_DANE_FAILURE; k++)
+        allw &= warn[k]; /* the delivery warnings; records_cut (after them) is the scanner's */
     TAP_CHECK(allw, "delivery coverage: every delivery warning has a case", "one is missing");
 }
 
@@ -377,6 +377,40 @@ static void check_policy_not_in_force(void)
     sts_verdict_free(&v);
 }
 
+/* A cut MX answer (hosts beyond what the engine keeps were never seen, so never probed):
+ * every kept host judged is not every host judged, and a DANE-valid kept set is not "full";
+ * a kept host an enforcing sender refuses still fails delivery. */
+static void check_mx_cut(void)
+{
+    struct dcase c = {.mode = 'T', .smtp = true};
+    c.h1 = (struct host_spec)HD(OK, D_VALID);
+    c.h2 = (struct host_spec)HD(OK, D_VALID);
+    struct builder b;
+    build(&b, &c);
+    b.obs.mx_cut = 44;
+    struct sts_verdict v;
+    sts_classify(&b.obs, &v);
+    TAP_CHECK(!v.mx_verified && v.smtp_checked && v.n_mx_probed == 2 &&
+                  v.dane_summary == STS_DANE_SUM_PARTIAL &&
+                  (v.warnings & (1u << STS_WARN_RECORDS_CUT)) && v.mx_covered != 1,
+              "delivery: a cut MX answer is never every MX judged (mx_verified false)",
+              "verified=%d probed=%zu dane=%s warnings=%x covered=%d", v.mx_verified, v.n_mx_probed,
+              sts_dane_summary_name(v.dane_summary), v.warnings, v.mx_covered);
+    sts_verdict_free(&v);
+
+    c = (struct dcase){.mode = 'E', .smtp = true};
+    c.h1 = (struct host_spec)H(STS_SMTP_CERT_EXPIRED);
+    c.h2 = (struct host_spec)H(OK);
+    build(&b, &c);
+    b.obs.mx_cut = 3;
+    sts_classify(&b.obs, &v);
+    TAP_CHECK(v.would_fail_delivery && !v.mx_verified && v.n_mx_failing == 1,
+              "delivery: a cut MX answer with a kept failing host still would_fail",
+              "fail=%d verified=%d failing=%zu", v.would_fail_delivery, v.mx_verified,
+              v.n_mx_failing);
+    sts_verdict_free(&v);
+}
+
 /* The outcome tables: names round-trip, result types, worse-of ordering. */
 static void check_tables(void)
 {
@@ -403,12 +437,13 @@ static void check_tables(void)
 
 int main(void)
 {
-    printf("1..%zu\n", N_CASES + 8);
+    printf("1..%zu\n", N_CASES + 10);
     for (size_t i = 0; i < N_CASES; i++)
         run_case(&cases[i]);
     check_coverage();
     check_no_record();
     check_policy_not_in_force();
+    check_mx_cut();
     check_tables();
     TAP_DONE();
 }

@@ -445,6 +445,7 @@ static void test_random_hostile(void)
 
 int main(void)
 {
+    TAP_PLAN(34);
     fx_mkdir("export");
     sqlite3_open(":memory:", &mem);
     make_db();

@@ -223,6 +223,10 @@ __attribute__((unused)) static char *fx_query_text(const char *path, const char 
 }
 
 static const struct store_scan_info fx_info = {
-    "test", "[{\"name\":\"list.txt\",\"sha256\":\"00\"}]", "{\"timeout\":3}", -1, 0};
+    .tool_version = "test",
+    .inputs_json = "[{\"name\":\"list.txt\",\"sha256\":\"00\"}]",
+    .options_json = "{\"timeout\":3}",
+    .shard_index = -1,
+};
 
 #endif

@@ -286,6 +286,7 @@ static void test_interrupted_and_live_shards(void)
 
 int main(void)
 {
+    TAP_PLAN(34);
     fx_mkdir("merge");
     test_merge_equals_single();
     test_refusals();

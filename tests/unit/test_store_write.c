@@ -383,6 +383,28 @@ static void test_resume_matching(void)
     rc = store_scan_resume_matching(st, 0, &other, &id);
     TAP_CHECK(rc == -1 && strstr(store_error(st), "other inputs"),
               "resume with a changed input file is refused", "%s", store_error(st));
+    static const struct store_option_key keys[] = {{"timeout", "--timeout", NULL},
+                                                   {"allow_private", "--allow-private", NULL},
+                                                   {"domain_timeout_s", "--domain-timeout", "90"}};
+    other = info;
+    other.options_json = "{\"timeout\":9,\"allow_private\":[\"127.0.0.0/8\"]}";
+    other.verdict_options = keys;
+    other.n_verdict_options = 3;
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == -1 &&
+                  strstr(store_error(st), "--timeout was 3, now 9; --allow-private was none, now "
+                                          "[\"127.0.0.0/8\"]"),
+              "resume with other verdict options is refused, naming each", "%s", store_error(st));
+    other.options_json = "{\"timeout\":3,\"domain_timeout_s\":90}";
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == 0 && id == scan,
+              "an option missing from the stored scan counts as its default (90 == absent)", "%s",
+              store_error(st));
+    store_scan_finish(st, scan, "interrupted", NULL);
+    other.options_json = "{\"timeout\":3,\"domain_timeout_s\":30}";
+    rc = store_scan_resume_matching(st, 0, &other, &id);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), "--domain-timeout was 90, now 30"),
+              "and another value than the default is refused", "%s", store_error(st));
     other = info;
     other.inputs_json = "[{\"name\":\"/elsewhere/list.txt\",\"sha256\":\"00\"}]";
     other.options_json = "{\"timeout\":9}";
@@ -631,6 +653,7 @@ static void test_wal_bounded(void)
 
 int main(void)
 {
+    TAP_PLAN(86);
     fx_mkdir("write");
     test_create();
     test_batches();
