@@ -11,7 +11,6 @@ cd "$(dirname "$0")/../.."
 echo "1..30"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..16" # the plan: tests/run fails a suite that reports another count
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
