@@ -36,6 +36,7 @@ struct scan_run {
     bool input_failed;
     char input_err[512];
     char store_err[512];
+    struct progress *prog; /* told the exact total once the input is read */
 };
 
 static void on_signal(int sig)
@@ -110,6 +111,10 @@ static bool source_next(void *arg, const char **domain, long *rank)
         if (k == INPUT_ERROR) {
             r->input_failed = true;
             snprintf(r->input_err, sizeof r->input_err, "%s", input_error(r->in));
+        } else if (r->prog) {
+            /* The estimate counted every line; now the domains handed out are known, so
+             * the progress ends at 100%, not 99.9% (invalid lines, duplicates). */
+            progress_set_total(r->prog, (long long)input_get_counts(r->in)->domains);
         }
         return false;
     }
@@ -368,13 +373,20 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     char limits[256], err[1024];
     scan_options_limits(o, limits, sizeof limits);
     long long total = progress_total(r, io);
-    struct progress_options popt = {o->progress, stderr, 10,
-                                    total,       limits, (o->engine.checks & SCAN_CHECK_SMTP) != 0};
+    struct progress_options popt = {.mode = o->progress,
+                                    .out = stderr,
+                                    .interval_s = 10,
+                                    .total = total,
+                                    .limits = limits,
+                                    .smtp = (o->engine.checks & SCAN_CHECK_SMTP) != 0,
+                                    .status_file = o->status_file};
     struct progress *prog = progress_start(&popt, &stats);
+    r->prog = prog;
     install_signals();
     double t0 = now_s();
     int rc = engine_run(&o->engine, source_next, r, sink_row, r, &stats, err, sizeof err);
     double elapsed = now_s() - t0;
+    r->prog = NULL;
     progress_stop(prog);
     if (rc < 0)
         fprintf(stderr, "mtasts scan: %s\n", err); /* setup failed: nothing was scanned */
@@ -417,6 +429,16 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     }
     if (frc < 0 || r->write_errors)
         return 1;
+    /* A binary file or a list of garbage: no valid name at all is an error, not a scan of
+     * nothing (the invalid lines are stored: `mtasts report --section input_errors`). */
+    if (c->domains + c->skipped + c->duplicates + c->excluded + c->other_shard == 0 &&
+        c->invalid > 0) {
+        fprintf(stderr,
+                "mtasts scan: no valid domain name in the input (%llu invalid lines): is it "
+                "a domain list?\n",
+                (unsigned long long)c->invalid);
+        return 1;
+    }
     return 0;
 }
 
@@ -444,6 +466,16 @@ int cmd_scan(int argc, char **argv)
     if (!r.st) {
         fprintf(stderr, "mtasts scan: %s\n", err);
         goto out;
+    }
+    /* Every list must be readable before a scan row is created: a missing list leaves no
+     * 'interrupted' scan behind. */
+    for (size_t i = 0; i < o->n_args; i++) {
+        /* access(), not open(): a FIFO opened and closed here would lose its writer. */
+        if (strcmp(o->args[i], "-") != 0 && access(o->args[i], R_OK) != 0) {
+            fprintf(stderr, "mtasts scan: cannot read the list %s: %s\n", o->args[i],
+                    strerror(errno));
+            goto out;
+        }
     }
     if (begin_scan(&r) < 0)
         goto out;

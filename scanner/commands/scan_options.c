@@ -22,7 +22,8 @@ static const struct cli_help scan_help = {
                "  --shard I/N            scan only shard I (0-based) of N\n"
                "  --exclude FILE         never touch these domains (and names below them)\n"
                "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-               "  --dns-qps N            DNS queries per second, all threads (default 500)\n"
+               "  --dns-qps N            DNS queries per second, all threads (default 500;\n"
+               "                         0: unlimited)\n"
                "  --inflight N           domains in flight (default 2000)\n"
                "  --dns-inflight N       DNS queries outstanding at once (default 1000)\n"
                "  --https-conns N        HTTPS transfers in flight (default 200)\n"
@@ -52,16 +53,21 @@ static const struct cli_help scan_help = {
                "  --contact URL          contact URL sent in the User-Agent\n"
                "  --keep-certs           store each policy host's certificate chain (PEM)\n"
                "  --progress | --quiet   status line on stderr / nothing\n"
+               "  --status-file FILE     JSON status (counts, rates, queries/s, in flight, ETA)\n"
+               "                         rewritten atomically every 5 s and at the end\n"
                "  -h, --help             this text\n",
     .footer =
         "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n",
 };
 
 static const struct cli_help check_help = {
-    .synopsis = "mtasts check DOMAIN... [options]",
+    .synopsis = "mtasts check DOMAIN... [options]\n"
+                "mtasts check --file LIST [DOMAIN...] [options]    mtasts check - [options]",
     .summary = "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
                "TLS-RPT, readiness) and says how to fix each problem.\n",
     .options =
+        "  --file LIST            also check the names in LIST (one a line, # comments,\n"
+        "                         rank,domain lines; at most 10000); `-` reads stdin\n"
         "  --json                 one JSON object per domain\n"
         "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
         "  --ca-file FILE         trust these CAs instead of the system store\n"
@@ -84,7 +90,8 @@ static const struct cli_help check_help = {
         "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
         "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
         "  -h, --help             this text\n",
-    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
+    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check, 64 usage error\n"
+              "(a bad option or name, an unreadable --file).\n",
 };
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
@@ -339,6 +346,7 @@ enum {
     O_KEEP_CERTS,
     O_PROGRESS,
     O_QUIET,
+    O_STATUS_FILE,
     O_JSON, /* check only */
 };
 
@@ -377,6 +385,7 @@ static const struct option scan_opts[] = {COMMON_OPTIONS,
                                           {"keep-certs", no_argument, NULL, O_KEEP_CERTS},
                                           {"progress", no_argument, NULL, O_PROGRESS},
                                           {"quiet", no_argument, NULL, O_QUIET},
+                                          {"status-file", required_argument, NULL, O_STATUS_FILE},
                                           {NULL, 0, NULL, 0}};
 
 static const struct option check_opts[] = {
@@ -478,6 +487,9 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
     case O_QUIET:
         o->progress = PROGRESS_QUIET;
         return 0;
+    case O_STATUS_FILE:
+        o->status_file = v;
+        return 0;
     case O_JSON:
         o->json = true;
         return 0;
@@ -532,7 +544,9 @@ struct scan_options *scan_options_from_argv(enum scan_command cmd, int argc, cha
 {
     const char *name = cmd == SCAN_CMD_SCAN ? "scan" : "check";
     /* check: any failure is "could not check" (3); scan: usage 2, out of memory 1. */
-    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 3, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
+    /* check: 0-3 are verdicts (3 "could not check"); a usage error has its own code,
+     * EX_USAGE from sysexits.h, so a script never mistakes a typo for a DNS failure. */
+    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 64, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
     struct scan_options *o = malloc(sizeof *o);
     if (!o) {
         cli_error(name, "out of memory");
