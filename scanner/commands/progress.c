@@ -73,6 +73,8 @@ size_t progress_format(char *buf, size_t buflen, const struct progress_view *v)
     put(buf, buflen, &off, " elapsed %s", d);
     put(buf, buflen, &off, " | in flight dns %llu https %llu", (unsigned long long)v->dns_inflight,
         (unsigned long long)v->https_inflight);
+    if (v->dns_window)
+        put(buf, buflen, &off, " | dns window %llu", (unsigned long long)v->dns_window);
     static const enum sts_status order[] = {STS_STATUS_VALID, STS_STATUS_INVALID,
                                             STS_STATUS_NO_POLICY, STS_STATUS_DOMAIN_NXDOMAIN,
                                             STS_STATUS_DNS_ERROR};
@@ -130,6 +132,7 @@ static void sample(struct progress *p, struct progress_view *v)
     pthread_mutex_unlock(&p->lock);
     v->elapsed_s = t - p->start;
     v->dns_inflight = load(&s->dns_inflight);
+    v->dns_window = load(&s->dns_window);
     v->https_inflight = load(&s->https_inflight);
     for (int i = 0; i < STS_STATUS_COUNT && i < 5; i++)
         v->by_status[i] = load(&s->by_status[i]);
@@ -210,8 +213,7 @@ static void *progress_thread(void *arg)
     return NULL;
 }
 
-struct progress *progress_start(const struct progress_options *opt,
-                                const struct scan_stats *stats)
+struct progress *progress_start(const struct progress_options *opt, const struct scan_stats *stats)
 {
     struct progress *p = calloc(1, sizeof *p);
     if (!p)

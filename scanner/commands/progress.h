@@ -33,6 +33,7 @@ struct progress_view {
     double elapsed_s;      /* since the start */
     double rate;           /* domains per second, recent (a sliding window) */
     uint64_t dns_inflight; /* DNS queries outstanding */
+    uint64_t dns_window;   /* the adaptive DNS window (all workers); 0: not shown */
     uint64_t https_inflight;
     uint64_t by_status[5]; /* enum sts_status order: no_policy valid invalid dns_error nxdomain */
     uint64_t dns_retries;
@@ -54,8 +55,7 @@ struct progress;
 /* Starts the progress thread, reading `stats` once a second (relaxed reads). PROGRESS_QUIET
  * starts no thread but still returns an object. NULL on error (thread creation). `stats`
  * and the options' strings must outlive progress_stop(). */
-struct progress *progress_start(const struct progress_options *opt,
-                                const struct scan_stats *stats);
+struct progress *progress_start(const struct progress_options *opt, const struct scan_stats *stats);
 
 /* Sets the total once it becomes known (or changes); thread-safe. */
 void progress_set_total(struct progress *p, long long total);

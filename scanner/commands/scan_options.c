@@ -27,7 +27,11 @@ static const char scan_usage[] =
     "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
     "  --dns-qps N            DNS queries per second, all threads (default 500)\n"
     "  --inflight N           domains in flight (default 2000)\n"
-    "  --dns-inflight N       DNS queries outstanding at once (default 1000)\n"
+    "  --dns-inflight N       DNS queries outstanding at most (default 1000): the ceiling\n"
+    "                         of the adaptive window, which follows the resolver's latency\n"
+    "                         and losses\n"
+    "  --dns-inflight-min N   the window's floor and start (default 32; = --dns-inflight\n"
+    "                         fixes it)\n"
     "  --https-conns N        HTTPS transfers in flight (default 200)\n"
     "  --per-ip N             connections per destination IP at once (default 4)\n"
     "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
@@ -364,6 +368,9 @@ static int parse_scan_only(struct scan_options *o, int argc, char **argv, int *i
     } else if (!strcmp(a, "--dns-inflight")) {
         NEED_VALUE();
         rc = parse_int(a, v, 1, 1000000, &c->dns_inflight, err, errlen);
+    } else if (!strcmp(a, "--dns-inflight-min")) {
+        NEED_VALUE();
+        rc = parse_int(a, v, 1, 1000000, &c->dns_inflight_min, err, errlen);
     } else if (!strcmp(a, "--inflight")) {
         NEED_VALUE();
         rc = parse_int(a, v, 1, 1000000, &c->inflight, err, errlen);
@@ -474,12 +481,13 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
     json_checks(c->checks, out);
     sbuf_printf(out,
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
-                "\"per_ip\":%d,\"dns_inflight\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
+                "\"per_ip\":%d,\"dns_inflight\":%d,\"dns_inflight_min\":%d,\"timeout_s\":%g,"
+                "\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
                 "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
-                c->per_ip, c->dns_inflight, c->timeout_s, c->connect_timeout_s, c->dns_timeout_s,
-                c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false");
+                c->per_ip, c->dns_inflight, c->dns_inflight_min, c->timeout_s, c->connect_timeout_s,
+                c->dns_timeout_s, c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false");
     esc_json_str(out, c->ca_file);
     sbuf_puts(out, ",\"allow_private\":[");
     for (size_t i = 0; i < o->addrs.n_allow; i++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "scanner/engine/addr_policy.h"
 #include "scanner/engine/scan_state.h"
@@ -62,6 +63,7 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
     s->on_answer = on_answer;
     s->ctx = ctx;
     s->max_outstanding = max_outstanding ? max_outstanding : 1;
+    dns_window_init(&s->win, (double)s->max_outstanding, (double)s->max_outstanding);
     s->jitter_state =
         ((uint64_t)(uintptr_t)s << 1) ^ (uint64_t)evl_now_ms() ^ 0x9e3779b97f4a7c15ULL;
     if (s->jitter_state == 0)
@@ -104,6 +106,38 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
         return -1;
     }
     return 0;
+}
+
+/* The window as the progress line sees it: the sum over workers, kept by deltas. */
+static void report_window(struct dns_stage *s)
+{
+    size_t w = dns_window_get(&s->win);
+    if (w == s->win_reported)
+        return;
+    if (w > s->win_reported)
+        __atomic_fetch_add(&s->stats->dns_window, (uint64_t)(w - s->win_reported),
+                           __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_sub(&s->stats->dns_window, (uint64_t)(s->win_reported - w),
+                           __ATOMIC_RELAXED);
+    s->win_reported = w;
+}
+
+void dns_stage_set_floor(struct dns_stage *s, size_t floor)
+{
+    if (floor < 1)
+        floor = 1;
+    if (floor > s->max_outstanding)
+        floor = s->max_outstanding;
+    dns_window_init(&s->win, (double)floor, (double)s->max_outstanding);
+    report_window(s);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void dns_stage_close(struct dns_stage *s)
@@ -290,6 +324,12 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         return;
     s->outstanding--;
     __atomic_fetch_sub(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
+    /* Every answer (or loss) steers the window: a timeout is a query the resolver (or the
+     * path) dropped; any answer, even SERVFAIL, measures the round trip. */
+    int64_t t = now_us();
+    if (dns_window_on_answer(&s->win, t / 1000, (double)(t - ref->sent_us) / 1000.0,
+                             status == ARES_ETIMEOUT))
+        report_window(s);
     enum sts_dns_outcome o = dns_outcome_of_status(status);
     if (o == STS_DNS_OK)
         o = dns_parse_answer(ref->task, ref->q, abuf, alen, s->cfg->addrs);
@@ -312,6 +352,7 @@ static void send_one(struct dns_stage *s, struct dns_qref *ref)
         return;
     }
     s->outstanding++;
+    ref->sent_us = now_us();
     __atomic_fetch_add(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->stats->dns_queries, 1, __ATOMIC_RELAXED);
     ares_query(s->channel, name, ns_c_in, query_type(ref->q), query_cb, ref);
@@ -326,8 +367,9 @@ void dns_stage_query(struct dns_stage *s, struct dns_qref *ref, bool urgent)
 
 int dns_stage_pump(struct dns_stage *s)
 {
-    while (s->wait_len > 0 && !s->stopping && s->outstanding < s->max_outstanding) {
-        size_t room = s->max_outstanding - s->outstanding;
+    size_t limit = dns_window_get(&s->win);
+    while (s->wait_len > 0 && !s->stopping && s->outstanding < limit) {
+        size_t room = limit - s->outstanding;
         size_t want = s->wait_len < room ? s->wait_len : room;
         size_t got = want;
         if (s->qps)
@@ -341,7 +383,7 @@ int dns_stage_pump(struct dns_stage *s)
             send_one(s, ref); /* may enqueue again (synchronous failure): loop re-checks */
         }
     }
-    if (s->wait_len == 0 || !s->qps || s->outstanding >= s->max_outstanding)
+    if (s->wait_len == 0 || !s->qps || s->outstanding >= limit)
         return -1;
     uint64_t ns = ratelimit_wait_ns(s->qps, ratelimit_now_ns());
     return (int)((ns + 999999) / 1000000);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scanner/engine/dns_window.h"
 #include "scanner/engine/domain_task.h"
 #include "scanner/engine/event_loop.h"
 
@@ -34,7 +35,9 @@ struct dns_stage {
     struct dns_qref **wait;
     size_t wait_cap, wait_head, wait_len;
     size_t outstanding;     /* queries sent to c-ares and not answered */
-    size_t max_outstanding; /* this worker's share of --dns-inflight */
+    size_t max_outstanding; /* this worker's share of --dns-inflight: the window's ceiling */
+    struct dns_window win;  /* the adaptive window (dns_window.h): what is sent at most */
+    size_t win_reported;    /* this worker's window as last added to stats->dns_window */
     uint64_t jitter_state;  /* xorshift state for retry jitter (no shared rand() lock) */
 };
 
@@ -45,6 +48,7 @@ struct dns_qref {
     struct domain_task *task;
     enum task_query q;
     int tries;
+    int64_t sent_us; /* when the current try was sent (CLOCK_MONOTONIC): its round trip */
 };
 
 /* Sets up the channel: resolvers from cfg (or the system's), per-try timeout, EDNS, sockets
@@ -55,6 +59,10 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
                    struct scan_stats *stats, struct ratelimit *qps, size_t max_waiting,
                    size_t max_outstanding, dns_answer_fn on_answer, void *ctx, char *err,
                    size_t errlen);
+
+/* The adaptive window's floor for this worker (its share of --dns-inflight-min; the window
+ * starts there). Call after dns_stage_init; floor >= max_outstanding fixes the window. */
+void dns_stage_set_floor(struct dns_stage *s, size_t floor);
 
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);

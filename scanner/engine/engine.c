@@ -471,6 +471,9 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
                        share(e->cfg->dns_inflight, e->n_workers), on_dns_answer, w, err,
                        errlen) < 0)
         return -1;
+    dns_stage_set_floor(&w->dns, share(e->cfg->dns_inflight_min > 0 ? e->cfg->dns_inflight_min
+                                                                    : e->cfg->dns_inflight,
+                                       e->n_workers));
     if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, e->cert_store, transfers,
                          on_fetch_done, w, err, errlen) < 0)
         return -1;

@@ -19,4 +19,5 @@ void scan_config_defaults(struct scan_config *cfg)
     cfg->dns_timeout_s = 3;
     cfg->dns_tries = 3;
     cfg->dns_inflight = 1000;
+    cfg->dns_inflight_min = 32;
 }

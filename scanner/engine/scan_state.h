@@ -42,6 +42,9 @@ struct scan_config {
     /* DNS queries outstanding at once, all workers together (added by the engine): a
      * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
     int dns_inflight;
+    /* The adaptive DNS window's floor (--dns-inflight-min): it starts there and never goes
+     * below; --dns-inflight is its ceiling. Equal values fix the window. */
+    int dns_inflight_min;
 };
 
 void scan_config_defaults(struct scan_config *cfg);
@@ -50,6 +53,7 @@ void scan_config_defaults(struct scan_config *cfg);
 struct scan_stats {
     volatile uint64_t started, finished;
     volatile uint64_t dns_inflight, https_inflight;
+    volatile uint64_t dns_window; /* the adaptive DNS windows of all workers, summed */
     volatile uint64_t dns_queries, dns_retries, https_fetches;
     volatile uint64_t by_status[8]; /* indexed by enum sts_status */
 };
