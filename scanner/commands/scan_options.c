@@ -33,7 +33,11 @@ static const char scan_usage[] =
     "  --dns-inflight-min N   the window's floor and start (default 32; = --dns-inflight\n"
     "                         fixes it)\n"
     "  --https-conns N        HTTPS transfers in flight (default 200)\n"
-    "  --per-ip N             connections per destination IP at once (default 4)\n"
+    "  --per-ip R             new connections per second per destination IP (default 20;\n"
+    "                         0: no rate limit), evenly spaced\n"
+    "  --per-ip-conns N       connections per destination IP at once (default 8; 0: no cap)\n"
+    "  --per-ip-wait S        longest wait for a turn at a busy IP, then https_timeout\n"
+    "                         (default 300)\n"
     "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
     "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
     "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
@@ -379,7 +383,13 @@ static int parse_scan_only(struct scan_options *o, int argc, char **argv, int *i
         rc = parse_int(a, v, 1, 100000, &c->https_conns, err, errlen);
     } else if (!strcmp(a, "--per-ip")) {
         NEED_VALUE();
-        rc = parse_int(a, v, 0, 100000, &c->per_ip, err, errlen);
+        rc = parse_double(a, v, 0, 100000, &c->per_ip, err, errlen);
+    } else if (!strcmp(a, "--per-ip-conns")) {
+        NEED_VALUE();
+        rc = parse_int(a, v, 0, 100000, &c->per_ip_conns, err, errlen);
+    } else if (!strcmp(a, "--per-ip-wait")) {
+        NEED_VALUE();
+        rc = parse_double(a, v, 0.1, 86400, &c->per_ip_wait_s, err, errlen);
     } else if (!strcmp(a, "--threads")) {
         NEED_VALUE();
         rc = parse_int(a, v, 1, 256, &c->threads, err, errlen);
@@ -481,13 +491,15 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
     json_checks(c->checks, out);
     sbuf_printf(out,
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
-                "\"per_ip\":%d,\"dns_inflight\":%d,\"dns_inflight_min\":%d,\"timeout_s\":%g,"
+                "\"per_ip\":%g,\"per_ip_conns\":%d,\"per_ip_wait_s\":%g,\"dns_inflight\":%d,\"dns_"
+                "inflight_min\":%d,\"timeout_s\":%g,"
                 "\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
                 "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
-                c->per_ip, c->dns_inflight, c->dns_inflight_min, c->timeout_s, c->connect_timeout_s,
-                c->dns_timeout_s, c->dns_tries, c->threads, c->keep_cert_pem ? "true" : "false");
+                c->per_ip, c->per_ip_conns, c->per_ip_wait_s, c->dns_inflight, c->dns_inflight_min,
+                c->timeout_s, c->connect_timeout_s, c->dns_timeout_s, c->dns_tries, c->threads,
+                c->keep_cert_pem ? "true" : "false");
     esc_json_str(out, c->ca_file);
     sbuf_puts(out, ",\"allow_private\":[");
     for (size_t i = 0; i < o->addrs.n_allow; i++) {
@@ -510,6 +522,7 @@ void scan_options_limits(const struct scan_options *o, char *buf, size_t buflen)
         snprintf(qps, sizeof qps, "%g", c->dns_qps);
     else
         snprintf(qps, sizeof qps, "unlimited");
-    snprintf(buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %d, timeout %gs", qps,
-             c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->timeout_s);
+    snprintf(buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %g/s x%d, timeout %gs",
+             qps, c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->per_ip_conns,
+             c->timeout_s);
 }

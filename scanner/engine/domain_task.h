@@ -100,6 +100,7 @@ struct domain_task {
     void *owner;
     uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
     uint8_t n_fetch_order, fetch_next;
+    int64_t fetch_queued_ms; /* when the fetch (or its next address) began to wait for its turn */
 };
 
 /* Resets a task for a new domain (keeps the arena's memory up to a bound). domain is copied;

@@ -551,7 +551,10 @@ static int engine_setup(struct engine *e, char *err, size_t errlen)
     e->cert_store = cert_store_new(cfg->ca_file, err, errlen);
     if (!e->cert_store)
         return -1;
-    e->perip = ratelimit_perip_new(cfg->per_ip, (size_t)cfg->https_conns + 16);
+    /* capacity: the addresses held plus those whose next connection is not due yet */
+    e->perip = ratelimit_perip_new(cfg->per_ip_conns, 2 * (size_t)cfg->https_conns + 64);
+    if (e->perip)
+        ratelimit_perip_set_rate(e->perip, cfg->per_ip);
     e->n_workers = cfg->threads;
     e->workers = calloc((size_t)e->n_workers, sizeof *e->workers);
     if (!e->perip || !e->workers) {

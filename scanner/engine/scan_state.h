@@ -30,7 +30,9 @@ struct scan_config {
     double dns_qps;                         /* DNS queries per second, all workers together */
     int inflight;                           /* domains in flight, all workers together */
     int https_conns;                        /* HTTPS transfers in flight, all workers together */
-    int per_ip;                             /* concurrent connections per destination IP */
+    double per_ip;                          /* new connections per second per destination IP */
+    int per_ip_conns;                       /* concurrent connections per destination IP */
+    double per_ip_wait_s;                   /* longest wait for a turn at one IP, then timeout */
     double timeout_s;                       /* HTTPS total time limit per fetch */
     double connect_timeout_s;               /* TCP+TLS connect limit */
     double dns_timeout_s;                   /* per DNS try */
