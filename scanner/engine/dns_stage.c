@@ -140,8 +140,41 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void atomic_min(volatile uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while ((cur == 0 || v < cur) &&
+           !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+static void atomic_max(volatile uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > cur &&
+           !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* This worker's window history into the scan's counters (sums over workers). */
+static void report_history(struct dns_stage *s)
+{
+    const struct dns_window *w = &s->win;
+    if (!s->stats || w->epochs == 0)
+        return;
+    atomic_min(&s->stats->dnsw_min, (uint64_t)w->w_min);
+    atomic_max(&s->stats->dnsw_max, (uint64_t)w->w_max);
+    __atomic_fetch_add(&s->stats->dnsw_sum, (uint64_t)w->w_sum, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_epochs, w->epochs, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_cuts_loss, w->cuts_loss, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_cuts_latency, w->cuts_latency, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_lost, w->lost, __ATOMIC_RELAXED);
+}
+
 void dns_stage_close(struct dns_stage *s)
 {
+    if (!s->stopping)
+        report_history(s);
     s->stopping = true;
     if (s->channel) {
         ares_destroy(s->channel); /* callbacks run with ARES_EDESTRUCTION and are ignored */

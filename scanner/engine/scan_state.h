@@ -56,6 +56,11 @@ struct scan_stats {
     volatile uint64_t started, finished;
     volatile uint64_t dns_inflight, https_inflight;
     volatile uint64_t dns_window; /* the adaptive DNS windows of all workers, summed */
+    /* The windows' history, summed over workers when each worker's DNS stage closes:
+     * smallest and largest window, sum of windows over epochs and number of epochs (the
+     * mean), cuts for losses and for round-trip growth, queries lost (timeouts). */
+    volatile uint64_t dnsw_min, dnsw_max, dnsw_sum, dnsw_epochs, dnsw_cuts_loss, dnsw_cuts_latency,
+        dnsw_lost;
     volatile uint64_t dns_queries, dns_retries, https_fetches;
     volatile uint64_t by_status[8]; /* indexed by enum sts_status */
 };
