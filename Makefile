@@ -16,7 +16,7 @@
 CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
-PKGS     := libcares libcurl openssl sqlite3 libzstd libidn2
+PKGS     := libcares libcurl openssl sqlite3 libzstd libidn2 jansson gmime-3.0 libzip zlib
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-common \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong
@@ -30,6 +30,7 @@ RULES_SRC   := $(wildcard rules/*.c)
 LIB_SRC     := $(wildcard lib/*.c)
 STORE_SRC   := $(wildcard store/*.c)
 REPORTS_SRC := $(wildcard reports/*.c)
+TLSRPT_SRC  := $(wildcard tlsrpt/*.c)
 SCANNER_SRC := $(filter-out scanner/main.c,$(wildcard scanner/*.c scanner/*/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -38,9 +39,10 @@ LIBRULES   := $(BUILD)/librules.a
 LIBMT      := $(BUILD)/libmt.a
 LIBSTORE   := $(BUILD)/libstore.a
 LIBREPORTS := $(BUILD)/libreports.a
+LIBTLSRPT  := $(BUILD)/libtlsrpt.a
 LIBSCANNER := $(BUILD)/libscanner.a
 # Link order: a library comes before the ones it uses.
-ALL_LIBS := $(LIBSCANNER) $(LIBREPORTS) $(LIBSTORE) $(LIBRULES) $(LIBMT)
+ALL_LIBS := $(LIBSCANNER) $(LIBREPORTS) $(LIBTLSRPT) $(LIBSTORE) $(LIBRULES) $(LIBMT)
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_HDRS  := $(wildcard tests/unit/*.h)
@@ -61,6 +63,7 @@ $(LIBRULES): $(call obj,$(RULES_SRC))
 $(LIBMT): $(call obj,$(LIB_SRC))
 $(LIBSTORE): $(call obj,$(STORE_SRC))
 $(LIBREPORTS): $(call obj,$(REPORTS_SRC))
+$(LIBTLSRPT): $(call obj,$(TLSRPT_SRC))
 $(LIBSCANNER): $(call obj,$(SCANNER_SRC))
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
@@ -104,9 +107,15 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -D_GNU_SOURCE
+FUZZ_LIBS    := $(shell pkg-config --libs jansson 2>/dev/null)
 build/fuzz/%: tests/fuzz/%.c $(RULES_SRC) $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_LIBS)
+# The MIME extraction harness also links the tlsrpt/ extractors and GMime, zlib, libzip.
+FUZZ_MIME_SRC := tlsrpt/payload.c tlsrpt/mime.c
+build/fuzz/fuzz_tlsrpt_mime: tests/fuzz/fuzz_tlsrpt_mime.c $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC) $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzzers

@@ -106,6 +106,8 @@ void esc_csv(struct sbuf *out, const char *s)
     /* OWASP's CSV-injection list: a spreadsheet evaluates a cell starting with one. */
     bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p && !quote; p++)
+        quote = *p < 0x20 || *p == 0x7F; /* DESIGN: control bytes are quoted too */
     if (!quote) {
         sbuf_puts(out, s);
         return;

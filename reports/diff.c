@@ -1,5 +1,6 @@
 /* `mtasts diff`: what changed per domain between two scans of one database. */
 #include "reports/report.h"
+#include "reports/tlsrpt.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -200,6 +201,10 @@ int64_t report_write_diff(struct report_out *o, sqlite3 *db, int64_t a, int64_t 
         return -1;
     }
 
+    int64_t enforce_failing = report_tlsrpt_enforce_failures(o, db, b, err, errlen);
+    if (enforce_failing < 0)
+        return -1;
+
     report_out_section(o, "summary", "Summary");
     report_out_note(o,
                     "Scan %" PRId64 " -> scan %" PRId64 ": %" PRId64 " domains in both, %" PRId64
@@ -215,6 +220,13 @@ int64_t report_write_diff(struct report_out *o, sqlite3 *db, int64_t a, int64_t 
                                        report_text(kind_meanings[k])};
         report_out_row(o, cells);
         total += counts[k];
+    }
+    if (enforce_failing > 0) { /* a change in what senders see: counted like the others */
+        struct report_cell cells[3] = {
+            report_text("enforce_tlsrpt_failures"), report_int(enforce_failing),
+            report_text("in enforce, and TLS-RPT reports show blocking failures since")};
+        report_out_row(o, cells);
+        total += enforce_failing;
     }
     report_out_table_end(o);
     return total;

@@ -129,6 +129,7 @@ static void csv_end(struct report_out *o)
 
 const struct report_renderer report_render_csv = {
     .name = "csv",
+    .help = "RFC 4180 tables, formula-safe cells, for a spreadsheet",
     .begin = csv_begin,
     .section = csv_section,
     .note = csv_note,

@@ -148,6 +148,7 @@ static void html_end(struct report_out *o)
 
 const struct report_renderer report_render_html = {
     .name = "html",
+    .help = "one self-contained page (inline CSS and SVG charts), for a browser",
     .begin = html_begin,
     .section = html_section,
     .note = html_note,

@@ -108,6 +108,7 @@ static void md_end(struct report_out *o)
 
 const struct report_renderer report_render_md = {
     .name = "md",
+    .help = "Markdown tables, for a README or a wiki",
     .begin = md_begin,
     .section = md_section,
     .note = md_note,

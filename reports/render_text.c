@@ -200,6 +200,7 @@ static void text_end(struct report_out *o)
 
 const struct report_renderer report_render_text = {
     .name = "text",
+    .help = "headed sections and aligned tables, for a terminal or a log",
     .begin = text_begin,
     .section = text_section,
     .note = text_note,

@@ -52,6 +52,8 @@ enum {
 struct report_expiring {
     char *domain;
     int64_t not_after, scanned_at;
+    double days_left; /* (not_after - scanned_at) in days: every format shows this figure */
+    bool soon;        /* the row carries the stored cert_expiring_soon warning */
 };
 
 #define REPORT_RANK_BUCKETS 4
@@ -199,7 +201,8 @@ struct report_out;
 
 /* A report format, ZMap output-module style: adding a format is adding one file. */
 struct report_renderer {
-    const char *name;
+    const char *name; /* the --format value */
+    const char *help; /* one line for --help: what the format is for */
     void (*begin)(struct report_out *o);
     void (*section)(struct report_out *o, const char *id, const char *title);
     void (*note)(struct report_out *o, const char *text);
@@ -209,6 +212,14 @@ struct report_renderer {
     void (*table_end)(struct report_out *o);
     void (*chart)(struct report_out *o, const struct report_chart *c);
     void (*end)(struct report_out *o);
+    /* The summary figures (report_summary.c), before the first section: named values in
+     * nested groups (objects, or lists whose members have no key). The JSON renderer writes
+     * them as its stable summary keys; the other formats show the same figures in their
+     * tables and leave these NULL. */
+    void (*group_begin)(struct report_out *o, const char *key, bool list);
+    void (*group_end)(struct report_out *o);
+    void (*figure)(struct report_out *o, const char *key, enum report_kind kind,
+                   const struct report_cell *c);
 };
 
 extern const struct report_renderer report_render_text, report_render_md, report_render_csv,
@@ -216,6 +227,13 @@ extern const struct report_renderer report_render_text, report_render_md, report
 
 /* The renderer named `name` ("text", "md", "csv", "json", "html"), or NULL. */
 const struct report_renderer *report_renderer_find(const char *name);
+
+/* The renderer table, in the order --help lists it: the i-th renderer, NULL past the end.
+ * Commands read the format list from here, never from a list of their own. */
+const struct report_renderer *report_renderer_at(size_t i);
+
+/* The names of every renderer joined by ", " into buf (always NUL-terminated). */
+void report_renderer_names(char *buf, size_t len);
 
 /* An output in progress: the renderer, the document, filters and the buffer. */
 struct report_out {
@@ -226,7 +244,8 @@ struct report_out {
 
     const char *title;              /* document title */
     const char *timestamp;          /* printed only when not NULL (--timestamp) */
-    const struct report_data *data; /* the figures (JSON summary keys), NULL for trend/diff */
+    const struct report_data *data; /* the survey's figures (callers set it; renderers get
+                                       them as summary events, report_write_summary) */
     const char *kind;               /* "report", "per_domain", "trend", "diff" */
     const char *only;               /* --section: a table or section id, NULL for all */
     size_t top;                     /* --top: rows of the provider tables, 0 for the default 25 */
@@ -252,6 +271,13 @@ void report_out_table_begin(struct report_out *o, const char *id, const char *ti
 void report_out_row(struct report_out *o, const struct report_cell *cells);
 void report_out_table_end(struct report_out *o);
 void report_out_chart(struct report_out *o, const struct report_chart *c);
+/* Summary events (dropped with --section, and by renderers that leave them NULL): a group
+ * (object) or a list opens with a key (NULL inside a list) and closes with group_end. */
+void report_out_group(struct report_out *o, const char *key);
+void report_out_list(struct report_out *o, const char *key);
+void report_out_group_end(struct report_out *o);
+void report_out_figure(struct report_out *o, const char *key, enum report_kind kind,
+                       struct report_cell c);
 /* Ends the document and flushes. Returns 0, or -1 on a write error (or out of memory). */
 int report_out_finish(struct report_out *o);
 /* Ends a begun document without writing what is still buffered (after an error). */
@@ -275,6 +301,9 @@ void report_cell_format(struct sbuf *b, enum report_kind kind, const struct repo
 
 /* Writes the survey report of one scan (all sections) through o. */
 void report_write_survey(struct report_out *o, const struct report_data *d);
+/* The survey's summary figures as events (reports/README.md, JSON schema): called by
+ * report_write_survey after report_out_begin. */
+void report_write_summary(struct report_out *o, const struct report_data *d);
 
 /* Options of the per-domain worklist. */
 struct report_worklist_opts {

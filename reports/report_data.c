@@ -13,7 +13,6 @@
 #define RFC_MAX_AGE 31557600
 #define DAY 86400
 #define REPORT_EXPIRING_DAYS 30
-#define REPORT_EXPIRING_SOON_DAYS 14
 
 const int64_t report_rank_limits[REPORT_RANK_BUCKETS] = {1000, 10000, 100000, 1000000};
 
@@ -276,13 +275,7 @@ static bool str_is(const char *s, const char *want)
 
 static enum sts_mode row_mode(const struct row *r)
 {
-    if (str_is(r->mode, "enforce"))
-        return STS_MODE_ENFORCE;
-    if (str_is(r->mode, "testing"))
-        return STS_MODE_TESTING;
-    if (str_is(r->mode, "none"))
-        return STS_MODE_NONE;
-    return STS_MODE_UNKNOWN;
+    return sts_mode_from_name(r->mode);
 }
 
 static void count_mode(struct report_modes *m, enum sts_mode mode)
@@ -387,30 +380,14 @@ static void maxage_finish(struct report_maxage *m)
 
 static void count_warnings(struct report_data *d, const struct row *r, bool mta_sts)
 {
-    const char *p = r->warnings;
-    if (!p)
-        return;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char code[64];
-        if (len > 0 && len < sizeof code) {
-            memcpy(code, p, len);
-            code[len] = '\0';
-            int w = sts_warning_from_name(code);
-            if (w >= 0 && w < STS_WARN_COUNT) {
-                d->warning[w]++;
-                if (mta_sts)
-                    d->warning_mta_sts[w]++;
-            } else {
-                d->warning_unknown++;
-            }
-        } else if (len > 0) {
-            d->warning_unknown++;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
+    uint32_t set;
+    d->warning_unknown += (int64_t)sts_warnings_parse_known(r->warnings, &set);
+    for (int w = 0; w < STS_WARN_COUNT; w++) {
+        if (!(set & (1u << w)))
+            continue;
+        d->warning[w]++;
+        if (mta_sts)
+            d->warning_mta_sts[w]++;
     }
 }
 
@@ -425,7 +402,7 @@ static void count_category(struct report_data *d, const struct row *r)
     d->category[c]++;
     if (c == STS_CAT_POLICY_HOST_NO_ADDRESS)
         d->rollup_no_address++;
-    if ((c >= STS_CAT_CERT_EXPIRED && c <= STS_CAT_CERT_OTHER) || c == STS_CAT_TLS_HANDSHAKE_FAILED)
+    if (sts_category_is_cert((enum sts_category)c) || c == STS_CAT_TLS_HANDSHAKE_FAILED)
         d->rollup_cert++;
     if (c == STS_CAT_CERT_EXPIRED)
         d->rollup_expired++;
@@ -439,8 +416,12 @@ static bool add_expiring(struct report_data *d, const struct row *r)
     if (!r->has_cert_not_after || r->cert_verify_code != 0 || left < 0 ||
         left > REPORT_EXPIRING_DAYS * DAY)
         return true;
+    /* Within the warning's window: the classifier decided it when the row was written. */
+    uint32_t warnings;
+    sts_warnings_parse_known(r->warnings, &warnings);
+    bool soon = warnings & (1u << STS_WARN_CERT_EXPIRING_SOON);
     d->expiring_30++;
-    if (left <= REPORT_EXPIRING_SOON_DAYS * DAY)
+    if (soon)
         d->expiring_14++;
     if (d->nexpiring == d->capexpiring) {
         size_t cap = d->capexpiring ? d->capexpiring * 2 : 64;
@@ -456,6 +437,8 @@ static bool add_expiring(struct report_data *d, const struct row *r)
         return false;
     e->not_after = r->cert_not_after;
     e->scanned_at = r->scanned_at;
+    e->days_left = (double)left / DAY;
+    e->soon = soon;
     d->nexpiring++;
     return true;
 }

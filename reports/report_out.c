@@ -10,15 +10,34 @@
 
 #define FLUSH_AT 65536
 
+static const struct report_renderer *const renderers[] = {&report_render_text, &report_render_md,
+                                                          &report_render_csv, &report_render_json,
+                                                          &report_render_html};
+
+const struct report_renderer *report_renderer_at(size_t i)
+{
+    return i < sizeof renderers / sizeof renderers[0] ? renderers[i] : NULL;
+}
+
 const struct report_renderer *report_renderer_find(const char *name)
 {
-    static const struct report_renderer *const all[] = {&report_render_text, &report_render_md,
-                                                        &report_render_csv, &report_render_json,
-                                                        &report_render_html};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(all[i]->name, name))
-            return all[i];
+    const struct report_renderer *r;
+    for (size_t i = 0; (r = report_renderer_at(i)) != NULL; i++)
+        if (!strcmp(r->name, name))
+            return r;
     return NULL;
+}
+
+void report_renderer_names(char *buf, size_t len)
+{
+    size_t off = 0;
+    const struct report_renderer *r;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; (r = report_renderer_at(i)) != NULL && off < len; i++) {
+        int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", r->name);
+        off += n > 0 ? (size_t)n : 0;
+    }
 }
 
 void report_out_init(struct report_out *o, const struct report_renderer *r, FILE *f,
@@ -129,6 +148,38 @@ void report_out_chart(struct report_out *o, const struct report_chart *c)
         return;
     open_section(o);
     o->r->chart(o, c);
+    report_out_maybe_flush(o);
+}
+
+static bool summary_wanted(const struct report_out *o)
+{
+    return !o->only && o->r->figure;
+}
+
+void report_out_group(struct report_out *o, const char *key)
+{
+    if (summary_wanted(o))
+        o->r->group_begin(o, key, false);
+}
+
+void report_out_list(struct report_out *o, const char *key)
+{
+    if (summary_wanted(o))
+        o->r->group_begin(o, key, true);
+}
+
+void report_out_group_end(struct report_out *o)
+{
+    if (summary_wanted(o))
+        o->r->group_end(o);
+}
+
+void report_out_figure(struct report_out *o, const char *key, enum report_kind kind,
+                       struct report_cell c)
+{
+    if (!summary_wanted(o))
+        return;
+    o->r->figure(o, key, kind, &c);
     report_out_maybe_flush(o);
 }
 

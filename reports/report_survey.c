@@ -431,10 +431,9 @@ static void section_warnings(struct report_out *o, const struct report_data *d)
         const struct report_expiring *e = &d->expiring[i];
         char date[32];
         report_format_time(e->not_after, date, sizeof date);
-        int64_t left = e->not_after - e->scanned_at;
         struct report_cell cells[4] = {report_text(e->domain), report_text(date),
-                                       report_real((double)left / 86400.0),
-                                       report_text(left <= 14 * 86400 ? "yes" : "no")};
+                                       report_real(e->days_left),
+                                       report_text(e->soon ? "yes" : "no")};
         report_out_row(o, cells);
     }
     report_out_table_end(o);
@@ -579,6 +578,7 @@ static void section_providers(struct report_out *o, const struct report_data *d)
 void report_write_survey(struct report_out *o, const struct report_data *d)
 {
     report_out_begin(o);
+    report_write_summary(o, d);
     section_scan(o, d);
     section_funnel(o, d);
     section_modes(o, d);

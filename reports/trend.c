@@ -1,5 +1,6 @@
 /* `report trend`: one row per completed scan in time order, with line charts in HTML. */
 #include "reports/report.h"
+#include "reports/tlsrpt.h"
 
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -211,6 +212,9 @@ int report_write_trend(struct report_out *o, sqlite3 *db, char *err, size_t errl
     report_out_table_end(o);
     if (n > 0)
         trend_charts(o, p, n);
+    int64_t latest = n > 0 ? p[n - 1].id : 0;
     free(p);
+    if (latest > 0 && report_tlsrpt_enforce_failures(o, db, latest, err, errlen) < 0)
+        return -1;
     return 0;
 }

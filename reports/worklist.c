@@ -1,5 +1,6 @@
 /* The per-domain worklist: one row per domain with its verdict and the fix, streamed. */
 #include "reports/report.h"
+#include "reports/tlsrpt.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -139,12 +140,17 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
     report_out_section(o, "domains", "Per-domain worklist");
     report_out_table_begin(o, "domains", NULL, worklist_cols, WORKLIST_NCOLS);
     struct sbuf fix = SBUF_INIT;
+    bool reports = report_tlsrpt_any(db); /* TLS-RPT reports join readiness when present */
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *category = (const char *)sqlite3_column_text(st, 3);
         const char *warnings = (const char *)sqlite3_column_text(st, 4);
         sbuf_reset(&fix);
         row_fix(&fix, (const char *)sqlite3_column_text(st, 2), category, warnings);
+        const char *readiness = (const char *)sqlite3_column_text(st, 5);
+        if (reports)
+            readiness = report_tlsrpt_worklist_readiness(
+                db, (const char *)sqlite3_column_text(st, 0), readiness, &fix);
         bool has_rank = sqlite3_column_type(st, 1) != SQLITE_NULL;
         bool has_age = sqlite3_column_type(st, 7) != SQLITE_NULL;
         struct report_cell cells[WORKLIST_NCOLS] = {
@@ -153,7 +159,7 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
             report_text((const char *)sqlite3_column_text(st, 2)),
             report_text(category),
             report_text(warnings),
-            report_text((const char *)sqlite3_column_text(st, 5)),
+            report_text(readiness),
             report_text((const char *)sqlite3_column_text(st, 6)),
             has_age ? report_int(sqlite3_column_int64(st, 7)) : report_null(),
             report_text((const char *)sqlite3_column_text(st, 8)),

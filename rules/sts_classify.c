@@ -18,12 +18,6 @@
      WARN(STS_WARN_MAX_AGE_SHORT) | WARN(STS_WARN_CERT_EXPIRING_SOON) |                            \
      WARN(STS_WARN_TESTING_WITHOUT_TLSRPT) | WARN(STS_WARN_MODE_NONE))
 
-static bool dns_failed(enum sts_dns_outcome o)
-{
-    return o == STS_DNS_SERVFAIL || o == STS_DNS_REFUSED || o == STS_DNS_TIMEOUT ||
-           o == STS_DNS_ERROR;
-}
-
 static bool dns_absent(enum sts_dns_outcome o)
 {
     return o == STS_DNS_NXDOMAIN || o == STS_DNS_NODATA;
@@ -313,7 +307,7 @@ static void describe_invalid(const struct sts_observation *obs, struct sts_verdi
     default:
         break;
     }
-    if (v->category >= STS_CAT_CERT_EXPIRED && v->category <= STS_CAT_CERT_OTHER) {
+    if (sts_category_is_cert(v->category)) {
         set_detail(v, "certificate of mta-sts.%s: %s (OpenSSL verify code %d)", d,
                    sts_category_name(v->category), obs->cert.verify_code);
         return;
@@ -333,7 +327,7 @@ static void describe(const struct sts_observation *obs, struct sts_verdict *v)
         set_detail(v, "%s does not exist (NXDOMAIN)", d);
         return;
     case STS_STATUS_DNS_ERROR:
-        if (dns_failed(obs->txt_outcome) || obs->txt_outcome == STS_DNS_NOT_ASKED)
+        if (sts_dns_outcome_failed(obs->txt_outcome) || obs->txt_outcome == STS_DNS_NOT_ASKED)
             set_detail(v, "TXT lookup of _mta-sts.%s: %s", d,
                        sts_dns_outcome_name(obs->txt_outcome));
         else if (obs->https == STS_HTTPS_NOT_ATTEMPTED && obs->n_addrs > 0)
@@ -367,7 +361,7 @@ static void classify_without_record(const struct sts_observation *obs, struct st
 {
     if (obs->mx_outcome == STS_DNS_NXDOMAIN && dns_absent(obs->txt_outcome))
         v->status = STS_STATUS_DOMAIN_NXDOMAIN;
-    else if (dns_failed(obs->txt_outcome) || obs->txt_outcome == STS_DNS_NOT_ASKED)
+    else if (sts_dns_outcome_failed(obs->txt_outcome) || obs->txt_outcome == STS_DNS_NOT_ASKED)
         v->status = STS_STATUS_DNS_ERROR;
     else
         v->status = STS_STATUS_NO_POLICY;
@@ -399,7 +393,7 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
         return;
     }
     bool undecided = false;
-    if (dns_failed(obs->txt_outcome)) {
+    if (sts_dns_outcome_failed(obs->txt_outcome)) {
         out->status = STS_STATUS_DNS_ERROR;
     } else if (out->txt.category != STS_CAT_NONE) {
         out->status = STS_STATUS_INVALID;
@@ -415,7 +409,8 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
         out->category = undecided ? STS_CAT_NONE : cat;
     }
     /* The address lookups failing outright is a DNS error whatever the TXT record said. */
-    if (obs->n_addrs == 0 && dns_failed(obs->a_outcome) && dns_failed(obs->aaaa_outcome)) {
+    if (obs->n_addrs == 0 && sts_dns_outcome_failed(obs->a_outcome) &&
+        sts_dns_outcome_failed(obs->aaaa_outcome)) {
         out->status = STS_STATUS_DNS_ERROR;
         out->category = STS_CAT_NONE;
     }

@@ -18,18 +18,6 @@ struct sts_mx_host {
     unsigned preference;
 };
 
-/* Transport outcome of the policy fetch. */
-enum sts_https_outcome {
-    STS_HTTPS_NOT_ATTEMPTED = 0,
-    STS_HTTPS_OK,             /* an HTTP response was received (any status) */
-    STS_HTTPS_CONNECT_FAILED, /* no address accepted TCP */
-    STS_HTTPS_TIMEOUT,        /* connect or total time limit */
-    STS_HTTPS_TLS_FAILED,     /* handshake failed, not because of certificate verification */
-    STS_HTTPS_CERT_FAILED,    /* certificate verification failed: see the cert facts */
-    STS_HTTPS_BODY_TOO_LARGE, /* the body passed STS_POLICY_MAX_BYTES */
-    STS_HTTPS_PROTOCOL_ERROR  /* TLS up but no valid HTTP response (classified http_status) */
-};
-
 /* Everything the scanner saw for one domain. Pointers are borrowed; the classifier copies
  * what it keeps. */
 struct sts_observation {

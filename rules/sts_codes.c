@@ -153,6 +153,9 @@ static const char *const dns_outcome_names[] = {
     "not_asked", "ok", "nodata", "nxdomain", "servfail", "refused", "timeout", "error",
 };
 static const char *const tlsrpt_state_names[] = {"none", "valid", "invalid"};
+static const char *const https_outcome_names[] = {
+    "not_attempted", "ok",          "connect_failed", "timeout",
+    "tls_failed",    "cert_failed", "body_too_large", "protocol_error"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -191,6 +194,11 @@ const char *sts_tlsrpt_state_name(enum sts_tlsrpt_state t)
     return (unsigned)t < COUNT_OF(tlsrpt_state_names) ? tlsrpt_state_names[t] : "unknown";
 }
 
+const char *sts_https_outcome_name(enum sts_https_outcome o)
+{
+    return (unsigned)o < COUNT_OF(https_outcome_names) ? https_outcome_names[o] : "unknown";
+}
+
 static int index_of(const char *const *names, size_t n, const char *name)
 {
     if (!name)
@@ -214,6 +222,14 @@ int sts_category_from_name(const char *name)
 int sts_warning_from_name(const char *name)
 {
     return index_of(warning_names, STS_WARN_COUNT, name);
+}
+
+enum sts_mode sts_mode_from_name(const char *name)
+{
+    for (size_t m = 1; name && m < COUNT_OF(mode_names); m++)
+        if (strcmp(mode_names[m], name) == 0)
+            return (enum sts_mode)m;
+    return STS_MODE_UNKNOWN;
 }
 
 const char *sts_category_rfc8460_result(enum sts_category c)
@@ -266,34 +282,50 @@ size_t sts_warnings_format(uint32_t warnings, char *buf, size_t buflen)
     return len;
 }
 
-bool sts_warnings_parse(const char *list, uint32_t *out)
+/* Walks a comma-separated list of warning codes: the set of known codes, the number of entries
+ * that are not codes and the number of empty entries. */
+static void warnings_scan(const char *list, uint32_t *set, size_t *unknown, size_t *empty)
 {
-    uint32_t set = 0;
-    *out = 0;
-    if (!list)
-        return true;
-    const char *p = list;
-    while (*p) {
+    *set = 0;
+    *unknown = *empty = 0;
+    if (!list || !*list)
+        return;
+    for (const char *p = list;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
         int found = -1;
-        for (int w = 0; w < STS_WARN_COUNT; w++) {
+        for (int w = 0; n > 0 && w < STS_WARN_COUNT; w++) {
             if (strlen(warning_names[w]) == n && memcmp(warning_names[w], p, n) == 0) {
                 found = w;
                 break;
             }
         }
-        if (found < 0)
-            return false;
-        set |= 1u << found;
+        if (n == 0)
+            (*empty)++;
+        else if (found < 0)
+            (*unknown)++;
+        else
+            *set |= 1u << found;
         if (!comma)
             break;
         p = comma + 1;
-        if (!*p)
-            return false; /* a trailing comma names an empty code */
     }
-    *out = set;
-    return true;
+}
+
+bool sts_warnings_parse(const char *list, uint32_t *out)
+{
+    uint32_t set;
+    size_t unknown, empty;
+    warnings_scan(list, &set, &unknown, &empty);
+    *out = unknown || empty ? 0 : set;
+    return !unknown && !empty;
+}
+
+size_t sts_warnings_parse_known(const char *list, uint32_t *known)
+{
+    size_t unknown, empty;
+    warnings_scan(list, known, &unknown, &empty);
+    return unknown;
 }
 
 /* The diagnostic codes. Errors carry the category that makes a domain invalid; TLS-RPT errors
@@ -408,4 +440,20 @@ const struct sts_diag_code_info *sts_diag_code_at(size_t i)
 bool sts_category_is_fetch_stage(enum sts_category c)
 {
     return c >= STS_CAT_POLICY_HOST_NO_ADDRESS && c <= STS_CAT_BODY_TOO_LARGE;
+}
+
+bool sts_category_is_parse(enum sts_category c)
+{
+    return c >= STS_CAT_POLICY_SYNTAX && c <= STS_CAT_POLICY_NO_MX;
+}
+
+bool sts_category_is_cert(enum sts_category c)
+{
+    return c >= STS_CAT_CERT_EXPIRED && c <= STS_CAT_CERT_OTHER;
+}
+
+bool sts_dns_outcome_failed(enum sts_dns_outcome o)
+{
+    return o == STS_DNS_SERVFAIL || o == STS_DNS_REFUSED || o == STS_DNS_TIMEOUT ||
+           o == STS_DNS_ERROR;
 }

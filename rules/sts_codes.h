@@ -87,6 +87,18 @@ enum sts_dns_outcome {
 /* TLS-RPT state of a domain. */
 enum sts_tlsrpt_state { STS_TLSRPT_NONE = 0, STS_TLSRPT_VALID, STS_TLSRPT_INVALID };
 
+/* Transport outcome of the policy fetch. */
+enum sts_https_outcome {
+    STS_HTTPS_NOT_ATTEMPTED = 0,
+    STS_HTTPS_OK,             /* an HTTP response was received (any status) */
+    STS_HTTPS_CONNECT_FAILED, /* no address accepted TCP */
+    STS_HTTPS_TIMEOUT,        /* connect or total time limit */
+    STS_HTTPS_TLS_FAILED,     /* handshake failed, not because of certificate verification */
+    STS_HTTPS_CERT_FAILED,    /* certificate verification failed: see the cert facts */
+    STS_HTTPS_BODY_TOO_LARGE, /* the body passed STS_POLICY_MAX_BYTES */
+    STS_HTTPS_PROTOCOL_ERROR  /* TLS up but no valid HTTP response (classified http_status) */
+};
+
 /* Each function returns a static lower-case code string ("valid", "cert_expired", ...);
  * an out-of-range value returns "unknown". The *_from_name functions return -1 when the
  * name is not a code. */
@@ -97,14 +109,28 @@ const char *sts_mode_name(enum sts_mode m); /* NULL for STS_MODE_UNKNOWN */
 const char *sts_readiness_name(enum sts_readiness r);
 const char *sts_dns_outcome_name(enum sts_dns_outcome o);
 const char *sts_tlsrpt_state_name(enum sts_tlsrpt_state t);
+const char *sts_https_outcome_name(enum sts_https_outcome o); /* stored in https_outcome */
 int sts_status_from_name(const char *name);
 int sts_category_from_name(const char *name);
 int sts_warning_from_name(const char *name);
+/* STS_MODE_UNKNOWN for NULL or a name that is not a mode (stored rows hold the names). */
+enum sts_mode sts_mode_from_name(const char *name);
+
+/* True for a lookup that failed (SERVFAIL, REFUSED, timeout, other error): no answer to draw
+ * conclusions from, unlike OK, NODATA and NXDOMAIN. */
+bool sts_dns_outcome_failed(enum sts_dns_outcome o);
 
 /* True for the categories of the fetch stage (policy_host_no_address .. body_too_large): the
  * policy could not be fetched as RFC 8461 3.3 requires, so no body is in force for a sender,
  * whatever it says. */
 bool sts_category_is_fetch_stage(enum sts_category c);
+
+/* True for the categories of the policy file (policy_syntax .. policy_no_mx). */
+bool sts_category_is_parse(enum sts_category c);
+
+/* True for the certificate categories (cert_expired .. cert_other); reports roll them up
+ * with tls_handshake_failed as "HTTPS certificate". */
+bool sts_category_is_cert(enum sts_category c);
 
 /* The RFC 8460 result type a sender would report for a category ("sts-policy-fetch-error",
  * ...); NULL for STS_CAT_NONE. */
@@ -122,6 +148,10 @@ size_t sts_warnings_format(uint32_t warnings, char *buf, size_t buflen);
 /* Parses a comma-separated list of warning codes into a bit set; returns false on an
  * unknown code. An empty string is the empty set. */
 bool sts_warnings_parse(const char *list, uint32_t *out);
+
+/* The lenient form for stored lists: sets *known to the codes it recognises and returns how
+ * many entries are not warning codes (empty entries are skipped). NULL is the empty set. */
+size_t sts_warnings_parse_known(const char *list, uint32_t *known);
 
 /* Every diagnostic code the parsers emit (errors and lint warnings), in one table: its
  * taxonomy category (STS_CAT_NONE for warnings and TLS-RPT codes, which never make a domain

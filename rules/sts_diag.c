@@ -5,6 +5,40 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/escape.h"
+#include "lib/sbuf.h"
+
+void sts_diags_json(struct sbuf *out, const struct sts_diags *const *lists, size_t nlists,
+                    unsigned flags)
+{
+    bool first = true;
+    size_t dropped = 0;
+    sbuf_putc(out, '[');
+    for (size_t k = 0; k < nlists; k++) {
+        if (!lists[k])
+            continue;
+        dropped += lists[k]->dropped;
+        for (size_t i = 0; i < lists[k]->n && i < STS_DIAG_MAX; i++) {
+            const struct sts_diag *g = &lists[k]->items[i];
+            sbuf_puts(out, first ? "{\"code\":" : ",{\"code\":");
+            first = false;
+            esc_json_str(out, g->code);
+            if (g->line || !(flags & STS_DIAGS_JSON_LINE_NULL))
+                sbuf_printf(out, ",\"line\":%u,\"message\":", g->line);
+            else
+                sbuf_puts(out, ",\"line\":null,\"message\":");
+            esc_json_str(out, g->message);
+            sbuf_putc(out, '}');
+        }
+    }
+    if (dropped && (flags & STS_DIAGS_JSON_MORE_FINDINGS))
+        sbuf_printf(out,
+                    "%s{\"code\":\"more_findings\",\"line\":0,\"message\":\"%zu more "
+                    "findings not kept\"}",
+                    first ? "" : ",", dropped);
+    sbuf_putc(out, ']');
+}
+
 void sts_diags_vadd(struct sts_diags *d, const char *code, unsigned line, const char *fmt,
                     va_list ap)
 {

@@ -33,6 +33,21 @@ void sts_diags_add(struct sts_diags *d, const char *code, unsigned line, const c
 void sts_diags_vadd(struct sts_diags *d, const char *code, unsigned line, const char *fmt,
                     va_list ap) __attribute__((format(printf, 4, 0)));
 
+struct sbuf;
+
+/* How sts_diags_json writes the lists. */
+enum sts_diags_json_flags {
+    STS_DIAGS_JSON_LINE_NULL = 1u,     /* line 0 (not about a line) as null, not 0 */
+    STS_DIAGS_JSON_MORE_FINDINGS = 2u, /* findings past STS_DIAG_MAX as a last entry
+                                          {"code":"more_findings","line":0,"message":"N more
+                                          findings not kept"} */
+};
+
+/* The one JSON writer of diagnostics: appends [{"code":str,"line":int|null,"message":str},...]
+ * for the findings of every list in turn (a NULL list is skipped). Strings through esc_json. */
+void sts_diags_json(struct sbuf *out, const struct sts_diags *const *lists, size_t nlists,
+                    unsigned flags);
+
 /* True when a finding with this code is in the list. */
 bool sts_diags_has(const struct sts_diags *d, const char *code);
 

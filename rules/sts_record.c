@@ -23,19 +23,26 @@ bool sts_record_has_tag(const char *data, size_t len, const char *tag)
     return len == tl || data[tl] == ';' || is_wsp(data[tl]);
 }
 
-size_t sts_record_count_tagged(const struct sts_txt_record *recs, size_t n, const char *tag,
-                               int *first)
+int sts_record_pick(const struct sts_txt_record *recs, size_t n, const char *tag,
+                    const char *multiple_code, const char *consequence, struct sts_diags *errors,
+                    size_t *n_tagged)
 {
     size_t count = 0;
-    *first = -1;
+    int first = -1;
     for (size_t i = 0; i < n; i++) {
         if (!recs[i].data || !sts_record_has_tag(recs[i].data, recs[i].len, tag))
             continue;
         if (count == 0)
-            *first = (int)i;
+            first = (int)i;
         count++;
     }
-    return count;
+    *n_tagged = count;
+    if (count > 1) {
+        sts_diags_add(errors, multiple_code, 0, "%zu records begin with %s; with more than one, %s",
+                      count, tag, consequence);
+        return -1;
+    }
+    return first;
 }
 
 bool sts_record_name_is(const struct sts_record_field *f, const char *name)

@@ -34,11 +34,16 @@ bool sts_record_has_tag(const char *data, size_t len, const char *tag);
 
 struct sts_txt_record;
 
-/* The records of one TXT answer (n may be 0) that begin with `tag`: returns how many, and
- * sets *first to the index of the first of them, or -1. Records with NULL data are skipped.
- * RFC 8461 3.1 and RFC 8460 3 both ignore the others and apply nothing when several match. */
-size_t sts_record_count_tagged(const struct sts_txt_record *recs, size_t n, const char *tag,
-                               int *first);
+/* None, one or several version records: picks the one record of a TXT answer (n may be 0)
+ * that begins with `tag`, as RFC 8461 3.1 and RFC 8460 3 both do (the others are ignored;
+ * with several, nothing applies). Records with NULL data are skipped. Sets *n_tagged to how
+ * many begin with `tag` and returns the index of the record to evaluate, or -1 when there
+ * is none or several; with several, adds the error `multiple_code` to errors, saying how
+ * many and what senders then do (`consequence`, e.g. "senders apply no policy (RFC 8461
+ * 3.1)"). */
+int sts_record_pick(const struct sts_txt_record *recs, size_t n, const char *tag,
+                    const char *multiple_code, const char *consequence, struct sts_diags *errors,
+                    size_t *n_tagged);
 
 /* Walks the fields after the version tag (tag_len bytes) of a record. Structural errors and
  * tolerance warnings are added to `errors`/`warnings` with the codes given; a tolerance

@@ -205,18 +205,11 @@ static bool on_field(void *vctx, const struct sts_record_field *f)
 void sts_tlsrpt_evaluate(const struct sts_txt_record *recs, size_t n, struct sts_tlsrpt_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->n_version_records = sts_record_count_tagged(recs, n, STS_TLSRPT_TAG, &out->chosen);
-    if (out->n_version_records == 0) {
+    out->chosen = sts_record_pick(recs, n, STS_TLSRPT_TAG, "tlsrpt_multiple",
+                                  "senders send no reports (RFC 8460 3)", &out->errors,
+                                  &out->n_version_records);
+    if (out->chosen < 0) {
         out->status = STS_RECORD_NONE;
-        return;
-    }
-    if (out->n_version_records > 1) {
-        out->status = STS_RECORD_NONE;
-        out->chosen = -1;
-        sts_diags_add(&out->errors, "tlsrpt_multiple", 0,
-                      "%zu records begin with v=TLSRPTv1; with more than one, senders send no "
-                      "reports (RFC 8460 3)",
-                      out->n_version_records);
         return;
     }
     const struct sts_txt_record *rec = &recs[out->chosen];

@@ -95,19 +95,13 @@ static void evaluate_one(const struct sts_txt_record *rec, struct sts_txt_result
 void sts_txt_evaluate(const struct sts_txt_record *recs, size_t n, struct sts_txt_result *out)
 {
     memset(out, 0, sizeof *out);
-    out->n_version_records = sts_record_count_tagged(recs, n, STS_TXT_TAG, &out->chosen);
-    if (out->n_version_records == 0) {
+    out->chosen = sts_record_pick(recs, n, STS_TXT_TAG, "txt_multiple",
+                                  "senders apply no policy (RFC 8461 3.1)", &out->errors,
+                                  &out->n_version_records);
+    if (out->chosen < 0) {
         out->status = STS_RECORD_NONE;
-        return;
-    }
-    if (out->n_version_records > 1) {
-        out->status = STS_RECORD_NONE;
-        out->category = STS_CAT_TXT_MULTIPLE;
-        out->chosen = -1;
-        sts_diags_add(&out->errors, "txt_multiple", 0,
-                      "%zu records begin with v=STSv1; with more than one, senders apply no "
-                      "policy (RFC 8461 3.1)",
-                      out->n_version_records);
+        if (out->n_version_records > 1)
+            out->category = STS_CAT_TXT_MULTIPLE;
         return;
     }
     out->strict_ok = true;

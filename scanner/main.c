@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"diff", cmd_diff, "changes between two scans"},
     {"export", cmd_export, "export a scan's results as CSV or JSON lines"},
     {"merge", cmd_merge, "merge shard databases of one scan"},
+    {"tlsrpt", cmd_tlsrpt, "ingest TLS-RPT aggregate reports (then `report tlsrpt`)"},
 };
 
 static void usage(FILE *out)

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config clang llvm libclang-rt-14-dev libfuzzer-14-dev
     libc-ares-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev libidn2-dev
+    libjansson-dev libgmime-3.0-dev libzip-dev zlib1g-dev dovecot-imapd
     zstd sqlite3 ca-certificates curl python3 iproute2
 )
 

@@ -1,6 +1,6 @@
 -- The mtasts result database: what every scan saw, one row per (scan, domain).
 --
--- Version 1 (PRAGMA user_version = 1). store/store_schema_sql.c embeds this file (regenerate
+-- Version 2 (PRAGMA user_version = 2). store/store_schema_sql.c embeds this file (regenerate
 -- it with store/schema_to_c.sh); store/store.c migrates older versions forward; a database
 -- with a newer version is refused, never touched. PRAGMA application_id is 0x4d545354 ("MTST").
 -- Codes (status, category, warnings, outcomes) are the stable names of docs/taxonomy.md.
@@ -158,3 +158,70 @@ CREATE TABLE IF NOT EXISTS input_errors (
     reason   TEXT NOT NULL,                   -- why it is not a domain
     PRIMARY KEY (scan_id, file, line)
 );
+
+-- tlsrpt tables begin (schema step 2; store.c runs this section to migrate a version 1 file)
+-- TLS-RPT aggregate reports (RFC 8460 4) read by `mtasts tlsrpt ingest`: what senders saw
+-- when they delivered to a domain. Strings are as received (NUL bytes as U+FFFD), NULL when
+-- the report left them out or sent "" (reporters send "" for fields they do not know).
+
+-- One row per distinct report. A report is stored once: the same (organization, report id)
+-- or the same JSON bytes (a gzip copy of a JSON already read) is a duplicate and skipped.
+CREATE TABLE IF NOT EXISTS tlsrpt_reports (
+    id             INTEGER PRIMARY KEY,
+    organization   TEXT,                    -- organization-name of the reporter
+    contact        TEXT,                    -- contact-info
+    report_id      TEXT,                    -- report-id
+    start_datetime TEXT,                    -- date-range.start-datetime as received
+    end_datetime   TEXT,                    -- date-range.end-datetime as received
+    start_time     INTEGER,                 -- Unix seconds (UTC), NULL when unparsable
+    end_time       INTEGER,                 -- Unix seconds (UTC), NULL when unparsable
+    day            TEXT,                    -- UTC date of start_time (YYYY-MM-DD): the report's day; NULL when unknown
+    json_sha256    BLOB NOT NULL UNIQUE,    -- SHA-256 of the decompressed JSON
+    raw_blob       INTEGER REFERENCES blobs(id), -- the JSON as received (blobs.kind 'tlsrpt_report', zstd)
+    source         TEXT NOT NULL,           -- where it was read: file, file + message, or mailbox URL + UID
+    ingested_at    TEXT NOT NULL,           -- UTC, when it was stored
+    warnings       TEXT NOT NULL DEFAULT '[]', -- JSON [{"code","detail"}]: inconsistencies found (docs/taxonomy.md)
+    UNIQUE (organization, report_id)
+);
+
+-- One row per element of a report's "policies" list.
+CREATE TABLE IF NOT EXISTS tlsrpt_policies (
+    id             INTEGER PRIMARY KEY,
+    report         INTEGER NOT NULL REFERENCES tlsrpt_reports(id),
+    idx            INTEGER NOT NULL,        -- position in the policies list (0-based)
+    policy_type    TEXT,                    -- sts, tlsa, no-policy-found (other values kept, with a warning)
+    policy_domain  TEXT,                    -- as received
+    domain         TEXT,                    -- policy_domain in lower case without a trailing dot: joins with results.domain
+    policy_strings TEXT,                    -- JSON array of policy-string
+    mx_hosts       TEXT,                    -- JSON array of mx-host (one string in the report is a list of one)
+    successful     INTEGER,                 -- total-successful-session-count; NULL when absent or invalid
+    failed         INTEGER,                 -- total-failure-session-count; NULL when absent or invalid
+    UNIQUE (report, idx)
+);
+CREATE INDEX IF NOT EXISTS tlsrpt_policies_domain ON tlsrpt_policies (domain);
+
+-- One row per failure-details entry of a policy.
+CREATE TABLE IF NOT EXISTS tlsrpt_failures (
+    policy         INTEGER NOT NULL REFERENCES tlsrpt_policies(id),
+    idx            INTEGER NOT NULL,        -- position in failure-details (0-based)
+    result_type    TEXT,                    -- RFC 8460 4.3 result type as received
+    sending_mta_ip TEXT,
+    receiving_mx_hostname TEXT,
+    receiving_mx_helo TEXT,
+    receiving_ip   TEXT,
+    failed_sessions INTEGER,                -- failed-session-count; NULL when absent or invalid
+    reason_code    TEXT,                    -- failure-reason-code (or failure-error-code, the RFC example's spelling)
+    additional_information TEXT,
+    PRIMARY KEY (policy, idx)
+);
+
+-- What `tlsrpt ingest imaps://...` has read from each mailbox, so a cron run reads only new
+-- messages. A new UIDVALIDITY means the server renumbered the mailbox: everything is read
+-- again, and reports already stored are recognised as duplicates.
+CREATE TABLE IF NOT EXISTS tlsrpt_imap_marks (
+    mailbox        TEXT PRIMARY KEY,        -- imaps://user@host:port/MAILBOX (no password)
+    uidvalidity    INTEGER NOT NULL,
+    last_uid       INTEGER NOT NULL,        -- every message up to this UID was handled
+    updated_at     TEXT NOT NULL            -- UTC
+);
+-- tlsrpt tables end

@@ -9,5 +9,11 @@ cd "$(dirname "$0")"
     echo 'const char store_schema_sql[] ='
     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$/\\n"/' schema.sql
     echo '    ;'
+    echo
+    echo '/* The TLS-RPT section of schema.sql alone: the migration step that adds it. */'
+    echo 'const char store_schema_tlsrpt_sql[] ='
+    sed -n '/^-- tlsrpt tables begin/,/^-- tlsrpt tables end/p' schema.sql |
+        sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$/\\n"/'
+    echo '    ;'
 } >store_schema_sql.c
 ! command -v clang-format >/dev/null || clang-format -i store_schema_sql.c

@@ -15,6 +15,7 @@
  * (regenerate store_schema_sql.c), and raise STORE_SCHEMA_VERSION. */
 const struct store_migration store_migrations[] = {
     {1, store_schema_sql},
+    {2, store_schema_tlsrpt_sql}, /* TLS-RPT reports (the section of schema.sql) */
 };
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
 

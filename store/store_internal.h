@@ -10,7 +10,7 @@
 
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_APPLICATION_ID 0x4d545354 /* "MTST" in the file header: an mtasts database */
 
 /* Default batch: commit after this many rows or this many milliseconds, whichever first. */
@@ -21,6 +21,8 @@
 
 /* The current full schema (identical to store/schema.sql: a unit test compares them). */
 extern const char store_schema_sql[];
+/* The TLS-RPT tables alone (the schema.sql section between its tlsrpt markers): step 2. */
+extern const char store_schema_tlsrpt_sql[];
 
 /* A step from version `to - 1` to version `to`; applied in one transaction. */
 struct store_migration {

@@ -70,15 +70,6 @@ const char *const store_col_names[SC_COUNT] = {
     [SC_TLSRPT_ERRORS] = "tlsrpt_errors",
 };
 
-/* The names stored in https_outcome (schema.sql), indexed by enum sts_https_outcome. */
-static const char *https_outcome_name(enum sts_https_outcome o)
-{
-    static const char *const names[] = {
-        "not_attempted", "ok",          "connect_failed", "timeout",
-        "tls_failed",    "cert_failed", "body_too_large", "protocol_error"};
-    return (size_t)o < sizeof names / sizeof names[0] ? names[o] : "unknown";
-}
-
 /* A row under construction: values in `row`, the bytes they point at in `data`. */
 struct row_builder {
     int kind;
@@ -212,22 +203,7 @@ static void set_diags(struct row_builder *b, int c, const struct sts_diags *d, s
 {
     if (d->n == 0 && d->dropped == 0)
         return;
-    sbuf_putc(tmp, '[');
-    for (size_t i = 0; i < d->n && i < STS_DIAG_MAX; i++) {
-        if (i)
-            sbuf_putc(tmp, ',');
-        sbuf_puts(tmp, "{\"code\":");
-        esc_json_str(tmp, d->items[i].code);
-        sbuf_printf(tmp, ",\"line\":%u,\"message\":", d->items[i].line);
-        esc_json_str(tmp, d->items[i].message);
-        sbuf_putc(tmp, '}');
-    }
-    if (d->dropped)
-        sbuf_printf(tmp,
-                    "%s{\"code\":\"more_findings\",\"line\":0,\"message\":\"%zu more "
-                    "findings not kept\"}",
-                    d->n ? "," : "", d->dropped);
-    sbuf_putc(tmp, ']');
+    sts_diags_json(tmp, &d, 1, STS_DIAGS_JSON_MORE_FINDINGS);
     set_sbuf(b, c, tmp);
 }
 
@@ -341,7 +317,7 @@ static void build_dns(struct row_builder *b, const struct sts_result *r, struct 
 static void build_https(struct row_builder *b, const struct sts_result *r)
 {
     const struct sts_observation *obs = r->obs;
-    set_text(b, SC_HTTPS_OUTCOME, https_outcome_name(obs->https));
+    set_text(b, SC_HTTPS_OUTCOME, sts_https_outcome_name(obs->https));
     set_text(b, SC_HTTPS_ADDR, r->https_addr);
     if (obs->http_status > 0)
         set_int(b, SC_HTTP_STATUS, obs->http_status);

@@ -247,10 +247,7 @@ int store_write_row(struct store *st, int64_t scan_id, const struct store_row *r
         return -1;
     }
     memcpy(copy, row, row->size);
-    pthread_mutex_lock(&st->mu);
-    int rc = enqueue(st, scan_id, copy);
-    pthread_mutex_unlock(&st->mu);
-    return rc;
+    return store_write_row_owned(st, scan_id, copy);
 }
 
 int store_write_row_owned(struct store *st, int64_t scan_id, struct store_row *row)

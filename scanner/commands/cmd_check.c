@@ -8,6 +8,7 @@
 
 #include "lib/sbuf.h"
 #include "scanner/commands/check_render.h"
+#include "scanner/commands/check_tlsrpt.h"
 #include "scanner/commands/commands.h"
 #include "scanner/input/domain_name.h"
 #include "scanner/engine/engine.h"
@@ -24,6 +25,7 @@ struct check_run {
     struct check_item *items;
     size_t n, next;
     bool json, color;
+    struct check_tlsrpt tlsrpt; /* --db: the report-based readiness */
 };
 
 static void on_signal(int sig)
@@ -56,6 +58,9 @@ static bool check_sink(void *arg, const struct sts_result *res)
             check_render_text(&it->out, res, r->color);
         }
         it->exit_status = check_exit_status(res);
+        check_tlsrpt_append(&r->tlsrpt, &it->out, it->domain,
+                            res->verdict ? sts_readiness_name(res->verdict->readiness) : NULL,
+                            r->json, &it->exit_status);
         it->done = true;
         break;
     }
@@ -108,23 +113,21 @@ static int report(struct check_run *r)
 
 int cmd_check(int argc, char **argv)
 {
-    struct scan_options *o = malloc(sizeof *o);
     char err[1024];
-    if (!o) {
-        fprintf(stderr, "mtasts check: out of memory\n");
+    /* --db and --window belong to the TLS-RPT gate; the rest are scan options. */
+    struct check_tlsrpt tl;
+    if (check_tlsrpt_take_args(&argc, argv, &tl, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts check: %s\n", err);
         return 3;
     }
-    int prc = scan_options_parse(SCAN_CMD_CHECK, argc, argv, o, err, sizeof err);
-    if (prc != 0) {
-        if (prc < 0)
-            fprintf(stderr, "mtasts check: %s\n", err);
-        free(o);
-        return prc < 0 ? 3 : 0;
-    }
+    int status = 3;
+    struct scan_options *o = scan_options_from_argv(SCAN_CMD_CHECK, argc, argv, &status);
+    if (!o)
+        return status;
     struct check_run r = {0};
+    r.tlsrpt = tl;
     r.json = o->json;
     r.color = !o->json && isatty(STDOUT_FILENO);
-    int status = 3;
     if (collect(&r, o) == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
@@ -138,6 +141,7 @@ int cmd_check(int argc, char **argv)
     for (size_t i = 0; i < r.n; i++)
         sbuf_free(&r.items[i].out);
     free(r.items);
+    check_tlsrpt_close(&r.tlsrpt);
     free(o);
     return status;
 }

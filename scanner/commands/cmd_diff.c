@@ -1,37 +1,34 @@
 /* `mtasts diff [SCAN_A SCAN_B]`: changes between two scans, in any report format. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/report.h"
+#include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
 #include "store/store.h"
-#include "reports/report.h"
-#include "scanner/commands/report_cli.h"
+
+static const struct cli_help diff_help = {
+    .synopsis = "mtasts diff [SCAN_A SCAN_B] [--db FILE] [--format FMT] [-o FILE] [--exit-code]\n"
+                "            [--timestamp]",
+    .summary = "Compares two scans (default: the last two complete scans) domain by domain:\n"
+               "adopted, dropped, broke, fixed, mode/max_age/mx pattern changes, and policies\n"
+               "changed under the same TXT id.\n",
+    .options = "  --db FILE        result database (default mtasts.db)\n"
+               "  --format FMT     output format (below; default text)\n"
+               "  -o, --output F   write to F (atomically) instead of stdout\n"
+               "  --exit-code      exit 1 when there are changes (like git diff --exit-code)\n"
+               "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
+               "  -h, --help       this text\n",
+    .footer = "Exit status: 0 written (no changes with --exit-code), 1 changes with --exit-code,\n"
+              "or a database or write error, 2 usage error. Formats: reports/README.md.\n",
+    .formats = true,
+};
 
 static void diff_usage(FILE *out)
 {
-    fprintf(out, "usage: mtasts diff [SCAN_A SCAN_B] [--db FILE] [--format FMT] [-o FILE]\n"
-                 "                   [--exit-code] [--timestamp]\n"
-                 "\n"
-                 "Compares two scans (default: the last two complete scans) domain by domain:\n"
-                 "adopted, dropped, broke, fixed, mode/max_age/mx pattern changes, and policies\n"
-                 "changed under the same TXT id.\n"
-                 "  --db FILE       result database (default mtasts.db)\n"
-                 "  --format FMT    text (default), json, md, csv, html\n"
-                 "  -o, --output F  write to F instead of stdout\n"
-                 "  --exit-code     exit 1 when there are changes (like git diff --exit-code)\n");
-}
-
-static bool parse_id(const char *s, int64_t *out)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*end || v <= 0)
-        return false;
-    *out = v;
-    return true;
+    cli_usage(out, &diff_help);
 }
 
 int cmd_diff(int argc, char **argv)
@@ -46,10 +43,10 @@ int cmd_diff(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *db_path = "mtasts.db", *format = "text", *output = NULL;
     bool exit_code = false, timestamp = false;
-    optind = 1;
-    opterr = 0;
+    char err[512] = "";
+    cli_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS "o:", opts, NULL)) != -1) {
         switch (c) {
         case O_DB:
             db_path = optarg;
@@ -70,7 +67,8 @@ int cmd_diff(int argc, char **argv)
             diff_usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "mtasts diff: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            cli_getopt_message(c, argv, err, sizeof err);
+            cli_error("diff", "%s", err);
             diff_usage(stderr);
             return 2;
         }
@@ -81,26 +79,24 @@ int cmd_diff(int argc, char **argv)
         fprintf(stderr, "mtasts diff: give two scan ids or none\n");
         return 2;
     }
-    if (npos == 2 && (!parse_id(argv[optind], &a) || !parse_id(argv[optind + 1], &b))) {
-        fprintf(stderr, "mtasts diff: scan ids are positive integers, got '%s' '%s'\n",
-                argv[optind], argv[optind + 1]);
+    if (npos == 2 && (cli_parse_scan_id("SCAN_A", argv[optind], &a, err, sizeof err) < 0 ||
+                      cli_parse_scan_id("SCAN_B", argv[optind + 1], &b, err, sizeof err) < 0)) {
+        cli_error("diff", "%s", err);
         return 2;
     }
-    const struct report_renderer *r = report_renderer_find(format);
-    if (!r) {
-        fprintf(stderr, "mtasts diff: unknown --format '%s' (text, md, csv, json, html)\n", format);
+    const struct report_renderer *r = cli_find_format("diff", format);
+    if (!r)
         return 2;
-    }
-    struct store *st = report_cli_open("diff", db_path);
+    struct store *st = cli_open_db_read_only("diff", db_path);
     if (!st)
         return 1;
-    char err[512] = "";
     if (npos == 0 && report_diff_pick(store_db(st), &a, &b, err, sizeof err) < 0) {
         fprintf(stderr, "mtasts diff: %s: %s\n", db_path, err);
         store_close(st);
         return 1;
     }
-    FILE *f = report_cli_open_output("diff", output);
+    struct cli_output out;
+    FILE *f = cli_output_open("diff", &out, output);
     if (!f) {
         store_close(st);
         return 1;
@@ -110,7 +106,7 @@ int cmd_diff(int argc, char **argv)
     struct report_out o;
     report_out_init(&o, r, f, "diff", title);
     if (timestamp) {
-        report_cli_now(now, sizeof now);
+        cli_now(now, sizeof now);
         o.timestamp = now;
     }
     int rc = 0;
@@ -128,7 +124,7 @@ int cmd_diff(int argc, char **argv)
         if (exit_code && changes > 0)
             rc = 1;
     }
-    if (report_cli_close_output("diff", f, output, written) < 0)
+    if (cli_output_close("diff", &out, written) < 0)
         rc = 1;
     store_close(st);
     return rc;

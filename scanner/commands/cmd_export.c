@@ -1,30 +1,34 @@
 /* `mtasts export`: one scan's results as CSV or JSON lines, optionally zstd-compressed. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
 #include "store/store.h"
 
-static void export_usage(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: mtasts export [--db FILE] [--scan ID] [--format csv|jsonl] [--zstd]\n"
-        "                     [--artifacts] [-o FILE]\n"
-        "\n"
+static const struct cli_help export_help = {
+    .synopsis =
+        "mtasts export [--db FILE] [--scan ID] [--format csv|jsonl] [--zstd] [--artifacts]\n"
+        "              [-o FILE]",
+    .summary =
         "One record per domain of a scan, with every stored fact (field names: store/README.md),\n"
-        "ordered by rank (unranked last) then domain.\n"
-        "\n"
+        "ordered by rank (unranked last) then domain.\n",
+    .options =
         "  --db FILE        result database (default mtasts.db)\n"
         "  --scan ID        scan to export (default: the latest complete scan, else the latest)\n"
         "  --format F       csv (default) or jsonl\n"
         "  --zstd           compress the output with zstd\n"
         "  --artifacts      add the raw TXT and TLS-RPT records and the policy body\n"
-        "  -o FILE          write to FILE (atomically: FILE appears when complete); default "
-        "stdout\n");
+        "  -o, --output F   write to F (atomically: F appears when complete); default stdout\n"
+        "  -h, --help       this text\n",
+    .footer = "Exit status: 0 written, 1 database or write error, 2 usage error.\n",
+};
+
+static void export_usage(FILE *out)
+{
+    cli_usage(out, &export_help);
 }
 
 struct export_args {
@@ -32,88 +36,79 @@ struct export_args {
     struct store_export_options opt;
 };
 
-static int parse_scan_id(const char *s, int64_t *id)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || !end || *end || v <= 0)
-        return -1;
-    *id = v;
-    return 0;
-}
-
 /* Returns 0, 1 for --help, or 2 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, struct export_args *a)
 {
+    enum { O_DB = 256, O_SCAN, O_FORMAT, O_ZSTD, O_ARTIFACTS };
+    static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
+                                         {"scan", required_argument, NULL, O_SCAN},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"zstd", no_argument, NULL, O_ZSTD},
+                                         {"artifacts", no_argument, NULL, O_ARTIFACTS},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    char err[256];
     a->db = "mtasts.db";
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
-            return 1;
-        if (!strcmp(arg, "--zstd")) {
-            a->opt.zstd = true;
-        } else if (!strcmp(arg, "--artifacts")) {
-            a->opt.artifacts = true;
-        } else if (!strcmp(arg, "--db") || !strcmp(arg, "--scan") || !strcmp(arg, "--format") ||
-                   !strcmp(arg, "-o") || !strcmp(arg, "--output")) {
-            if (!val) {
-                fprintf(stderr, "mtasts export: %s needs a value\n", arg);
-                return 2;
-            }
-            i++;
-            if (!strcmp(arg, "--db")) {
-                a->db = val;
-            } else if (!strcmp(arg, "--scan")) {
-                if (parse_scan_id(val, &a->opt.scan_id) < 0) {
-                    fprintf(stderr, "mtasts export: --scan wants a scan id (1, 2, ...), not '%s'\n",
-                            val);
-                    return 2;
-                }
-            } else if (!strcmp(arg, "--format")) {
-                if (!strcmp(val, "csv")) {
-                    a->opt.format = STORE_EXPORT_CSV;
-                } else if (!strcmp(val, "jsonl") || !strcmp(val, "json")) {
-                    a->opt.format = STORE_EXPORT_JSONL;
-                } else {
-                    fprintf(stderr, "mtasts export: --format is csv or jsonl, not '%s'\n", val);
-                    return 2;
-                }
+    cli_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB:
+            a->db = optarg;
+            break;
+        case O_SCAN:
+            if (cli_parse_scan_id("--scan", optarg, &a->opt.scan_id, err, sizeof err) < 0)
+                goto usage_error;
+            break;
+        case O_FORMAT:
+            if (!strcmp(optarg, "csv")) {
+                a->opt.format = STORE_EXPORT_CSV;
+            } else if (!strcmp(optarg, "jsonl") || !strcmp(optarg, "json")) {
+                a->opt.format = STORE_EXPORT_JSONL;
             } else {
-                a->out = val;
+                snprintf(err, sizeof err, "--format is csv or jsonl, not '%s'", optarg);
+                goto usage_error;
             }
-        } else {
-            fprintf(stderr, "mtasts export: unknown argument '%s'\n", arg);
-            return 2;
+            break;
+        case 'o':
+            a->out = optarg;
+            break;
+        case O_ZSTD:
+            a->opt.zstd = true;
+            break;
+        case O_ARTIFACTS:
+            a->opt.artifacts = true;
+            break;
+        case 'h':
+            return 1;
+        default:
+            cli_getopt_message(c, argv, err, sizeof err);
+            goto usage_error;
         }
     }
+    if (optind < argc) {
+        snprintf(err, sizeof err, "unexpected argument '%s'", argv[optind]);
+        goto usage_error;
+    }
     return 0;
+usage_error:
+    cli_error("export", "%s", err);
+    return 2;
 }
 
-/* Writes to FILE.tmp.PID and renames it over FILE only when the export is complete. */
+/* The export into FILE, atomically (cli_output_open). */
 static int export_to_file(struct store *st, const struct export_args *a)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%d", a->out, (int)getpid()) >= sizeof tmp) {
-        fprintf(stderr, "mtasts export: output path too long: %s\n", a->out);
-        return 2;
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fprintf(stderr, "mtasts export: %s: %s\n", a->out, strerror(errno));
+    struct cli_output out;
+    FILE *f = cli_output_open("export", &out, a->out);
+    if (!f)
         return 1;
-    }
     int64_t n = store_export(st, &a->opt, f);
-    bool closed = fclose(f) == 0;
-    if (n < 0 || !closed || rename(tmp, a->out) != 0) {
-        if (n < 0)
-            fprintf(stderr, "mtasts export: %s (%s not written)\n", store_error(st), a->out);
-        else
-            fprintf(stderr, "mtasts export: %s: %s\n", a->out, strerror(errno));
-        unlink(tmp);
+    if (n < 0)
+        cli_error("export", "%s (%s not written)", store_error(st), a->out);
+    if (cli_output_close("export", &out, n >= 0) < 0)
         return 1;
-    }
     fprintf(stderr, "mtasts export: %lld records written to %s\n", (long long)n, a->out);
     return 0;
 }
@@ -135,12 +130,9 @@ int cmd_export(int argc, char **argv)
                         "FILE or a pipe\n");
         return 2;
     }
-    char err[1024];
-    struct store *st = store_open(a.db, STORE_READ_ONLY, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "mtasts export: %s\n", err);
+    struct store *st = cli_open_db_read_only("export", a.db);
+    if (!st)
         return 1;
-    }
     if (a.out) {
         rc = export_to_file(st, &a);
     } else {

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomic_file.h"
+#include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
 #include "lib/sbuf.h"
 #include "rules/sts_mx.h"
@@ -30,28 +32,33 @@ struct gen_opts {
     bool policy_only;
 };
 
+static const struct cli_help gen_help = {
+    .synopsis = "mtasts generate --domain D --mode enforce|testing|none --mx HOST...\n"
+                "                --max-age SECONDS [--rua URI...] [--id ID] [--out DIR]\n"
+                "                [--policy-only]",
+    .summary =
+        "Prints the _mta-sts TXT record, the _smtp._tls TXT record (with --rua) and the\n"
+        "policy file (CRLF line endings) to serve at\n"
+        "https://mta-sts.D/.well-known/mta-sts.txt. Everything printed passes `mtasts lint`;\n"
+        "input lint would reject is refused.\n",
+    .options =
+        "  --domain D       the domain the policy is for\n"
+        "  --mode M         enforce, testing or none\n"
+        "  --mx HOST...     MX host names or *.parent patterns (repeat --mx or list several)\n"
+        "                   required unless the mode is none\n"
+        "  --max-age N      seconds senders cache the policy, 0-31557600 (604800 is a week)\n"
+        "  --rua URI...     TLS-RPT report addresses: mailto:... or https://...\n"
+        "  --id ID          the policy id (1-32 letters and digits); default: the UTC time,\n"
+        "                   e.g. 20261122T120000. Change it whenever the policy changes.\n"
+        "  --out DIR        also write DIR/.well-known/mta-sts.txt (atomically)\n"
+        "  --policy-only    print only the policy file (for `| mtasts lint -`)\n"
+        "  -h, --help       this text\n",
+    .footer = "Exit status: 0 generated, 1 refused (lint would reject it), 2 usage or I/O error.\n",
+};
+
 static void gen_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mtasts generate --domain D --mode enforce|testing|none --mx HOST...\n"
-            "                       --max-age SECONDS [--rua URI...] [--id ID] [--out DIR]\n"
-            "                       [--policy-only]\n"
-            "\n"
-            "Prints the _mta-sts TXT record, the _smtp._tls TXT record (with --rua) and the\n"
-            "policy file (CRLF line endings) to serve at\n"
-            "https://mta-sts.D/.well-known/mta-sts.txt. Everything printed passes `mtasts lint`;\n"
-            "input lint would reject is refused.\n"
-            "\n"
-            "  --mx HOST...     MX host names or *.parent patterns (repeat --mx or list several)\n"
-            "                   required unless the mode is none\n"
-            "  --max-age N      seconds senders cache the policy, 0-31557600 (604800 is a week)\n"
-            "  --rua URI...     TLS-RPT report addresses: mailto:... or https://...\n"
-            "  --id ID          the policy id (1-32 letters and digits); default: the UTC time,\n"
-            "                   e.g. 20261122T120000. Change it whenever the policy changes.\n"
-            "  --out DIR        also write DIR/.well-known/mta-sts.txt\n"
-            "  --policy-only    print only the policy file (for `| mtasts lint -`)\n"
-            "\n"
-            "Exit status: 0 generated, 1 refused (lint would reject it), 2 usage or I/O error.\n");
+    cli_usage(out, &gen_help);
 }
 
 static int gen_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -67,57 +74,77 @@ static int gen_error(int rc, const char *fmt, ...)
     return rc;
 }
 
-/* Consumes the values after a list option: up to the next argument starting with "--". */
-static int take_list(int argc, char **argv, int *i, const char **list, size_t *n)
+/* A list option: its value (optarg), then every following argument up to the next one
+ * starting with "--" (consumed by advancing optind, which getopt_long allows). */
+static int take_list(const char *opt, int argc, char **argv, const char **list, size_t *n)
 {
-    const char *opt = argv[*i];
-    size_t before = *n;
-    while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+    if (strncmp(optarg, "--", 2) == 0)
+        return gen_error(2, "%s needs at least one value", opt);
+    for (const char *v = optarg;;) {
         if (*n >= GEN_MAX_ITEMS)
             return gen_error(2, "too many %s values", opt);
-        list[(*n)++] = argv[++*i];
+        list[(*n)++] = v;
+        if (optind >= argc || strncmp(argv[optind], "--", 2) == 0)
+            return 0;
+        v = argv[optind++];
     }
-    if (*n == before)
-        return gen_error(2, "%s needs at least one value", opt);
-    return 0;
 }
 
+/* Returns 0, 1 after --help, or 2 after a usage error. */
 static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **single = NULL;
-        int rc;
-        if (!strcmp(a, "--mx")) {
-            if ((rc = take_list(argc, argv, &i, o->mx, &o->n_mx)))
-                return rc;
-            continue;
-        }
-        if (!strcmp(a, "--rua")) {
-            if ((rc = take_list(argc, argv, &i, o->rua, &o->n_rua)))
-                return rc;
-            continue;
-        }
-        if (!strcmp(a, "--policy-only")) {
+    enum { O_DOMAIN = 256, O_MODE, O_MAX_AGE, O_ID, O_OUT, O_MX, O_RUA, O_POLICY_ONLY };
+    static const struct option opts[] = {{"domain", required_argument, NULL, O_DOMAIN},
+                                         {"mode", required_argument, NULL, O_MODE},
+                                         {"max-age", required_argument, NULL, O_MAX_AGE},
+                                         {"id", required_argument, NULL, O_ID},
+                                         {"out", required_argument, NULL, O_OUT},
+                                         {"mx", required_argument, NULL, O_MX},
+                                         {"rua", required_argument, NULL, O_RUA},
+                                         {"policy-only", no_argument, NULL, O_POLICY_ONLY},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    char err[256];
+    cli_getopt_reset();
+    int c, rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case O_DOMAIN:
+            o->domain = optarg;
+            break;
+        case O_MODE:
+            o->mode = optarg;
+            break;
+        case O_MAX_AGE:
+            o->max_age = optarg;
+            break;
+        case O_ID:
+            o->id = optarg;
+            break;
+        case O_OUT:
+            o->out_dir = optarg;
+            break;
+        case O_MX:
+            rc = take_list("--mx", argc, argv, o->mx, &o->n_mx);
+            break;
+        case O_RUA:
+            rc = take_list("--rua", argc, argv, o->rua, &o->n_rua);
+            break;
+        case O_POLICY_ONLY:
             o->policy_only = true;
-            continue;
+            break;
+        case 'h':
+            gen_usage(stdout);
+            return 1;
+        default:
+            cli_getopt_message(c, argv, err, sizeof err);
+            return gen_error(2, "%s (see mtasts generate --help)", err);
         }
-        if (!strcmp(a, "--domain"))
-            single = &o->domain;
-        else if (!strcmp(a, "--mode"))
-            single = &o->mode;
-        else if (!strcmp(a, "--max-age"))
-            single = &o->max_age;
-        else if (!strcmp(a, "--id"))
-            single = &o->id;
-        else if (!strcmp(a, "--out"))
-            single = &o->out_dir;
-        else
-            return gen_error(2, "unknown argument '%s' (see mtasts generate --help)", a);
-        if (i + 1 >= argc)
-            return gen_error(2, "%s needs a value", a);
-        *single = argv[++i];
     }
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return gen_error(2, "unknown argument '%s' (see mtasts generate --help)", argv[optind]);
     if (!o->domain)
         return gen_error(2, "--domain is required");
     if (!o->mode)
@@ -176,33 +203,27 @@ static void default_id(char *buf, size_t n)
     strftime(buf, n, "%Y%m%dT%H%M%S", &tm);
 }
 
-/* Writes DIR/.well-known/mta-sts.txt through a temporary file and rename. */
+/* Writes DIR/.well-known/mta-sts.txt atomically (lib/atomic_file.h). */
 static int write_policy_file(const char *dir, const struct sbuf *policy, struct sbuf *path)
 {
-    struct sbuf wk = SBUF_INIT, tmp = SBUF_INIT;
+    struct sbuf wk = SBUF_INIT;
     int rc = 0;
     sbuf_printf(&wk, "%s/.well-known", dir);
     sbuf_printf(path, "%s/mta-sts.txt", sbuf_str(&wk));
-    sbuf_printf(&tmp, "%s.tmp.%ld", sbuf_str(path), (long)getpid());
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         rc = gen_error(2, "cannot create '%s': %s", dir, strerror(errno));
     else if (mkdir(sbuf_str(&wk), 0755) != 0 && errno != EEXIST)
         rc = gen_error(2, "cannot create '%s': %s", sbuf_str(&wk), strerror(errno));
-    if (rc == 0) {
-        FILE *f = fopen(sbuf_str(&tmp), "wb");
-        if (!f) {
-            rc = gen_error(2, "cannot write '%s': %s", sbuf_str(&tmp), strerror(errno));
-        } else {
-            bool ok = fwrite(policy->data, 1, policy->len, f) == policy->len;
-            ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(sbuf_str(&tmp), sbuf_str(path)) != 0) {
-                rc = gen_error(2, "cannot write '%s': %s", sbuf_str(path), strerror(errno));
-                unlink(sbuf_str(&tmp));
-            }
-        }
+    struct atomic_file af;
+    char err[2 * ATOMIC_FILE_PATH_MAX + 256];
+    if (rc == 0 && atomic_file_open(&af, sbuf_str(path), err, sizeof err) < 0) {
+        rc = gen_error(2, "%s", err);
+    } else if (rc == 0) {
+        fwrite(policy->data, 1, policy->len, af.f);
+        if (atomic_file_commit(&af, err, sizeof err) < 0)
+            rc = gen_error(2, "%s", err);
     }
     sbuf_free(&wk);
-    sbuf_free(&tmp);
     return rc;
 }
 
@@ -290,14 +311,10 @@ static int build(const struct gen_opts *o, struct generated *g)
 
 int cmd_generate(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            gen_usage(stdout);
-            return 0;
-        }
-    }
     struct gen_opts o = {0};
     int rc = parse_opts(argc, argv, &o);
+    if (rc == 1)
+        return 0;
     if (rc == 0)
         rc = check_printable(&o);
     if (rc)

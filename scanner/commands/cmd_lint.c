@@ -8,6 +8,7 @@
 #include "scanner/commands/commands.h"
 #include "lib/escape.h"
 #include "lib/sbuf.h"
+#include "scanner/commands/cli.h"
 #include "rules/sts_mx.h"
 #include "rules/sts_policy.h"
 #include "rules/sts_tlsrpt.h"
@@ -35,17 +36,14 @@ struct record_list {
     size_t n;
 };
 
-static void lint_usage(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: mtasts lint [--json] [--mx HOST]... FILE|-\n"
-        "       mtasts lint [--json] --txt RECORD [--txt RECORD]...\n"
-        "       mtasts lint [--json] --tlsrpt RECORD [--tlsrpt RECORD]...\n"
-        "\n"
+static const struct cli_help lint_help = {
+    .synopsis = "mtasts lint [--json] [--mx HOST]... FILE|-\n"
+                "mtasts lint [--json] --txt RECORD [--txt RECORD]...\n"
+                "mtasts lint [--json] --tlsrpt RECORD [--tlsrpt RECORD]...",
+    .summary =
         "Checks an MTA-STS policy file (RFC 8461 3.2), the TXT records of _mta-sts.<domain>\n"
-        "(3.1) or of _smtp._tls.<domain> (RFC 8460 3), offline.\n"
-        "\n"
+        "(3.1) or of _smtp._tls.<domain> (RFC 8460 3), offline.\n",
+    .options =
         "  FILE|-           the policy file (- reads standard input); at most 65536 bytes\n"
         "  --mx HOST        with a policy: report whether the policy covers this MX host\n"
         "                   and by which pattern (repeatable)\n"
@@ -54,9 +52,14 @@ static void lint_usage(FILE *out)
         "                   quoted form may hold several records, one per line\n"
         "  --tlsrpt RECORD  one _smtp._tls TXT record, same forms\n"
         "  --json           one JSON object instead of text\n"
-        "\n"
-        "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error.\n"
-        "Tolerances and edge cases: docs/lint.md.\n");
+        "  -h, --help       this text\n",
+    .footer = "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error.\n"
+              "Tolerances and edge cases: docs/lint.md.\n",
+};
+
+static void lint_usage(FILE *out)
+{
+    cli_usage(out, &lint_help);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,38 +75,57 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* Appends a value of a repeatable option. */
+static int add_value(const char *opt, const char *v, const char **list, size_t *n)
+{
+    if (*n >= LINT_MAX_ITEMS)
+        return usage_error("too many %s values", opt);
+    list[(*n)++] = v;
+    return 0;
+}
+
+/* Returns 0, 1 after --help, or 2 after a usage error. */
 static int parse_opts(int argc, char **argv, struct lint_opts *o)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **list = NULL;
-        size_t *n = NULL;
-        if (!strcmp(a, "--json")) {
+    enum { O_JSON = 256, O_TXT, O_TLSRPT, O_MX };
+    static const struct option opts[] = {{"json", no_argument, NULL, O_JSON},
+                                         {"txt", required_argument, NULL, O_TXT},
+                                         {"tlsrpt", required_argument, NULL, O_TLSRPT},
+                                         {"mx", required_argument, NULL, O_MX},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    cli_getopt_reset();
+    int c, rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
+        switch (c) {
+        case O_JSON:
             o->json = true;
-            continue;
+            break;
+        case O_TXT:
+            rc = add_value("--txt", optarg, o->txt_args, &o->n_txt_args);
+            break;
+        case O_TLSRPT:
+            rc = add_value("--tlsrpt", optarg, o->tlsrpt_args, &o->n_tlsrpt_args);
+            break;
+        case O_MX:
+            rc = add_value("--mx", optarg, o->mx, &o->n_mx);
+            break;
+        case 'h':
+            lint_usage(stdout);
+            return 1;
+        default: {
+            char err[256];
+            cli_getopt_message(c, argv, err, sizeof err);
+            return usage_error("%s", err);
         }
-        if (!strcmp(a, "--txt")) {
-            list = o->txt_args;
-            n = &o->n_txt_args;
-        } else if (!strcmp(a, "--tlsrpt")) {
-            list = o->tlsrpt_args;
-            n = &o->n_tlsrpt_args;
-        } else if (!strcmp(a, "--mx")) {
-            list = o->mx;
-            n = &o->n_mx;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
-        } else {
-            if (o->file)
-                return usage_error("more than one file given ('%s')", a);
-            o->file = a;
-            continue;
         }
-        if (i + 1 >= argc)
-            return usage_error("%s needs a value", a);
-        if (*n >= LINT_MAX_ITEMS)
-            return usage_error("too many %s values", a);
-        list[(*n)++] = argv[++i];
+    }
+    if (rc)
+        return rc;
+    for (int i = optind; i < argc; i++) {
+        if (o->file)
+            return usage_error("more than one file given ('%s')", argv[i]);
+        o->file = argv[i];
     }
     int kinds = (o->file != NULL) + (o->n_txt_args > 0) + (o->n_tlsrpt_args > 0);
     if (kinds == 0)
@@ -243,26 +265,9 @@ static int read_policy(const char *path, struct sbuf *body, bool *too_large)
 static void json_diags(struct sbuf *o, const char *key, const struct sts_diags *d,
                        const struct sts_diags *extra)
 {
-    sbuf_printf(o, "\"%s\":[", key);
-    bool first = true;
     const struct sts_diags *lists[2] = {d, extra};
-    for (int k = 0; k < 2; k++) {
-        if (!lists[k])
-            continue;
-        for (size_t i = 0; i < lists[k]->n; i++) {
-            const struct sts_diag *g = &lists[k]->items[i];
-            sbuf_puts(o, first ? "{\"code\":" : ",{\"code\":");
-            first = false;
-            esc_json_str(o, g->code);
-            if (g->line)
-                sbuf_printf(o, ",\"line\":%u,\"message\":", g->line);
-            else
-                sbuf_puts(o, ",\"line\":null,\"message\":");
-            esc_json_str(o, g->message);
-            sbuf_putc(o, '}');
-        }
-    }
-    sbuf_putc(o, ']');
+    sbuf_printf(o, "\"%s\":", key);
+    sts_diags_json(o, lists, 2, STS_DIAGS_JSON_LINE_NULL);
 }
 
 static void json_bool(struct sbuf *o, const char *key, bool v)
@@ -518,16 +523,10 @@ static int lint_records(const struct lint_opts *o, enum lint_kind kind)
 
 int cmd_lint(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            lint_usage(stdout);
-            return 0;
-        }
-    }
     struct lint_opts o = {0};
     int rc = parse_opts(argc, argv, &o);
     if (rc)
-        return rc;
+        return rc == 1 ? 0 : rc;
     rc = o.file ? lint_policy(&o) : lint_records(&o, o.n_txt_args ? LINT_TXT : LINT_TLSRPT);
     /* A verdict lost on a full disk or a closed pipe must not read as success. */
     if (fflush(stdout) != 0 || ferror(stdout)) {

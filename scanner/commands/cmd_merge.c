@@ -3,51 +3,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
 #include "store/store.h"
 
-static void merge_usage(FILE *out)
-{
-    fprintf(
-        out,
-        "usage: mtasts merge OUT.db SHARD.db...\n"
-        "\n"
+static const struct cli_help merge_help = {
+    .synopsis = "mtasts merge OUT.db SHARD.db...",
+    .summary =
         "Combines the shard databases of one scan (mtasts scan --shard I/N --db SHARD.db, the\n"
         "same inputs and options, every I of 0..N-1 once) into one new scan of OUT.db, which\n"
         "is created if needed. The latest scan of each shard database is used. Artifacts are\n"
         "deduplicated again, bad input lines merged, counts summed; the merged scan is complete\n"
-        "only if every shard is. Shards are only read. On error OUT.db is left as it was.\n");
+        "only if every shard is. Shards are only read. On error OUT.db is left as it was.\n",
+    .options = "  -h, --help       this text\n",
+    .footer = "Exit status: 0 merged, 1 refused or database error, 2 usage error.\n",
+};
+
+static void merge_usage(FILE *out)
+{
+    cli_usage(out, &merge_help);
 }
 
 int cmd_merge(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    char err[2048];
+    cli_getopt_reset();
+    int c;
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
+        if (c == 'h') {
             merge_usage(stdout);
             return 0;
         }
+        cli_getopt_message(c, argv, err, sizeof err);
+        cli_error("merge", "%s", err);
+        return 2;
+    }
+    argc -= optind - 1; /* argv[1] is OUT.db from here on */
+    argv += optind - 1;
     if (argc < 3) {
         merge_usage(stderr);
         return 2;
     }
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "mtasts merge: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
     const char *out = argv[1];
-    char err[2048];
     int64_t id = 0;
     if (store_merge(out, (const char *const *)argv + 2, (size_t)argc - 2, &id, err, sizeof err) <
         0) {
         fprintf(stderr, "mtasts merge: %s\n", err);
         return 1;
     }
-    struct store *st = store_open(out, STORE_READ_ONLY, err, sizeof err);
-    if (!st) {
-        fprintf(stderr, "mtasts merge: %s\n", err);
+    struct store *st = cli_open_db_read_only("merge", out);
+    if (!st)
         return 1;
-    }
     struct store_scan_row row;
     int64_t rows = store_scan_result_count(st, id);
     if (store_scan_get(st, id, &row) == 0) {

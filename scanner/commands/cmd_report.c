@@ -1,38 +1,46 @@
 /* `mtasts report` and `mtasts report trend`: parse options, pick the scan, render. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/report.h"
+#include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
 #include "store/store.h"
-#include "reports/report.h"
-#include "scanner/commands/report_cli.h"
+
+static const struct cli_help report_help = {
+    .synopsis = "mtasts report [--db FILE] [--scan ID] [--format FMT] [-o FILE] [--section NAME]\n"
+                "              [--top N] [--timestamp]\n"
+                "mtasts report --per-domain [--status S] [--category C] [--sort FIELD] [--desc]\n"
+                "              [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
+                "mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
+                "mtasts report tlsrpt [--db FILE] [--domain D] ... (mtasts report tlsrpt --help)",
+    .summary = "The survey report of one scan (adoption funnel, modes, max_age, failure\n"
+               "categories, warnings, certificates, TLS-RPT, providers), a per-domain worklist,\n"
+               "or the trend across every scan of the database.\n",
+    .options = "  --db FILE        result database (default mtasts.db)\n"
+               "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
+               "  --format FMT     output format (below; default text)\n"
+               "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
+               "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
+               "  --top N          rows of the provider tables (default 25)\n"
+               "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
+               "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
+               "  --status S       per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
+               "  --category C     per-domain filter: a failure category code\n"
+               "  --sort FIELD     domain (default), rank, status, category, readiness, max_age, "
+               "mode\n"
+               "  --desc           reverse the sort (ties still by domain)\n"
+               "  -h, --help       this text\n",
+    .footer = "Exit status: 0 written, 1 database or write error, 2 usage error.\n"
+              "Sections and formulas: reports/README.md.\n",
+    .formats = true,
+};
 
 static void report_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: mtasts report [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
-            "                     [--section NAME] [--timestamp]\n"
-            "       mtasts report --per-domain [--status S] [--category C] [--sort FIELD]\n"
-            "                     [--desc] [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
-            "       mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
-            "\n"
-            "  --db FILE        result database (default mtasts.db)\n"
-            "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
-            "  --format FMT     text (default), md, csv, json, html\n"
-            "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
-            "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
-            "  --top N          rows of the provider tables (default 25)\n"
-            "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
-            "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
-            "  --status S       per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
-            "  --category C     per-domain filter: a failure category code\n"
-            "  --sort FIELD     domain (default), rank, status, category, readiness, max_age, "
-            "mode\n"
-            "  --desc           reverse the sort (ties still by domain)\n"
-            "\nSections and formulas: reports/README.md.\n");
+    cli_usage(out, &report_help);
 }
 
 struct report_args {
@@ -75,24 +83,18 @@ static int parse_args(int argc, char **argv, struct report_args *a)
     memset(a, 0, sizeof *a);
     a->db = "mtasts.db";
     a->format = "text";
-    optind = 1;
-    opterr = 0;
+    char err[256];
+    cli_getopt_reset();
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS "o:", opts, NULL)) != -1) {
         switch (c) {
         case O_DB:
             a->db = optarg;
             break;
-        case O_SCAN: {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0) {
-                fprintf(stderr, "mtasts report: --scan wants a scan id, got '%s'\n", optarg);
-                return 2;
-            }
-            a->scan = v;
+        case O_SCAN:
+            if (cli_parse_scan_id("--scan", optarg, &a->scan, err, sizeof err) < 0)
+                goto usage_error;
             break;
-        }
         case O_FORMAT:
             a->format = optarg;
             break;
@@ -106,13 +108,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
             a->timestamp = true;
             break;
         case O_TOP: {
-            char *end;
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0 || v > 1000000) {
-                fprintf(stderr, "mtasts report: --top wants 1..1000000, got '%s'\n", optarg);
-                return 2;
-            }
-            a->top = (size_t)v;
+            int top;
+            if (cli_parse_int("--top", optarg, 1, 1000000, &top, err, sizeof err) < 0)
+                goto usage_error;
+            a->top = (size_t)top;
             break;
         }
         case O_PER_DOMAIN:
@@ -134,7 +133,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
             report_usage(stdout);
             return 0;
         default:
-            fprintf(stderr, "mtasts report: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            cli_getopt_message(c, argv, err, sizeof err);
+            cli_error("report", "%s", err);
             report_usage(stderr);
             return 2;
         }
@@ -152,7 +152,6 @@ static int parse_args(int argc, char **argv, struct report_args *a)
                         "--per-domain\n");
         return 2;
     }
-    char err[256];
     if (a->per_domain && report_worklist_check(&a->wl, err, sizeof err) < 0) {
         fprintf(stderr, "mtasts report: %s\n", err);
         return 2;
@@ -162,6 +161,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
         return 2;
     }
     return -1;
+usage_error:
+    cli_error("report", "%s", err);
+    return 2;
 }
 
 /* What a rendering keeps alive until the output is finished. */
@@ -211,20 +213,20 @@ fail:
 
 int cmd_report(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "tlsrpt")) /* TLS-RPT reports: their own options */
+        return cmd_report_tlsrpt(argc - 1, argv + 1);
     struct report_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;
-    const struct report_renderer *r = report_renderer_find(a.format);
-    if (!r) {
-        fprintf(stderr, "mtasts report: unknown --format '%s' (text, md, csv, json, html)\n",
-                a.format);
+    const struct report_renderer *r = cli_find_format("report", a.format);
+    if (!r)
         return 2;
-    }
-    struct store *st = report_cli_open("report", a.db);
+    struct store *st = cli_open_db_read_only("report", a.db);
     if (!st)
         return 1;
-    FILE *f = report_cli_open_output("report", a.output);
+    struct cli_output out;
+    FILE *f = cli_output_open("report", &out, a.output);
     if (!f) {
         store_close(st);
         return 1;
@@ -235,13 +237,13 @@ int cmd_report(int argc, char **argv)
     o.only = a.section;
     o.top = a.top;
     if (a.timestamp) {
-        report_cli_now(now, sizeof now);
+        cli_now(now, sizeof now);
         o.timestamp = now;
     }
     struct render_state *rs = calloc(1, sizeof *rs);
     if (!rs) {
         fprintf(stderr, "mtasts report: out of memory\n");
-        report_cli_close_output("report", f, a.output, false);
+        cli_output_close("report", &out, false);
         store_close(st);
         return 1;
     }
@@ -259,7 +261,7 @@ int cmd_report(int argc, char **argv)
     }
     report_data_free(&rs->data); /* zeroed or loaded: both are safe to free */
     free(rs);
-    if (report_cli_close_output("report", f, a.output, rc == 0) < 0 && rc == 0)
+    if (cli_output_close("report", &out, rc == 0) < 0 && rc == 0)
         rc = 1;
     store_close(st);
     return rc;

@@ -125,11 +125,10 @@ static bool sink_row(void *arg, const struct sts_result *res)
         return false;
     }
     pthread_mutex_lock(&r->store_lock);
-    int rc = store_write_row(r->st, r->scan_id, row);
+    int rc = store_write_row_owned(r->st, r->scan_id, row); /* the store frees the row */
     if (rc < 0)
         snprintf(r->store_err, sizeof r->store_err, "%s", store_error(r->st));
     pthread_mutex_unlock(&r->store_lock);
-    store_row_free(row);
     if (rc < 0)
         return false;
     r->rows_written++;
@@ -409,19 +408,11 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
 
 int cmd_scan(int argc, char **argv)
 {
-    struct scan_options *o = malloc(sizeof *o);
+    int status = 2;
+    struct scan_options *o = scan_options_from_argv(SCAN_CMD_SCAN, argc, argv, &status);
+    if (!o)
+        return status;
     char err[1024];
-    if (!o) {
-        fprintf(stderr, "mtasts scan: out of memory\n");
-        return 1;
-    }
-    int prc = scan_options_parse(SCAN_CMD_SCAN, argc, argv, o, err, sizeof err);
-    if (prc != 0) {
-        if (prc < 0)
-            fprintf(stderr, "mtasts scan: %s\n", err);
-        free(o);
-        return prc < 0 ? 2 : 0;
-    }
     if (!o->contact && o->progress != PROGRESS_QUIET)
         fprintf(stderr,
                 "mtasts scan: note: no --contact URL; the User-Agent is '%s'. "

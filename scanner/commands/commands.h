@@ -12,5 +12,7 @@ int cmd_report(int argc, char **argv);   /* scanner/commands/cmd_report.c (also 
 int cmd_diff(int argc, char **argv);     /* scanner/commands/cmd_diff.c */
 int cmd_export(int argc, char **argv);   /* scanner/commands/cmd_export.c */
 int cmd_merge(int argc, char **argv);    /* scanner/commands/cmd_merge.c */
+int cmd_tlsrpt(int argc, char **argv);   /* scanner/commands/cmd_tlsrpt.c (`tlsrpt ingest`) */
+int cmd_report_tlsrpt(int argc, char **argv); /* scanner/commands/cmd_report_tlsrpt.c */
 
 #endif

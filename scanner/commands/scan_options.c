@@ -3,75 +3,79 @@
 #include "scanner/commands/scan_options.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/escape.h"
+#include "scanner/commands/cli.h"
 #include "scanner/engine/https_stage.h"
 #include "scanner/input/shard.h"
 
-static const char scan_usage[] =
-    "usage: mtasts scan LIST... [options]\n"
-    "\n"
-    "Scans every domain of the lists (plain, rank,domain CSV, .zst, or - for stdin) and\n"
-    "writes one result row per domain into the database.\n"
-    "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n"
-    "\n"
-    "  --db FILE              result database (default mtasts.db)\n"
-    "  --resume               continue the latest unfinished scan of --db\n"
-    "  --scan ID              with --resume: the scan to continue\n"
-    "  --shard I/N            scan only shard I (0-based) of N\n"
-    "  --exclude FILE         never touch these domains (and names below them)\n"
-    "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-    "  --dns-qps N            DNS queries per second, all threads (default 500)\n"
-    "  --inflight N           domains in flight (default 2000)\n"
-    "  --dns-inflight N       DNS queries outstanding at most (default 1000): the ceiling\n"
-    "                         of the adaptive window, which follows the resolver's latency\n"
-    "                         and losses\n"
-    "  --dns-inflight-min N   the window's floor and start (default 32; = --dns-inflight\n"
-    "                         fixes it)\n"
-    "  --https-conns N        HTTPS transfers in flight (default 200)\n"
-    "  --per-ip R             new connections per second per destination IP (default 20;\n"
-    "                         0: no rate limit), evenly spaced\n"
-    "  --per-ip-conns N       connections per destination IP at once (default 8; 0: no cap)\n"
-    "  --per-ip-wait S        longest wait for a turn at a busy IP, then https_timeout\n"
-    "                         (default 300)\n"
-    "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
-    "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
-    "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
-    "  --threads N            worker threads (default: number of cores)\n"
-    "  --checks LIST          policy,mx,tlsrpt,apex; +X/-X adjust the default\n"
-    "                         (policy,mx,tlsrpt)\n"
-    "  --probe-orphans        fetch the policy even without a TXT record\n"
-    "  --ca-file FILE         trust these CAs instead of the system store\n"
-    "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
-    "  --contact URL          contact URL sent in the User-Agent\n"
-    "  --keep-certs           store each policy host's certificate chain (PEM)\n"
-    "  --progress | --quiet   status line on stderr / nothing\n";
+static const struct cli_help scan_help = {
+    .synopsis = "mtasts scan LIST... [options]",
+    .summary =
+        "Scans every domain of the lists (plain, rank,domain CSV, .zst, or - for stdin) and\n"
+        "writes one result row per domain into the database.\n",
+    .options = "  --db FILE              result database (default mtasts.db)\n"
+               "  --resume               continue the latest unfinished scan of --db\n"
+               "  --scan ID              with --resume: the scan to continue\n"
+               "  --shard I/N            scan only shard I (0-based) of N\n"
+               "  --exclude FILE         never touch these domains (and names below them)\n"
+               "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
+               "  --dns-qps N            DNS queries per second, all threads (default 500)\n"
+               "  --inflight N           domains in flight (default 2000)\n"
+               "  --dns-inflight N       DNS queries outstanding at most (default 1000): the\n"
+               "                         ceiling of the adaptive window, which follows the\n"
+               "                         resolver's latency and losses\n"
+               "  --dns-inflight-min N   the window's floor and start (default 32;\n"
+               "                         = --dns-inflight fixes it)\n"
+               "  --https-conns N        HTTPS transfers in flight (default 200)\n"
+               "  --per-ip R             new connections per second per destination IP\n"
+               "                         (default 20, evenly spaced; 0: no rate limit)\n"
+               "  --per-ip-conns N       connections per destination IP at once (default 8)\n"
+               "  --per-ip-wait S        longest wait for a turn at a busy IP, then\n"
+               "                         https_timeout (default 300)\n"
+               "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
+               "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+               "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
+               "  --threads N            worker threads (default: number of cores)\n"
+               "  --checks LIST          policy,mx,tlsrpt,apex; +X/-X adjust the default\n"
+               "                         (policy,mx,tlsrpt)\n"
+               "  --probe-orphans        fetch the policy even without a TXT record\n"
+               "  --ca-file FILE         trust these CAs instead of the system store\n"
+               "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+               "  --contact URL          contact URL sent in the User-Agent\n"
+               "  --keep-certs           store each policy host's certificate chain (PEM)\n"
+               "  --progress | --quiet   status line on stderr / nothing\n"
+               "  -h, --help             this text\n",
+    .footer =
+        "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n",
+};
 
-static const char check_usage[] =
-    "usage: mtasts check DOMAIN... [options]\n"
-    "\n"
-    "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
-    "TLS-RPT, readiness) and says how to fix each problem.\n"
-    "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n"
-    "\n"
-    "  --json                 one JSON object per domain\n"
-    "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-    "  --ca-file FILE         trust these CAs instead of the system store\n"
-    "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
-    "  --timeout S            HTTPS total time limit (default 10)\n"
-    "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
-    "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
-    "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
-    "  --probe-orphans        fetch the policy even without a TXT record\n"
-    "  --contact URL          contact URL sent in the User-Agent\n";
+static const struct cli_help check_help = {
+    .synopsis = "mtasts check DOMAIN... [options]",
+    .summary = "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
+               "TLS-RPT, readiness) and says how to fix each problem.\n",
+    .options =
+        "  --json                 one JSON object per domain\n"
+        "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
+        "  --ca-file FILE         trust these CAs instead of the system store\n"
+        "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
+        "  --timeout S            HTTPS total time limit (default 10)\n"
+        "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
+        "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
+        "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
+        "  --probe-orphans        fetch the policy even without a TXT record\n"
+        "  --contact URL          contact URL sent in the User-Agent\n"
+        "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
+        "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
+        "  -h, --help             this text\n",
+    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
+};
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
 {
-    fputs(cmd == SCAN_CMD_SCAN ? scan_usage : check_usage, out);
+    cli_usage(out, cmd == SCAN_CMD_SCAN ? &scan_help : &check_help);
 }
 
 static const struct {
@@ -156,34 +160,6 @@ static int check_contact(const char *v, char *err, size_t errlen)
     return 0;
 }
 
-static int parse_double(const char *opt, const char *v, double min, double max, double *out,
-                        char *err, size_t errlen)
-{
-    char *end;
-    errno = 0;
-    double d = v ? strtod(v, &end) : NAN;
-    if (!v || errno || end == v || *end || !(d >= min && d <= max)) {
-        snprintf(err, errlen, "%s: '%s' is not a number in %g..%g", opt, v ? v : "", min, max);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
-static int parse_int(const char *opt, const char *v, long min, long max, int *out, char *err,
-                     size_t errlen)
-{
-    char *end;
-    errno = 0;
-    long n = v ? strtol(v, &end, 10) : 0;
-    if (!v || errno || end == v || *end || n < min || n > max) {
-        snprintf(err, errlen, "%s: '%s' is not an integer in %ld..%ld", opt, v ? v : "", min, max);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
 /* "IP", "IP:PORT", "IPv6" or "[IPv6]:PORT", the forms c-ares accepts. */
 static bool resolver_valid(const char *v)
 {
@@ -232,14 +208,14 @@ static int add_resolver(struct scan_options *o, const char *v, char *err, size_t
     return 0;
 }
 
-/* --allow-private takes every following argument that is a CIDR (or a comma list of them). */
-static int allow_private(struct scan_options *o, int argc, char **argv, int *i, char *err,
-                         size_t errlen)
+/* --allow-private takes its value and every following argument that is a CIDR (or a comma
+ * list of them), consumed by advancing optind. */
+static int allow_private(struct scan_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     int taken = 0;
-    while (*i + 1 < argc && argv[*i + 1][0] != '-') {
+    for (const char *v = optarg; v && v[0] != '-'; v = optind < argc ? argv[optind] : NULL) {
         char buf[512];
-        snprintf(buf, sizeof buf, "%s", argv[*i + 1]);
+        snprintf(buf, sizeof buf, "%s", v);
         const char *reason = NULL;
         char *save = NULL;
         bool all_ok = true;
@@ -249,15 +225,15 @@ static int allow_private(struct scan_options *o, int argc, char **argv, int *i, 
                 all_ok = false;
         if (!all_ok) {
             if (taken == 0) {
-                snprintf(err, errlen, "--allow-private: '%s': %s", argv[*i + 1],
+                snprintf(err, errlen, "--allow-private: '%s': %s", v,
                          reason ? reason : "not a CIDR");
                 return -1;
             }
             break; /* not a CIDR: the first positional argument */
         }
         o->addrs = trial;
-        taken++;
-        (*i)++;
+        if (taken++ > 0)
+            optind++; /* optarg was getopt_long's; the following ones are ours */
     }
     if (taken == 0) {
         snprintf(err, errlen, "--allow-private needs at least one CIDR, e.g. 127.0.0.0/8");
@@ -281,173 +257,194 @@ static void set_defaults(enum scan_command cmd, struct scan_options *o)
     }
 }
 
-#define NEED_VALUE()                                                                               \
-    do {                                                                                           \
-        if (i + 1 >= argc) {                                                                       \
-            snprintf(err, errlen, "%s needs a value", a);                                          \
-            return -1;                                                                             \
-        }                                                                                          \
-        v = argv[++i];                                                                             \
-    } while (0)
+/* The long options; `scan_only` ones are refused by check, `check_only` ones by scan. */
+enum {
+    O_RESOLVER = 256,
+    O_CA_FILE,
+    O_ALLOW_PRIVATE,
+    O_TIMEOUT,
+    O_CONNECT_TIMEOUT,
+    O_DNS_TIMEOUT,
+    O_DNS_TRIES,
+    O_CHECKS,
+    O_CONTACT,
+    O_PROBE_ORPHANS,
+    O_DB, /* scan only from here */
+    O_RESUME,
+    O_SCAN,
+    O_SHARD,
+    O_EXCLUDE,
+    O_DNS_QPS,
+    O_DNS_INFLIGHT,
+    O_DNS_INFLIGHT_MIN,
+    O_INFLIGHT,
+    O_HTTPS_CONNS,
+    O_PER_IP,
+    O_PER_IP_CONNS,
+    O_PER_IP_WAIT,
+    O_THREADS,
+    O_KEEP_CERTS,
+    O_PROGRESS,
+    O_QUIET,
+    O_JSON, /* check only */
+};
 
-/* Options both commands accept. Returns 1 when a was one of them, 0 when not, -1 on error. */
-static int parse_common(struct scan_options *o, int argc, char **argv, int *ip, char *err,
+#define COMMON_OPTIONS                                                                             \
+    {"resolver", required_argument, NULL, O_RESOLVER},                                             \
+        {"ca-file", required_argument, NULL, O_CA_FILE},                                           \
+        {"allow-private", required_argument, NULL, O_ALLOW_PRIVATE},                               \
+        {"timeout", required_argument, NULL, O_TIMEOUT},                                           \
+        {"connect-timeout", required_argument, NULL, O_CONNECT_TIMEOUT},                           \
+        {"dns-timeout", required_argument, NULL, O_DNS_TIMEOUT},                                   \
+        {"dns-tries", required_argument, NULL, O_DNS_TRIES},                                       \
+        {"checks", required_argument, NULL, O_CHECKS},                                             \
+        {"contact", required_argument, NULL, O_CONTACT},                                           \
+        {"probe-orphans", no_argument, NULL, O_PROBE_ORPHANS},                                     \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
+
+static const struct option scan_opts[] = {
+    COMMON_OPTIONS,
+    {"db", required_argument, NULL, O_DB},
+    {"resume", no_argument, NULL, O_RESUME},
+    {"scan", required_argument, NULL, O_SCAN},
+    {"shard", required_argument, NULL, O_SHARD},
+    {"exclude", required_argument, NULL, O_EXCLUDE},
+    {"dns-qps", required_argument, NULL, O_DNS_QPS},
+    {"dns-inflight", required_argument, NULL, O_DNS_INFLIGHT},
+    {"dns-inflight-min", required_argument, NULL, O_DNS_INFLIGHT_MIN},
+    {"inflight", required_argument, NULL, O_INFLIGHT},
+    {"https-conns", required_argument, NULL, O_HTTPS_CONNS},
+    {"per-ip", required_argument, NULL, O_PER_IP},
+    {"per-ip-conns", required_argument, NULL, O_PER_IP_CONNS},
+    {"per-ip-wait", required_argument, NULL, O_PER_IP_WAIT},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"keep-certs", no_argument, NULL, O_KEEP_CERTS},
+    {"progress", no_argument, NULL, O_PROGRESS},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {NULL, 0, NULL, 0}};
+
+static const struct option check_opts[] = {
+    COMMON_OPTIONS, {"json", no_argument, NULL, O_JSON}, {NULL, 0, NULL, 0}};
+
+/* Applies one option getopt_long returned (optarg is its value). Returns 0 or -1. */
+static int apply_option(struct scan_options *o, int c, int argc, char **argv, char *err,
                         size_t errlen)
 {
-    int i = *ip;
-    const char *a = argv[i], *v = NULL;
-    struct scan_config *c = &o->engine;
-    int rc = 0;
-    if (!strcmp(a, "--resolver")) {
-        NEED_VALUE();
-        rc = add_resolver(o, v, err, errlen);
-    } else if (!strcmp(a, "--ca-file")) {
-        NEED_VALUE();
-        c->ca_file = v;
-    } else if (!strcmp(a, "--allow-private")) {
-        rc = allow_private(o, argc, argv, &i, err, errlen);
-    } else if (!strcmp(a, "--timeout")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0.1, 3600, &c->timeout_s, err, errlen);
-    } else if (!strcmp(a, "--connect-timeout")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0.1, 3600, &c->connect_timeout_s, err, errlen);
-    } else if (!strcmp(a, "--dns-timeout")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0.05, 60, &c->dns_timeout_s, err, errlen);
-    } else if (!strcmp(a, "--dns-tries")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 10, &c->dns_tries, err, errlen);
-    } else if (!strcmp(a, "--checks")) {
-        NEED_VALUE();
-        const char *reason;
-        if (scan_options_parse_checks(v, &c->checks, &reason) < 0) {
-            snprintf(err, errlen, "--checks '%s': %s", v, reason);
-            rc = -1;
-        }
-    } else if (!strcmp(a, "--contact")) {
-        NEED_VALUE();
-        o->contact = v;
-        rc = check_contact(v, err, errlen);
-    } else if (!strcmp(a, "--probe-orphans")) {
-        c->probe_orphans = true;
-    } else {
+    struct scan_config *cfg = &o->engine;
+    const char *v = optarg, *reason;
+    int id;
+    switch (c) {
+    case O_RESOLVER:
+        return add_resolver(o, v, err, errlen);
+    case O_CA_FILE:
+        cfg->ca_file = v;
         return 0;
-    }
-    *ip = i;
-    return rc < 0 ? -1 : 1;
-}
-
-static int parse_scan_only(struct scan_options *o, int argc, char **argv, int *ip, char *err,
-                           size_t errlen)
-{
-    int i = *ip;
-    const char *a = argv[i], *v = NULL;
-    struct scan_config *c = &o->engine;
-    int rc = 0;
-    if (!strcmp(a, "--db")) {
-        NEED_VALUE();
+    case O_ALLOW_PRIVATE:
+        return allow_private(o, argc, argv, err, errlen);
+    case O_TIMEOUT:
+        return cli_parse_double("--timeout", v, 0.1, 3600, &cfg->timeout_s, err, errlen);
+    case O_CONNECT_TIMEOUT:
+        return cli_parse_double("--connect-timeout", v, 0.1, 3600, &cfg->connect_timeout_s, err,
+                                errlen);
+    case O_DNS_TIMEOUT:
+        return cli_parse_double("--dns-timeout", v, 0.05, 60, &cfg->dns_timeout_s, err, errlen);
+    case O_DNS_TRIES:
+        return cli_parse_int("--dns-tries", v, 1, 10, &cfg->dns_tries, err, errlen);
+    case O_CHECKS:
+        if (scan_options_parse_checks(v, &cfg->checks, &reason) < 0) {
+            snprintf(err, errlen, "--checks '%s': %s", v, reason);
+            return -1;
+        }
+        return 0;
+    case O_CONTACT:
+        o->contact = v;
+        return check_contact(v, err, errlen);
+    case O_PROBE_ORPHANS:
+        cfg->probe_orphans = true;
+        return 0;
+    case O_DB:
         o->db = v;
-    } else if (!strcmp(a, "--resume")) {
+        return 0;
+    case O_RESUME:
         o->resume = true;
-    } else if (!strcmp(a, "--scan")) {
-        NEED_VALUE();
-        int id;
-        rc = parse_int(a, v, 1, 2147483647L, &id, err, errlen);
+        return 0;
+    case O_SCAN:
+        if (cli_parse_int("--scan", v, 1, 2147483647L, &id, err, errlen) < 0)
+            return -1;
         o->scan_id = id;
-    } else if (!strcmp(a, "--shard")) {
-        NEED_VALUE();
-        const char *reason;
+        return 0;
+    case O_SHARD:
+        o->sharded = true;
         if (shard_parse(v, &o->shard_index, &o->shard_count, &reason) < 0) {
             snprintf(err, errlen, "--shard '%s': %s", v, reason);
-            rc = -1;
+            return -1;
         }
-        o->sharded = true;
-    } else if (!strcmp(a, "--exclude")) {
-        NEED_VALUE();
-        o->exclude_file = v;
-    } else if (!strcmp(a, "--dns-qps")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0, 10000000, &c->dns_qps, err, errlen);
-    } else if (!strcmp(a, "--dns-inflight")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 1000000, &c->dns_inflight, err, errlen);
-    } else if (!strcmp(a, "--dns-inflight-min")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 1000000, &c->dns_inflight_min, err, errlen);
-    } else if (!strcmp(a, "--inflight")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 1000000, &c->inflight, err, errlen);
-    } else if (!strcmp(a, "--https-conns")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 100000, &c->https_conns, err, errlen);
-    } else if (!strcmp(a, "--per-ip")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0, 100000, &c->per_ip, err, errlen);
-    } else if (!strcmp(a, "--per-ip-conns")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 0, 100000, &c->per_ip_conns, err, errlen);
-    } else if (!strcmp(a, "--per-ip-wait")) {
-        NEED_VALUE();
-        rc = parse_double(a, v, 0.1, 86400, &c->per_ip_wait_s, err, errlen);
-    } else if (!strcmp(a, "--threads")) {
-        NEED_VALUE();
-        rc = parse_int(a, v, 1, 256, &c->threads, err, errlen);
-    } else if (!strcmp(a, "--keep-certs")) {
-        c->keep_cert_pem = true;
-    } else if (!strcmp(a, "--progress")) {
-        o->progress = PROGRESS_TTY;
-    } else if (!strcmp(a, "--quiet")) {
-        o->progress = PROGRESS_QUIET;
-    } else {
         return 0;
-    }
-    *ip = i;
-    return rc < 0 ? -1 : 1;
-}
-
-static int parse_check_only(struct scan_options *o, int *ip, char **argv)
-{
-    if (!strcmp(argv[*ip], "--json")) {
+    case O_EXCLUDE:
+        o->exclude_file = v;
+        return 0;
+    case O_DNS_QPS:
+        return cli_parse_double("--dns-qps", v, 0, 10000000, &cfg->dns_qps, err, errlen);
+    case O_DNS_INFLIGHT:
+        return cli_parse_int("--dns-inflight", v, 1, 1000000, &cfg->dns_inflight, err, errlen);
+    case O_INFLIGHT:
+        return cli_parse_int("--inflight", v, 1, 1000000, &cfg->inflight, err, errlen);
+    case O_HTTPS_CONNS:
+        return cli_parse_int("--https-conns", v, 1, 100000, &cfg->https_conns, err, errlen);
+    case O_DNS_INFLIGHT_MIN:
+        return cli_parse_int("--dns-inflight-min", v, 1, 1000000, &cfg->dns_inflight_min, err,
+                             errlen);
+    case O_PER_IP:
+        return cli_parse_double("--per-ip", v, 0, 100000, &cfg->per_ip, err, errlen);
+    case O_PER_IP_CONNS:
+        return cli_parse_int("--per-ip-conns", v, 0, 100000, &cfg->per_ip_conns, err, errlen);
+    case O_PER_IP_WAIT:
+        return cli_parse_double("--per-ip-wait", v, 0.1, 86400, &cfg->per_ip_wait_s, err, errlen);
+    case O_THREADS:
+        return cli_parse_int("--threads", v, 1, 256, &cfg->threads, err, errlen);
+    case O_KEEP_CERTS:
+        cfg->keep_cert_pem = true;
+        return 0;
+    case O_PROGRESS:
+        o->progress = PROGRESS_TTY;
+        return 0;
+    case O_QUIET:
+        o->progress = PROGRESS_QUIET;
+        return 0;
+    case O_JSON:
         o->json = true;
-        return 1;
+        return 0;
+    default:
+        cli_getopt_message(c, argv, err, errlen);
+        if (errlen > 0 && c == '?')
+            snprintf(err + strlen(err), errlen - strlen(err), " (see --help)");
+        return -1;
     }
-    return 0;
 }
 
 int scan_options_parse(enum scan_command cmd, int argc, char **argv, struct scan_options *o,
                        char *err, size_t errlen)
 {
     set_defaults(cmd, o);
-    bool positional_only = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!positional_only && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+    cli_getopt_reset();
+    const struct option *opts = cmd == SCAN_CMD_SCAN ? scan_opts : check_opts;
+    int c;
+    while ((c = getopt_long(argc, argv, CLI_SHORT_OPTS, opts, NULL)) != -1) {
+        if (c == 'h') {
             scan_options_usage(cmd, stdout);
             return 1;
         }
-        if (!positional_only && !strcmp(a, "--")) {
-            positional_only = true;
-            continue;
-        }
-        if (positional_only || a[0] != '-' || !strcmp(a, "-")) {
-            if (o->n_args >= SCAN_MAX_ARGS) {
-                snprintf(err, errlen, "too many arguments (at most %d)", SCAN_MAX_ARGS);
-                return -1;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        int rc = parse_common(o, argc, argv, &i, err, errlen);
-        if (rc == 0)
-            rc = cmd == SCAN_CMD_SCAN ? parse_scan_only(o, argc, argv, &i, err, errlen)
-                                      : parse_check_only(o, &i, argv);
-        if (rc < 0)
+        if (apply_option(o, c, argc, argv, err, errlen) < 0)
             return -1;
-        if (rc == 0) {
-            snprintf(err, errlen, "unknown option '%s' (see --help)", a);
+    }
+    for (int i = optind; i < argc; i++) {
+        if (o->n_args >= SCAN_MAX_ARGS) {
+            snprintf(err, errlen, "too many arguments (at most %d)", SCAN_MAX_ARGS);
             return -1;
         }
+        o->args[o->n_args++] = argv[i];
     }
     if (o->n_args == 0) {
         snprintf(err, errlen,
@@ -463,6 +460,29 @@ int scan_options_parse(enum scan_command cmd, int argc, char **argv, struct scan
     o->engine.user_agent = o->user_agent;
     o->engine.addrs = &o->addrs;
     return 0;
+}
+
+struct scan_options *scan_options_from_argv(enum scan_command cmd, int argc, char **argv,
+                                            int *status)
+{
+    const char *name = cmd == SCAN_CMD_SCAN ? "scan" : "check";
+    /* check: any failure is "could not check" (3); scan: usage 2, out of memory 1. */
+    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 3, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
+    struct scan_options *o = malloc(sizeof *o);
+    if (!o) {
+        cli_error(name, "out of memory");
+        *status = oom_status;
+        return NULL;
+    }
+    char err[1024];
+    int rc = scan_options_parse(cmd, argc, argv, o, err, sizeof err);
+    if (rc == 0)
+        return o;
+    if (rc < 0)
+        cli_error(name, "%s", err);
+    free(o);
+    *status = rc < 0 ? usage_status : 0;
+    return NULL;
 }
 
 static void json_checks(unsigned checks, struct sbuf *out)
@@ -492,8 +512,7 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
     sbuf_printf(out,
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
                 "\"per_ip\":%g,\"per_ip_conns\":%d,\"per_ip_wait_s\":%g,\"dns_inflight\":%d,\"dns_"
-                "inflight_min\":%d,\"timeout_s\":%g,"
-                "\"connect_timeout_s\":%g,\"dns_"
+                "inflight_min\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
                 "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,

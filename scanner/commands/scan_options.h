@@ -45,6 +45,13 @@ struct scan_options {
 int scan_options_parse(enum scan_command cmd, int argc, char **argv, struct scan_options *o,
                        char *err, size_t errlen);
 
+/* The preamble of scan and check: a new scan_options parsed from argv, or NULL with *status
+ * the exit status: 0 after --help, else the command's usage status (scan 2, check 3) or its
+ * out-of-memory status (scan 1, check 3), the message printed as "mtasts CMD: ...". The
+ * caller frees the options. */
+struct scan_options *scan_options_from_argv(enum scan_command cmd, int argc, char **argv,
+                                            int *status);
+
 /* The usage text of a command. */
 void scan_options_usage(enum scan_command cmd, FILE *out);
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "scanner/input/domain_name.h"
-#include "scanner/input/input.h"
+#include "scanner/input/input_line.h"
 #include "scanner/input/shard.h"
 
 #define EXCLUDE_SELF 1u  /* the name itself */

@@ -1,4 +1,5 @@
-/* Streaming reader of domain lists: plain, rank CSV, .zst, stdin; dedup, exclude, shard, skip. */
+/* Streaming reader of domain lists: lines from the files (input_source), split (input_line),
+ * normalised, then shard, exclude, dedup (input_set) and skip applied. */
 #ifndef INPUT_H
 #define INPUT_H
 
@@ -7,53 +8,17 @@
 #include <stdint.h>
 
 #include "scanner/input/domain_name.h"
+/* The reader's parts, each in its own file; included here for the reader's callers. */
+#include "scanner/input/input_estimate.h" /* the progress total: candidate lines */
+#include "scanner/input/input_line.h"     /* one line of a list */
+#include "scanner/input/input_set.h"      /* the dedup / resume set */
+#include "scanner/input/input_sha256.h"   /* the hash recorded with the scan */
+#include "scanner/input/input_source.h"   /* one file: zstd, lines; input_rereadable */
 
-struct exclude_list; /* scanner/exclude.h */
+struct exclude_list; /* scanner/input/exclude.h */
 
-/* Longest line accepted, without its line ending. A longer line is one bad line (its first
- * bytes kept as text), never a crash, and reading resumes at the next line. */
-#define INPUT_LINE_MAX 4096
 /* A bad line's text is kept up to this many bytes (control bytes and NUL shown as '?'). */
 #define INPUT_TEXT_MAX 256
-
-/* ---- A compact set of domain names (dedup, resume) -----------------------------------
- * Open addressing over 64-bit SipHash-2-4 values of the normalised name (key
- * "mtasts-dedup-v1.", distinct from the shard key): 8 bytes a slot. Sized for `expected`
- * at 70% load: about 11.4 bytes per expected domain; past 80% load it grows by 1.5x (10 to
- * 15 bytes per domain, a transient 2.5x while growing). Two distinct names collide with probability
- * about n^2 / 2^65 (3e-8 for a million): the later one would be dropped as a duplicate. Not
- * thread-safe: one owner. */
-struct input_set;
-
-struct input_set *input_set_new(size_t expected); /* expected: sizing hint, may be 0 */
-void input_set_free(struct input_set *s);
-/* Returns 1 when added, 0 when already present, -1 on out-of-memory. */
-int input_set_add(struct input_set *s, const char *domain);
-bool input_set_contains(const struct input_set *s, const char *domain);
-size_t input_set_count(const struct input_set *s);
-size_t input_set_bytes(const struct input_set *s); /* memory held by the table */
-
-/* ---- One line of a list ---------------------------------------------------------------- */
-
-enum input_line_kind {
-    INPUT_LINE_SKIP = 0, /* blank or comment */
-    INPUT_LINE_HEADER,   /* a CSV header (only when first_data_line) */
-    INPUT_LINE_BAD,      /* reason set */
-    INPUT_LINE_DOMAIN    /* domain/domain_len (not yet normalised) and rank set */
-};
-
-struct input_line_fields {
-    const char *domain; /* points into the line */
-    size_t domain_len;
-    long rank;          /* -1 when none */
-    const char *reason; /* INPUT_LINE_BAD: static text */
-};
-
-/* Splits one line (without its LF; a trailing CR is dropped) the way input_next() reads
- * lists (rules below). first_data_line: no earlier line of this file was anything but
- * blank or comment, so a header is recognised. Used by the exclude list too. Pure. */
-enum input_line_kind input_split_line(const char *line, size_t len, bool first_data_line,
-                                      struct input_line_fields *out);
 
 /* ---- The reader ------------------------------------------------------------------------ */
 
@@ -133,29 +98,11 @@ const char *input_error(const struct input *in); /* "" when none */
 size_t input_dedup_bytes(const struct input *in);
 void input_close(struct input *in);
 
-/* True when path can be read twice with the same bytes: a regular file (after symlinks). False
- * for "-", pipes and FIFOs (e.g. the shell's <(zcat list.gz), /dev/fd/N), devices, sockets
- * and names that cannot be stat'ed: a pre-pass over those would consume what the scan reads. */
-bool input_rereadable(const char *path);
-
-/* Counts the lines of the files that would be candidate domains (not blank, not comment,
- * not a header), reading each file once (zstd decompressed), without validating them: the
- * progress line's total before a scan. Returns -1, reading nothing, when a file is not
- * input_rereadable() ("-", a pipe: it cannot be read twice), or when a file cannot be read. An
- * upper bound of the domains input_next() will return. */
-long long input_estimate_total(const char *const *files, size_t n_files);
-
 /* The exact number of domains input_next() will return for these options (shard, exclude,
  * dedup and the skip hook applied): a full first pass over the lists, about 2 s per million
  * lines, with a transient dedup set. The progress total of a sharded, excluding or resumed
  * scan, where input_estimate_total() would overcount. Returns -1, reading nothing, when a file
  * is not input_rereadable(), or when one cannot be read (the scan itself then reports it). */
 long long input_count_selected(const struct input_options *opt);
-
-/* SHA-256 of a file's bytes as it is on disk (compressed for .zst), 64 lower-case hex
- * digits and a NUL into hex. "-" (stdin) and other files that are not input_rereadable() have
- * no hash: returns -1 with hex "" without reading them. Returns 0,
- * or -1 with a message naming the file in err. */
-int input_sha256_file(const char *path, char hex[65], char *err, size_t errlen);
 
 #endif

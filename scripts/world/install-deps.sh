@@ -69,7 +69,7 @@ else
 fi
 
 # The system-wide daemons must not run on the host (port 53/443) nor start at boot.
-for svc in nsd unbound unbound-resolvconf nginx postfix; do
+for svc in nsd unbound unbound-resolvconf nginx postfix dovecot; do
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable "$svc" >/dev/null 2>&1 || true
         if [ -d /run/systemd/system ]; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
@@ -80,7 +80,7 @@ for svc in nsd unbound unbound-resolvconf nginx postfix; do
 done
 # Any of them still running outside a network namespace is a system copy we could not stop.
 left=""
-for prog in nsd unbound nginx master; do
+for prog in nsd unbound nginx master dovecot; do
     for pid in $(pgrep -x "$prog" 2>/dev/null || true); do
         # "master" is postfix's daemon; only count it if it is postfix's
         [ "$prog" != master ] || [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */postfix/* ]] || continue

@@ -9,6 +9,16 @@
 #include <unistd.h>
 
 #include "reports/report.h"
+#include "store/store_internal.h" /* STORE_SCHEMA_VERSION */
+
+/* Marks a fixture database as an mtasts database of the current schema version. */
+static inline int fx_exec_version(sqlite3 *db)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA application_id = 1297371988; PRAGMA user_version = %d",
+             STORE_SCHEMA_VERSION);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
 
 #define FX_T0 1700000000LL /* scanned_at of every fixture row */
 #define FX_DAY 86400LL
@@ -474,9 +484,7 @@ static sqlite3 *fx_build(const char *path)
         return NULL;
     char *schema = fx_read_schema();
     /* The store's marks (store/store.c), so `mtasts report --db` accepts the fixture. */
-    if (!schema || fx_exec(db, schema) < 0 ||
-        fx_exec(db, "PRAGMA application_id = 1297371988; PRAGMA user_version = 1") < 0 ||
-        fx_exec(db, "BEGIN") < 0)
+    if (!schema || fx_exec(db, schema) < 0 || fx_exec_version(db) < 0 || fx_exec(db, "BEGIN") < 0)
         goto fail;
     if (fx_exec(db, "INSERT INTO scans (id, started_at, finished_at, state, tool_version, "
                     "inputs, options, input_domains, invalid_lines, duplicates, elapsed_s) "

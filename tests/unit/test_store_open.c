@@ -273,8 +273,8 @@ static void test_disk_full(void)
     free(ic);
 }
 
-/* The migration engine with a simulated version 2: steps run in order in one transaction,
- * and a failing step leaves the file exactly at version 1. */
+/* The migration engine with simulated future versions (current + 1, + 2): steps run in
+ * order in one transaction, and a failing step leaves the file exactly as it was. */
 static void test_migration_steps(void)
 {
     const char *path = fx_path("migrate.db");
@@ -284,30 +284,33 @@ static void test_migration_steps(void)
         TAP_CHECK(0, "open for migration", "%s", err);
         return;
     }
+    enum { CUR = STORE_SCHEMA_VERSION };
     static const struct store_migration bad[] = {
-        {1, "SELECT 1"},
-        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT; ALTER TABLE no_such ADD COLUMN x"},
+        {CUR + 1, "ALTER TABLE results ADD COLUMN dane_status TEXT; ALTER TABLE no_such ADD "
+                  "COLUMN x"},
     };
-    int rc = store_migrate_with(st, store_schema_sql, bad, 2, 2);
-    TAP_CHECK(rc == -1 && strstr(store_error(st), "cannot migrate to schema version 2"),
-              "a failing migration step is reported", "rc %d: %s", rc, store_error(st));
-    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == 1 &&
+    char want[64];
+    snprintf(want, sizeof want, "cannot migrate to schema version %d", CUR + 1);
+    int rc = store_migrate_with(st, store_schema_sql, bad, 1, CUR + 1);
+    TAP_CHECK(rc == -1 && strstr(store_error(st), want), "a failing migration step is reported",
+              "rc %d: %s", rc, store_error(st));
+    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == CUR &&
                   fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
                                      "name = 'dane_status'") == 0,
-              "after a failed step the database is still version 1, without partial changes",
+              "after a failed step the database keeps its version, without partial changes",
               "version %lld", fx_query_int(path, "PRAGMA user_version"));
     static const struct store_migration good[] = {
-        {1, "SELECT 1"},
-        {2, "ALTER TABLE results ADD COLUMN dane_status TEXT"},
-        {3, "CREATE INDEX results_scan_dane ON results (scan_id, dane_status)"},
+        {CUR + 1, "ALTER TABLE results ADD COLUMN dane_status TEXT"},
+        {CUR + 2, "CREATE INDEX results_scan_dane ON results (scan_id, dane_status)"},
     };
-    rc = store_migrate_with(st, store_schema_sql, good, 3, 3);
-    TAP_CHECK(rc == 0 && fx_query_int(path, "PRAGMA user_version") == 3 &&
+    rc = store_migrate_with(st, store_schema_sql, good, 2, CUR + 2);
+    TAP_CHECK(rc == 0 && fx_query_int(path, "PRAGMA user_version") == CUR + 2 &&
                   fx_query_int(path, "SELECT count(*) FROM pragma_table_info('results') WHERE "
                                      "name = 'dane_status'") == 1 &&
                   fx_query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
                                      "'results_scan_dane'") == 1,
-              "version 1 is migrated step by step to version 3", "rc %d: %s", rc, store_error(st));
+              "the current version is migrated step by step, two versions up", "rc %d: %s", rc,
+              store_error(st));
     store_close(st);
     char oerr[1024] = "";
     st = store_open(path, STORE_READ_ONLY, oerr, sizeof oerr);
@@ -316,7 +319,37 @@ static void test_migration_steps(void)
     store_close(st);
 }
 
-/* A database written by the plain schema (as report fixtures do) opens as version 1. */
+/* A version 1 file (before the TLS-RPT tables) is migrated to the current schema: it then
+ * has exactly the tables, columns and indexes of a new file. */
+static void test_migration_tlsrpt(void)
+{
+    const char *v1 = fx_path("v1.db"), *fresh = fx_path("fresh.db");
+    sqlite3 *db = NULL;
+    sqlite3_open(v1, &db);
+    int rc = sqlite3_exec(db, store_schema_sql, NULL, NULL, NULL);
+    rc |= sqlite3_exec(db,
+                       "DROP TABLE tlsrpt_failures; DROP TABLE tlsrpt_policies; DROP TABLE "
+                       "tlsrpt_reports; DROP TABLE tlsrpt_imap_marks; PRAGMA application_id = "
+                       "1297371988; PRAGMA user_version = 1",
+                       NULL, NULL, NULL);
+    sqlite3_close(db);
+    char err[1024] = "";
+    struct store *st = rc == SQLITE_OK ? store_open(v1, STORE_READ_WRITE, err, sizeof err) : NULL;
+    TAP_CHECK(st != NULL && fx_query_int(v1, "PRAGMA user_version") == STORE_SCHEMA_VERSION,
+              "a version 1 database is migrated to the current version", "%s", err);
+    store_close(st);
+    st = store_open(fresh, STORE_READ_WRITE, err, sizeof err);
+    store_close(st);
+    static const char q[] = "SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), "
+                            "'\n') FROM (SELECT * FROM sqlite_master ORDER BY name)";
+    char *a = fx_query_text(v1, q), *b = fx_query_text(fresh, q);
+    TAP_CHECK(a && b && !strcmp(a, b), "the migrated schema equals a new file's",
+              "migrated:\n%s\nnew:\n%s", a ? a : "(null)", b ? b : "(null)");
+    free(a);
+    free(b);
+}
+
+/* A database written by the plain schema (as report fixtures do) opens as the current version. */
 static void test_fixture_schema(void)
 {
     const char *path = fx_path("fixture.db");
@@ -324,7 +357,9 @@ static void test_fixture_schema(void)
     sqlite3_open(path, &db);
     char *sql = read_file("store/schema.sql", NULL);
     int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_ERROR;
-    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    char ver[64];
+    snprintf(ver, sizeof ver, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    sqlite3_exec(db, ver, NULL, NULL, NULL);
     sqlite3_close(db);
     free(sql);
     char err[1024] = "";
@@ -345,6 +380,7 @@ int main(void)
     test_disk_full();
     test_fixture_schema();
     test_migration_steps();
+    test_migration_tlsrpt();
     fx_rmdir();
     TAP_DONE();
 }

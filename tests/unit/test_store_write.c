@@ -15,8 +15,9 @@ static void test_create(void)
     if (!st)
         return;
     store_close(st);
-    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == 1, "schema version 1 recorded",
-              "user_version %lld", fx_query_int(path, "PRAGMA user_version"));
+    TAP_CHECK(fx_query_int(path, "PRAGMA user_version") == STORE_SCHEMA_VERSION,
+              "the current schema version recorded", "user_version %lld",
+              fx_query_int(path, "PRAGMA user_version"));
     TAP_CHECK(fx_query_int(path, "PRAGMA application_id") == 0x4d545354,
               "application_id marks an mtasts database", "got %llx",
               fx_query_int(path, "PRAGMA application_id"));
