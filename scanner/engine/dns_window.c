@@ -55,7 +55,8 @@ static void end_epoch(struct dns_window *c, int64_t now_ms)
     } else if (now_ms < c->cut_at_ms + (int64_t)c->loss_rtt_ms) {
         /* after a loss cut, hold until every query sent before it has ended: their losses
          * are old news, and growing now would overshoot again */
-    } else if (got && c->srtt_ms > DNS_WINDOW_RTT_GROWTH * c->base_rtt_ms) {
+    } else if (got && c->srtt_ms > DNS_WINDOW_RTT_GROWTH * c->base_rtt_ms &&
+               c->srtt_ms > c->base_rtt_ms + DNS_WINDOW_RTT_SLACK_MS) {
         c->w = clamp(c, c->w * CUT_LATENCY);
         c->slow_start = false;
         c->cuts_latency++;

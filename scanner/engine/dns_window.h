@@ -23,9 +23,9 @@
  *    above DNS_WINDOW_RTT_GROWTH x the base round trip (the lowest smoothed value seen,
  *    rising 0.5% per second so it follows a resolver or a network that really got slower)
  *    means queries queue at the resolver without adding throughput: the window shrinks by
- *    15%. At saturation a resolver answers C queries/s whatever the window, and the round
- *    trip is window / C: the window settles near twice what keeps the resolver busy, which
- *    is the most throughput with the least queueing;
+ *    15% (the growth must also exceed DNS_WINDOW_RTT_SLACK_MS). At saturation a resolver answers C
+ * queries/s whatever the window, and the round trip is window / C: the window settles near twice
+ * what keeps the resolver busy, which is the most throughput with the least queueing;
  *  - otherwise it grows by an eighth (at least 1): proportional rather than +1, so a window
  *    that must grow from 32 to 1000 when the network has 100 ms of latency gets there in
  *    about 30 round trips, not 1000.
@@ -34,6 +34,9 @@
  */
 
 #define DNS_WINDOW_RTT_GROWTH 1.5
+/* ... and by at least this much: a few ms of queueing at a resolver on the same machine is
+ * what keeps it busy, not a sign of overload, and sub-ms round trips are too noisy to steer by */
+#define DNS_WINDOW_RTT_SLACK_MS 5.0
 #define DNS_WINDOW_LOSS_FRACTION 0.01
 
 struct dns_window {
