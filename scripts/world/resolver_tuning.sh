@@ -12,6 +12,9 @@
 #          num-queries-per-thread 1024, outgoing-range 4096, OS socket buffers, 4 MB caches,
 #          qname-minimisation yes); only what the world needs to work is kept.
 #   tuned: the world's configuration (docs/resolver.md explains each line).
+#   stock+rcvbuf, stock+threads, stock+qpt: stock with one group of tuning lines (socket
+#          buffers; 2 threads; 4096 queries per thread and 8192 ports); tuned+qmin: tuned with
+#          qname minimisation on.
 # Prints one line per measurement: config, outstanding, q/s, lost, average latency, and the
 # unbound counters that say why (requestlist.exceeded / overwritten, max request list).
 set -euo pipefail
@@ -50,6 +53,13 @@ stock = "".join(l for l in conf.splitlines(True)
                 if not re.match(r"\s*(%s):" % "|".join(TUNING), l))
 open(d + "/unbound-stock.conf", "w").write(stock)
 open(d + "/unbound-tuned.conf", "w").write(conf)
+# one change at a time, to attribute the effect
+def add(base, lines):
+    return base.replace("server:\n", "server:\n" + "".join("    %s\n" % l for l in lines), 1)
+open(d + "/unbound-stock+rcvbuf.conf", "w").write(add(stock, ["so-rcvbuf: 8m", "so-sndbuf: 8m"]))
+open(d + "/unbound-stock+threads.conf", "w").write(add(stock, ["num-threads: 2", "so-reuseport: yes"]))
+open(d + "/unbound-stock+qpt.conf", "w").write(add(stock, ["num-queries-per-thread: 4096", "outgoing-range: 8192"]))
+open(d + "/unbound-tuned+qmin.conf", "w").write(conf.replace("qname-minimisation: no", "qname-minimisation: yes"))
 EOF
 cp "$DIR/dns/unbound.conf" "$DIR/dns/unbound-world.conf"
 
