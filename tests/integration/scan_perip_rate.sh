@@ -8,7 +8,7 @@ world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..7"
 # the valid domains: every one has a policy host on one of nginx's 16 addresses
 python3 - "$MTASTS_WORLD_TRUTH" >"$tmp/list" <<'PY'
 import json, sys
@@ -45,6 +45,14 @@ want=$(((busiest - 1) * 1000 / 5))
 opts=$(sqlite3 "$tmp/r.db" "SELECT json_extract(options, '\$.per_ip') || ',' || json_extract(options, '\$.per_ip_conns') FROM scans")
 [ "$opts" = "5,2" ] && echo "ok - per_ip (rate) and per_ip_conns recorded with the scan" ||
     echo "not ok - per_ip (rate) and per_ip_conns recorded with the scan # got '$opts'"
+
+# the adaptive DNS window's history is noted with the scan (a measurement, not a setting)
+win=$(sqlite3 "$tmp/r.db" "SELECT json_extract(options, '\$.dns_window.final') > 0 AND json_extract(options, '\$.dns_window.epochs') > 0 FROM scans")
+if [ "$win" = 1 ] && grep -q '^dns window: final [0-9]' "$tmp/r.db.log"; then
+    echo "ok - the DNS window's history is in the summary and the scan's options"
+else
+    echo "not ok - the DNS window's history is in the summary and the scan's options # '$win'; $(grep 'dns window' "$tmp/r.db.log")"
+fi
 
 # 2. one connection per 4 s per address and at most 2 s of waiting: the rest end as
 #    https_timeout naming the wait, and the scan ends in bounded time
