@@ -95,6 +95,17 @@ class Delay:
 
 
 # --- UDP (DNS) ------------------------------------------------------------------------------
+def big_buffers(transport):
+    """8 MB socket buffers (capped by net.core.rmem_max/wmem_max): the proxy must not be the
+    part of the path that drops a burst of queries."""
+    sock = transport.get_extra_info("socket")
+    for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+        except OSError:
+            pass
+
+
 class UdpFront(asyncio.DatagramProtocol):
     """The published address: queries in, answers out."""
 
@@ -143,12 +154,14 @@ class UdpProxy:
         self.order = collections.deque()  # keys in the order they were handed out (expiry)
 
     async def start(self):
-        _, self.front = await self.loop.create_datagram_endpoint(lambda: UdpFront(self), local_addr=self.listen)
+        t, self.front = await self.loop.create_datagram_endpoint(lambda: UdpFront(self), local_addr=self.listen)
+        big_buffers(t)
         await self.add_backend()
 
     async def add_backend(self):
         idx = len(self.backs)
         t, _ = await self.loop.create_datagram_endpoint(lambda: UdpBack(self, idx), remote_addr=self.backend)
+        big_buffers(t)
         self.backs.append(t)
         ids = list(range(1, 65536))
         random.shuffle(ids)
