@@ -18,6 +18,8 @@ enum diff_kind {
     DIFF_MX_PATTERNS,
     DIFF_POLICY_SAME_ID,
     DIFF_CATEGORY,
+    DIFF_MX_TLS_BROKE, /* high severity: an enforcing domain's mail is now refused */
+    DIFF_MX_TLS_FIXED,
     DIFF_KINDS
 };
 
@@ -29,7 +31,9 @@ static const char *const kind_names[DIFF_KINDS] = {"adopted",
                                                    "max_age_changed",
                                                    "mx_patterns_changed",
                                                    "policy_changed_same_id",
-                                                   "category_changed"};
+                                                   "category_changed",
+                                                   "mx_tls_broke",
+                                                   "mx_tls_fixed"};
 
 static const char *const kind_meanings[DIFF_KINDS] = {
     "no v=STSv1 record before (no_policy or domain_nxdomain), one now (valid or invalid)",
@@ -40,7 +44,9 @@ static const char *const kind_meanings[DIFF_KINDS] = {
     "the parsed max_age changed",
     "the policy's mx patterns changed",
     "the policy content changed but the TXT id did not: senders keep the old policy",
-    "invalid in both, the primary category changed"};
+    "invalid in both, the primary category changed",
+    "HIGH: an MX host is refused now (no STARTTLS or a bad certificate), none was",
+    "an MX host was refused before (no STARTTLS or a bad certificate), none is now"};
 
 int report_diff_pick(sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen)
 {
@@ -89,12 +95,25 @@ static bool both_differ(const char *a, const char *b)
 }
 
 /* Columns a/b of one joined row: values as text (NULL when NULL). */
-enum { C_DOMAIN, C_STATUS, C_CATEGORY, C_MODE, C_MAX_AGE, C_MX, C_TXT_ID, C_BLOB, C_COUNT };
+enum {
+    C_DOMAIN,
+    C_STATUS,
+    C_CATEGORY,
+    C_MODE,
+    C_MAX_AGE,
+    C_MX,
+    C_TXT_ID,
+    C_BLOB,
+    C_MX_FAILING,
+    C_MX_OUTCOME,
+    C_COUNT
+};
 
 static const char join_sql[] =
     "SELECT a.domain, a.status, a.category, a.policy_mode, a.policy_max_age, a.mx_patterns, "
-    "a.txt_id, a.policy_blob, b.status, b.category, b.policy_mode, b.policy_max_age, "
-    "b.mx_patterns, b.txt_id, b.policy_blob "
+    "a.txt_id, a.policy_blob, a.mx_failing, a.mx_smtp_outcome, b.status, b.category, "
+    "b.policy_mode, b.policy_max_age, b.mx_patterns, b.txt_id, b.policy_blob, b.mx_failing, "
+    "b.mx_smtp_outcome "
     "FROM results a JOIN results b ON b.scan_id = ?2 AND b.domain = a.domain "
     "WHERE a.scan_id = ?1 ORDER BY a.domain";
 
@@ -134,6 +153,14 @@ static void diff_row(struct report_out *o, int64_t *counts, const char *v[2][C_C
         emit(o, counts, DIFF_MAX_AGE, dom, a[C_MAX_AGE], b[C_MAX_AGE]);
     if (both_differ(a[C_MX], b[C_MX]))
         emit(o, counts, DIFF_MX_PATTERNS, dom, a[C_MX], b[C_MX]);
+    /* The MX hosts were judged in both scans (mx_failing set) and one side refuses mail. */
+    if (a[C_MX_FAILING] && b[C_MX_FAILING] && is_mta_sts(b[C_STATUS])) {
+        bool was = strcmp(a[C_MX_FAILING], "0") != 0, is = strcmp(b[C_MX_FAILING], "0") != 0;
+        if (!was && is)
+            emit(o, counts, DIFF_MX_TLS_BROKE, dom, a[C_MX_OUTCOME], b[C_MX_OUTCOME]);
+        if (was && !is)
+            emit(o, counts, DIFF_MX_TLS_FIXED, dom, a[C_MX_OUTCOME], b[C_MX_OUTCOME]);
+    }
     /* Blobs are stored once per distinct content, so another blob id is other content. */
     if (str_eq(a[C_TXT_ID], b[C_TXT_ID]) && both_differ(a[C_BLOB], b[C_BLOB])) {
         char before[128], after[128];

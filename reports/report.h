@@ -8,8 +8,10 @@
 
 #include "lib/sbuf.h"
 #include "rules/sts_codes.h"
+#include "rules/sts_delivery.h"
 
 struct sqlite3;
+struct report_out;
 
 /* ---- figures of one scan (filled by report_data_load, see reports/README.md) ---- */
 
@@ -97,8 +99,26 @@ struct report_scan {
     int64_t input_errors_total;
 };
 
+/* The delivery side of a scan (reports/report_delivery.c; reports/README.md defines each). */
+#define REPORT_RFC8460_TYPES 5
+extern const char *const report_rfc8460_types[REPORT_RFC8460_TYPES];
+struct report_delivery {
+    /* MTA-STS domains (status valid or invalid) by the SMTP stage's per-domain columns */
+    int64_t mta_sts, probed, verified, starttls_missing, failing_domains;
+    int64_t domains_by_type[REPORT_RFC8460_TYPES]; /* worst MX outcome's RFC 8460 type */
+    /* MX hosts of the scan (mx_probes with smtp_checked = 1) */
+    int64_t hosts, hosts_judged, hosts_starttls, hosts_cert_ok, hosts_failing;
+    int64_t hosts_by_type[REPORT_RFC8460_TYPES];
+    /* would_fail_delivery = 1, by cause (a domain may have both causes) */
+    int64_t would_fail, wf_uncovered, wf_mx, wf_by_outcome[STS_SMTP_COUNT];
+    /* DANE-checked domains: MTA-STS (status valid) x DANE (dane_summary full) */
+    int64_t dane_checked, both, mta_sts_only, dane_only, neither, dane_partial;
+    int64_t conflicts, dane_failures, tlsa_unsigned;
+};
+
 struct report_data {
     struct report_scan scan;
+    struct report_delivery delivery; /* the delivery side, zero when never probed */
     struct report_funnel funnel;
     int64_t status[STS_STATUS_COUNT];
     int64_t status_other; /* rows whose status is not a known code */
@@ -156,6 +176,13 @@ int64_t report_pick_scan(struct sqlite3 *db, int64_t id, char *err, size_t errle
 int report_data_load(struct sqlite3 *db, int64_t scan_id, struct report_data *d, char *err,
                      size_t errlen);
 void report_data_free(struct report_data *d);
+
+/* Aggregates the delivery side of a scan (results' delivery columns, mx_probes) into *dl
+ * (zeroed first). Returns 0, or -1 with a message in err. */
+int report_delivery_load(struct sqlite3 *db, int64_t scan_id, struct report_delivery *dl, char *err,
+                         size_t errlen);
+/* Writes the sections mx_transport, would_fail_causes and dane_overlap. */
+void report_write_delivery(struct report_out *o, const struct report_delivery *dl);
 
 /* Which max_age bucket a value falls in (0..REPORT_MAXAGE_BUCKETS-1). */
 int report_maxage_bucket(int64_t max_age);

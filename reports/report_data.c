@@ -670,6 +670,10 @@ int report_data_load(sqlite3 *db, int64_t scan_id, struct report_data *d, char *
         qsort(d->expiring, d->nexpiring, sizeof *d->expiring, cmp_expiring);
     report_groups_sort(&d->providers);
     report_groups_sort(&d->policy_hosts);
+    if (report_delivery_load(db, scan_id, &d->delivery, err, errlen) < 0) {
+        report_data_free(d);
+        return -1;
+    }
     return 0;
 }
 

@@ -100,6 +100,29 @@ static void scan(struct report_out *o, const struct report_scan *s)
     report_out_group_end(o);
 }
 
+/* The delivery side (reports/report_delivery.c; reports/README.md defines each figure): the
+ * same struct report_delivery its sections show. */
+static void delivery(struct report_out *o, const struct report_delivery *dl)
+{
+    report_out_group(o, "delivery");
+    fig_int(o, "mta_sts_probed", dl->probed);
+    fig_int(o, "mta_sts_verified", dl->verified);
+    fig_pct(o, "mx_refused", dl->failing_domains, dl->probed);
+    fig_pct(o, "starttls_missing", dl->starttls_missing, dl->probed);
+    fig_int(o, "mx_hosts", dl->hosts);
+    fig_int(o, "mx_hosts_judged", dl->hosts_judged);
+    fig_pct(o, "mx_hosts_refused", dl->hosts_failing, dl->hosts_judged);
+    fig_int(o, "would_fail_uncovered", dl->wf_uncovered);
+    fig_int(o, "would_fail_mx", dl->wf_mx);
+    fig_int(o, "dane_checked", dl->dane_checked);
+    fig_int(o, "dane_both", dl->both);
+    fig_int(o, "dane_mta_sts_only", dl->mta_sts_only);
+    fig_int(o, "dane_only", dl->dane_only);
+    fig_int(o, "dane_neither", dl->neither);
+    fig_int(o, "dane_conflicts", dl->conflicts);
+    report_out_group_end(o);
+}
+
 static void tlsrpt(struct report_out *o, const struct report_data *d)
 {
     report_out_group(o, "tlsrpt");
@@ -172,6 +195,7 @@ void report_write_summary(struct report_out *o, const struct report_data *d)
     report_out_group_end(o);
 
     fig_pct(o, "would_fail_delivery", d->would_fail, d->mta_sts);
+    delivery(o, &d->delivery);
     report_out_group(o, "strictness");
     fig_int(o, "valid_lenient", d->valid_lenient);
     fig_int(o, "valid_strict", d->valid_strict);

@@ -353,7 +353,8 @@ static void section_delivery(struct report_out *o, const struct report_data *d)
     report_out_section(o, "delivery", "Would fail delivery, strict vs lenient");
     report_out_note(o,
                     "MTA-STS domains: %" PRId64 " (status valid or invalid). Would fail "
-                    "delivery: mode enforce and an MX not covered (docs/taxonomy.md).",
+                    "delivery: mode enforce, and an MX not covered or (with --checks +smtp) an "
+                    "MX host a sender refuses (docs/taxonomy.md; causes: would_fail_causes).",
                     d->mta_sts);
     const struct {
         const char *name;
@@ -585,6 +586,7 @@ void report_write_survey(struct report_out *o, const struct report_data *d)
     section_maxage(o, d);
     section_categories(o, d);
     section_delivery(o, d);
+    report_write_delivery(o, &d->delivery);
     section_warnings(o, d);
     section_tlsrpt(o, d);
     section_ranks(o, d);

@@ -15,6 +15,7 @@ struct trend_point {
     struct report_funnel funnel;
     struct report_modes modes;
     int64_t mta_sts, invalid, no_address, cert, expired, mismatch, would_fail;
+    struct report_delivery delivery;
 };
 
 static int trend_points(sqlite3 *db, struct trend_point **out, size_t *n, char *err, size_t errlen)
@@ -71,6 +72,7 @@ static int trend_points(sqlite3 *db, struct trend_point **out, size_t *n, char *
         p->expired = d.rollup_expired;
         p->mismatch = d.rollup_name_mismatch;
         p->would_fail = d.would_fail;
+        p->delivery = d.delivery;
         report_data_free(&d);
     }
     *out = pts;
@@ -168,7 +170,14 @@ static const struct report_col trend_cols[] = {
     {"https_certificate", "certificate", REPORT_SHARE},
     {"cert_expired", "expired", REPORT_SHARE},
     {"cert_name_mismatch", "CN/SAN mismatch", REPORT_SHARE},
-    {"would_fail_delivery", "would fail delivery", REPORT_SHARE}};
+    {"would_fail_delivery", "would fail delivery", REPORT_SHARE},
+    {"would_fail_mx", "of which by an MX host", REPORT_INT},
+    {"mx_probed", "MX probed (MTA-STS domains)", REPORT_INT},
+    {"mx_refused", "MX refused (of probed)", REPORT_SHARE},
+    {"mx_starttls_missing", "no STARTTLS (of probed)", REPORT_SHARE},
+    {"mx_hosts", "MX hosts probed", REPORT_INT},
+    {"mx_hosts_refused", "MX hosts refused (of judged)", REPORT_SHARE},
+    {"dane_full", "DANE (of DANE-checked)", REPORT_SHARE}};
 #define TREND_NCOLS (sizeof trend_cols / sizeof trend_cols[0])
 
 int report_write_trend(struct report_out *o, sqlite3 *db, char *err, size_t errlen)
@@ -181,32 +190,42 @@ int report_write_trend(struct report_out *o, sqlite3 *db, char *err, size_t errl
     report_out_section(o, "trend", "Trend across scans");
     report_out_note(o,
                     "%zu scans in time order. Mode shares are of fully valid policies, "
-                    "rollups of invalid deployments, would-fail of MTA-STS domains.",
+                    "rollups of invalid deployments, would-fail of MTA-STS domains; MX figures "
+                    "of the MTA-STS domains and MX hosts probed (--checks +smtp, +dane).",
                     n);
     report_out_table_begin(o, "trend", NULL, trend_cols, TREND_NCOLS);
     for (size_t i = 0; i < n; i++) {
         const struct trend_point *t = &p[i];
         const struct report_funnel *f = &t->funnel;
-        struct report_cell cells[TREND_NCOLS] = {report_int(t->id),
-                                                 report_text(t->started),
-                                                 report_int(f->scanned),
-                                                 report_int(f->resolving),
-                                                 report_int(f->with_mx),
-                                                 report_int(f->with_txt),
-                                                 report_int(f->valid_txt),
-                                                 report_int(f->policy_fetched),
-                                                 report_int(f->policy_valid),
-                                                 report_int(f->fully_valid),
-                                                 report_pct(t->mta_sts, f->scanned),
-                                                 report_share(t->modes.enforce, f->fully_valid),
-                                                 report_share(t->modes.testing, f->fully_valid),
-                                                 report_share(t->modes.none, f->fully_valid),
-                                                 report_int(t->invalid),
-                                                 report_share(t->no_address, t->invalid),
-                                                 report_share(t->cert, t->invalid),
-                                                 report_share(t->expired, t->invalid),
-                                                 report_share(t->mismatch, t->invalid),
-                                                 report_share(t->would_fail, t->mta_sts)};
+        const struct report_delivery *dl = &t->delivery;
+        struct report_cell cells[TREND_NCOLS] = {
+            report_int(t->id),
+            report_text(t->started),
+            report_int(f->scanned),
+            report_int(f->resolving),
+            report_int(f->with_mx),
+            report_int(f->with_txt),
+            report_int(f->valid_txt),
+            report_int(f->policy_fetched),
+            report_int(f->policy_valid),
+            report_int(f->fully_valid),
+            report_pct(t->mta_sts, f->scanned),
+            report_share(t->modes.enforce, f->fully_valid),
+            report_share(t->modes.testing, f->fully_valid),
+            report_share(t->modes.none, f->fully_valid),
+            report_int(t->invalid),
+            report_share(t->no_address, t->invalid),
+            report_share(t->cert, t->invalid),
+            report_share(t->expired, t->invalid),
+            report_share(t->mismatch, t->invalid),
+            report_share(t->would_fail, t->mta_sts),
+            report_int(dl->wf_mx),
+            report_int(dl->probed),
+            report_share(dl->failing_domains, dl->probed),
+            report_share(dl->starttls_missing, dl->probed),
+            report_int(dl->hosts),
+            report_share(dl->hosts_failing, dl->hosts_judged),
+            report_share(dl->both + dl->dane_only, dl->dane_checked)};
         report_out_row(o, cells);
     }
     report_out_table_end(o);

@@ -105,12 +105,25 @@ int report_worklist_check(const struct report_worklist_opts *opts, char *err, si
     return 0;
 }
 
+/* The MX column: the worst MX outcome, and whether every MX host was verified, so that a
+ * ready_to_enforce is never read as "verified deliverable" when the hosts were not probed. */
+static const char *mx_state(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL || !sqlite3_column_int(st, col))
+        return "not probed";
+    const char *worst = (const char *)sqlite3_column_text(st, col + 2);
+    snprintf(buf, len, "%s%s", worst ? worst : "no MX host",
+             sqlite3_column_int(st, col + 1) ? "" : " (not all verified)");
+    return buf;
+}
+
 static const struct report_col worklist_cols[] = {
     {"domain", "domain", REPORT_TEXT},     {"rank", "rank", REPORT_INT},
     {"status", "status", REPORT_TEXT},     {"category", "category", REPORT_TEXT},
     {"warnings", "warnings", REPORT_TEXT}, {"readiness", "readiness", REPORT_TEXT},
     {"mode", "mode", REPORT_TEXT},         {"max_age", "max_age", REPORT_INT},
-    {"detail", "detail", REPORT_TEXT},     {"fix", "fix", REPORT_TEXT}};
+    {"detail", "detail", REPORT_TEXT},     {"fix", "fix", REPORT_TEXT},
+    {"mx", "MX hosts", REPORT_TEXT}};
 #define WORKLIST_NCOLS (sizeof worklist_cols / sizeof worklist_cols[0])
 
 int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
@@ -122,7 +135,8 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT domain, rank, status, category, warnings, readiness, policy_mode, "
-             "policy_max_age, detail FROM results WHERE scan_id = ?1 AND (?2 IS NULL OR "
+             "policy_max_age, detail, smtp_checked, mx_verified, mx_smtp_outcome FROM results "
+             "WHERE scan_id = ?1 AND (?2 IS NULL OR "
              "status = ?2) AND (?3 IS NULL OR category = ?3) ORDER BY %s",
              order);
     sqlite3_stmt *st = NULL;
@@ -153,6 +167,7 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
                 db, (const char *)sqlite3_column_text(st, 0), readiness, &fix);
         bool has_rank = sqlite3_column_type(st, 1) != SQLITE_NULL;
         bool has_age = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        char mx[96];
         struct report_cell cells[WORKLIST_NCOLS] = {
             report_text((const char *)sqlite3_column_text(st, 0)),
             has_rank ? report_int(sqlite3_column_int64(st, 1)) : report_null(),
@@ -163,7 +178,8 @@ int report_write_worklist(struct report_out *o, sqlite3 *db, int64_t scan_id,
             report_text((const char *)sqlite3_column_text(st, 6)),
             has_age ? report_int(sqlite3_column_int64(st, 7)) : report_null(),
             report_text((const char *)sqlite3_column_text(st, 8)),
-            report_text(sbuf_str(&fix))};
+            report_text(sbuf_str(&fix)),
+            report_text(mx_state(st, 9, mx, sizeof mx))};
         report_out_row(o, cells);
     }
     sbuf_free(&fix);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rules/sts_classify_mx.h"
 #include "rules/sts_mx.h"
 
 #define WARN(w) (1u << (w))
@@ -16,7 +17,13 @@
 #define READINESS_BLOCKERS                                                                         \
     (WARN(STS_WARN_TLSRPT_MISSING) | WARN(STS_WARN_TLSRPT_INVALID) |                               \
      WARN(STS_WARN_MAX_AGE_SHORT) | WARN(STS_WARN_CERT_EXPIRING_SOON) |                            \
-     WARN(STS_WARN_TESTING_WITHOUT_TLSRPT) | WARN(STS_WARN_MODE_NONE))
+     WARN(STS_WARN_TESTING_WITHOUT_TLSRPT) | WARN(STS_WARN_MODE_NONE) | MX_BLOCKERS)
+
+/* Delivery-side warnings that block promotion: a reached MX host that is not smtp_ok, or
+ * whose certificate expires within 14 days (docs/taxonomy.md). */
+#define MX_BLOCKERS                                                                                \
+    (WARN(STS_WARN_MX_TLS_INVALID) | WARN(STS_WARN_MX_TLS_OLD) |                                   \
+     WARN(STS_WARN_MX_CERT_EXPIRING_SOON))
 
 static bool dns_absent(enum sts_dns_outcome o)
 {
@@ -237,7 +244,8 @@ static void decide_readiness(struct sts_verdict *v, bool has_record)
     v->readiness_warnings = v->warnings & READINESS_BLOCKERS;
     if (v->status == STS_STATUS_VALID && v->policy.mode == STS_MODE_TESTING && v->mx_covered == 1 &&
         v->tlsrpt_state == STS_TLSRPT_VALID && v->policy.has_max_age &&
-        v->policy.max_age >= 86400 && !(v->warnings & WARN(STS_WARN_CERT_EXPIRING_SOON))) {
+        v->policy.max_age >= 86400 && !(v->warnings & WARN(STS_WARN_CERT_EXPIRING_SOON)) &&
+        !(v->warnings & MX_BLOCKERS)) {
         v->readiness = STS_READY_TO_ENFORCE;
         return;
     }
@@ -388,6 +396,7 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
     bool has_record = out->txt.n_version_records > 0;
     if (!has_record) {
         classify_without_record(obs, out);
+        sts_classify_delivery(obs, out, false);
         decide_readiness(out, false);
         describe(obs, out);
         return;
@@ -423,8 +432,8 @@ void sts_classify(const struct sts_observation *obs, struct sts_verdict *out)
         out->warnings |= WARN(STS_WARN_TXT_AT_APEX);
     out->valid_lenient = out->status == STS_STATUS_VALID;
     out->valid_strict = out->valid_lenient && out->txt.strict_ok && out->policy.strict_ok;
-    out->would_fail_delivery =
-        out->category == STS_CAT_MX_NOT_COVERED && out->policy.mode == STS_MODE_ENFORCE;
+    sts_classify_delivery(obs, out, true);
+    out->would_fail_delivery = sts_classify_would_fail(out);
     decide_readiness(out, true);
     describe(obs, out);
 }

@@ -82,6 +82,19 @@ struct sts_verdict {
     enum sts_tlsrpt_state tlsrpt_state;
 
     char detail[256]; /* one line on the primary category or status, for people */
+
+    /* The delivery side (docs/taxonomy.md, "The delivery side"); from obs->mx_probes. */
+    bool smtp_checked; /* the SMTP stage ran for this domain and port 25 was not blocked */
+    bool mx_verified;  /* smtp_checked, the MX answer was conclusive, and every MX host's
+                          TLS was judged (reached, STARTTLS asked): only then does a
+                          ready_to_enforce mean "verified deliverable" */
+    enum sts_smtp_outcome mx_outcome; /* worst host outcome (sts_smtp_outcome_worse);
+                                         STS_SMTP_NOT_PROBED when not checked */
+    size_t n_mx_probed;               /* distinct MX hosts with a probe */
+    size_t n_mx_failing;              /* of which reached and refused by an enforcing sender */
+    bool dane_checked;
+    enum sts_dane_summary dane_summary;
+    enum sts_dane_outcome dane_outcome; /* worst host DANE outcome */
 };
 
 /* Classifies one domain. Pure: no I/O, no clock (uses obs->now). Always fills *out. */

@@ -47,6 +47,12 @@ static const char *const warning_names[STS_WARN_COUNT] = {
     "testing_without_tlsrpt",
     "no_mx",
     "null_mx",
+    "mx_cert_expiring_soon",
+    "dane_and_sts_conflict",
+    "tlsa_without_dnssec",
+    "mx_tls_old",
+    "mx_tls_invalid",
+    "dane_failure",
 };
 
 static const char *const category_rfc8460[STS_CAT_COUNT] = {
@@ -145,6 +151,20 @@ static const char *const warning_fixes[STS_WARN_COUNT] = {
     "The domain has no MX record: mail goes to its address record. Publish MX records if the "
     "domain receives mail.",
     "The domain publishes a null MX (it accepts no mail): an MTA-STS policy is not needed.",
+    "Renew the certificate of the MX host named in the check now: it expires within 14 days, "
+    "and senders enforcing MTA-STS will then refuse mail for <domain>.",
+    "Make the TLSA records at _25._tcp.<mx host> match the certificate the MX host presents "
+    "(or the reverse): DANE and MTA-STS senders now judge the same MX host differently.",
+    "Sign the zone of the MX host with DNSSEC (or remove the TLSA records at "
+    "_25._tcp.<mx host>): TLSA records without DNSSEC are ignored by senders.",
+    "Enable TLS 1.2 or 1.3 on the MX host's SMTP server; TLS 1.0 and 1.1 are obsolete (RFC "
+    "8996) and senders may refuse them.",
+    "Make every MX host offer STARTTLS on port 25 with a certificate from a public CA valid "
+    "for the MX host name, with its full chain: a sender enforcing MTA-STS refuses mail "
+    "otherwise (RFC 8461 4.2).",
+    "Fix DANE for the MX host: publish TLSA records matching its certificate (roll over "
+    "TLSA before certificates) and repair the DNSSEC chain: DANE senders defer mail until "
+    "then (RFC 7672).",
 };
 
 static const char *const mode_names[] = {NULL, "enforce", "testing", "none"};

@@ -60,6 +60,13 @@ enum sts_warning {
     STS_WARN_TESTING_WITHOUT_TLSRPT,
     STS_WARN_NO_MX,
     STS_WARN_NULL_MX,
+    /* The delivery side (issue 10): only with --checks +smtp / +dane. */
+    STS_WARN_MX_CERT_EXPIRING_SOON, /* an MX certificate a sender accepts expires within 14 days */
+    STS_WARN_DANE_AND_STS_CONFLICT, /* DANE and MTA-STS disagree on an MX certificate */
+    STS_WARN_TLSA_WITHOUT_DNSSEC,   /* TLSA records the resolver did not validate */
+    STS_WARN_MX_TLS_OLD,            /* an MX host negotiates below TLS 1.2 */
+    STS_WARN_MX_TLS_INVALID,        /* a reached MX host a sender enforcing MTA-STS refuses */
+    STS_WARN_DANE_FAILURE,          /* dane_mismatch or dnssec_bogus: DANE senders defer mail */
     STS_WARN_COUNT
 };
 

@@ -1,5 +1,6 @@
 /* Delivery-side codes (SMTP and DANE outcomes), their RFC 8460 result types and roll-ups. */
 #include <string.h>
+#include <strings.h>
 
 #include "rules/sts_delivery.h"
 
@@ -189,4 +190,172 @@ enum sts_dane_outcome sts_dane_host_outcome(const struct sts_mx_probe *p)
         matched |= p->addrs[i].dane == STS_DANE_VALID;
     }
     return matched ? STS_DANE_VALID : STS_DANE_NOT_VERIFIED;
+}
+
+bool sts_smtp_outcome_judged(enum sts_smtp_outcome o)
+{
+    return o == STS_SMTP_OK || o == STS_SMTP_TLS_OLD || sts_smtp_outcome_fails_delivery(o);
+}
+
+/* Rank for sts_smtp_outcome_worse: higher is worse. */
+static int smtp_rank(enum sts_smtp_outcome o)
+{
+    switch (o) {
+    case STS_SMTP_OK:
+        return 1;
+    case STS_SMTP_UNREACHABLE:
+        return 2;
+    case STS_SMTP_ADDRESS_REFUSED:
+        return 3;
+    case STS_SMTP_NO_ADDRESS:
+        return 4;
+    case STS_SMTP_CONNECT_FAILED:
+        return 5;
+    case STS_SMTP_TIMEOUT:
+        return 6;
+    case STS_SMTP_REFUSED:
+        return 7;
+    case STS_SMTP_TLS_OLD:
+        return 8;
+    case STS_SMTP_CERT_UNTRUSTED:
+        return 9;
+    case STS_SMTP_CERT_SELF_SIGNED:
+        return 10;
+    case STS_SMTP_CERT_NAME_MISMATCH:
+        return 11;
+    case STS_SMTP_CERT_NOT_YET_VALID:
+        return 12;
+    case STS_SMTP_CERT_EXPIRED:
+        return 13;
+    case STS_SMTP_STARTTLS_FAILED:
+        return 14;
+    case STS_SMTP_STARTTLS_NOT_OFFERED:
+        return 15;
+    default:
+        return 0;
+    }
+}
+
+enum sts_smtp_outcome sts_smtp_outcome_worse(enum sts_smtp_outcome a, enum sts_smtp_outcome b)
+{
+    return smtp_rank(b) > smtp_rank(a) ? b : a;
+}
+
+static int dane_rank(enum sts_dane_outcome o)
+{
+    switch (o) {
+    case STS_DANE_VALID:
+        return 1;
+    case STS_DANE_NOT_VERIFIED:
+        return 2;
+    case STS_DANE_TLSA_UNSIGNED:
+        return 3;
+    case STS_DANE_TLSA_INVALID:
+        return 4;
+    case STS_DANE_MISMATCH:
+        return 5;
+    case STS_DANE_DNSSEC_BOGUS:
+        return 6;
+    default:
+        return 0;
+    }
+}
+
+enum sts_dane_outcome sts_dane_outcome_worse(enum sts_dane_outcome a, enum sts_dane_outcome b)
+{
+    return dane_rank(b) > dane_rank(a) ? b : a;
+}
+
+bool sts_dane_outcome_published(enum sts_dane_outcome o)
+{
+    return o == STS_DANE_VALID || o == STS_DANE_MISMATCH || o == STS_DANE_NOT_VERIFIED;
+}
+
+static const char *const dane_summary_names[STS_DANE_SUM_COUNT] = {
+    [STS_DANE_SUM_NOT_CHECKED] = NULL,
+    [STS_DANE_SUM_NONE] = "none",
+    [STS_DANE_SUM_PARTIAL] = "partial",
+    [STS_DANE_SUM_FULL] = "full",
+};
+
+const char *sts_dane_summary_name(enum sts_dane_summary s)
+{
+    return (unsigned)s < STS_DANE_SUM_COUNT ? dane_summary_names[s] : NULL;
+}
+
+int sts_dane_summary_from_name(const char *name)
+{
+    return index_of(dane_summary_names, STS_DANE_SUM_COUNT, name);
+}
+
+static const char *const smtp_fixes[STS_SMTP_COUNT] = {
+    [STS_SMTP_CONNECT_FAILED] = "Make <mx> accept connections on port 25 from the internet "
+                                "(firewall, listening address), or remove it from the MX records.",
+    [STS_SMTP_TIMEOUT] = "Make <mx> answer on port 25 within a few seconds (greeting, EHLO and "
+                         "the TLS handshake).",
+    [STS_SMTP_REFUSED] = "<mx> greets with a 5xx reply and accepts no mail: fix the server, or "
+                         "remove it from the MX records.",
+    [STS_SMTP_STARTTLS_NOT_OFFERED] =
+        "Enable STARTTLS on <mx> (Postfix: smtpd_tls_security_level = may, with a certificate "
+        "and key): senders enforcing MTA-STS refuse a host without it.",
+    [STS_SMTP_STARTTLS_FAILED] = "Fix TLS on <mx>: STARTTLS is offered but the handshake fails "
+                                 "(certificate and key files, protocols, ciphers).",
+    [STS_SMTP_CERT_EXPIRED] = "Renew the certificate of <mx> and automate its renewal.",
+    [STS_SMTP_CERT_NOT_YET_VALID] =
+        "Install a certificate on <mx> whose validity has started (check the clock and notBefore).",
+    [STS_SMTP_CERT_NAME_MISMATCH] = "Serve a certificate on <mx> whose subjectAltName includes "
+                                    "<mx> itself (the MX host name, not the domain).",
+    [STS_SMTP_CERT_SELF_SIGNED] = "Replace the self-signed certificate of <mx> with one from a "
+                                  "public certificate authority.",
+    [STS_SMTP_CERT_UNTRUSTED] = "Serve the full chain (leaf and intermediates) of a certificate "
+                                "from a public certificate authority on <mx>.",
+    [STS_SMTP_TLS_OLD] = "Enable TLS 1.2 and 1.3 on <mx>; TLS 1.0 and 1.1 are obsolete (RFC 8996).",
+    [STS_SMTP_NO_ADDRESS] =
+        "Publish an A or AAAA record for <mx>, or remove it from the MX records.",
+    [STS_SMTP_ADDRESS_REFUSED] = "Point <mx> at a public address: senders cannot reach private "
+                                 "or reserved addresses.",
+};
+
+static const char *const dane_fixes[STS_DANE_COUNT] = {
+    [STS_DANE_MISMATCH] = "Publish TLSA records at _25._tcp.<mx> that match the certificate <mx> "
+                          "presents (publish the new TLSA before changing certificates).",
+    [STS_DANE_TLSA_UNSIGNED] = "Sign the zone of _25._tcp.<mx> with DNSSEC, or remove its TLSA "
+                               "records: unsigned TLSA is ignored.",
+    [STS_DANE_TLSA_INVALID] = "Publish usable TLSA records at _25._tcp.<mx>: usage 2 or 3, "
+                              "selector 0 or 1, matching type 0, 1 or 2 (RFC 7672 3.1).",
+    [STS_DANE_DNSSEC_BOGUS] = "Repair the DNSSEC chain of _25._tcp.<mx> (expired signatures, DS "
+                              "mismatch): validating senders cannot resolve it and defer mail.",
+    [STS_DANE_NOT_VERIFIED] = "<mx> publishes TLSA but could not be reached to match them: "
+                              "check that it answers on port 25.",
+};
+
+const char *sts_smtp_outcome_fix(enum sts_smtp_outcome o)
+{
+    return (unsigned)o < STS_SMTP_COUNT ? smtp_fixes[o] : NULL;
+}
+
+const char *sts_dane_outcome_fix(enum sts_dane_outcome o)
+{
+    return (unsigned)o < STS_DANE_COUNT ? dane_fixes[o] : NULL;
+}
+
+bool sts_mx_host_same(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '.')
+        la--;
+    if (lb && b[lb - 1] == '.')
+        lb--;
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+const struct sts_mx_probe *sts_mx_probe_find(const struct sts_mx_probe *const *probes, size_t n,
+                                             const char *host)
+{
+    if (!probes || !host)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (probes[i] && probes[i]->host && sts_mx_host_same(probes[i]->host, host))
+            return probes[i];
+    return NULL;
 }

@@ -112,4 +112,47 @@ bool sts_smtp_outcome_fails_delivery(enum sts_smtp_outcome o);
 /* True when the host was reached on port 25 (any outcome from the greeting on). */
 bool sts_smtp_outcome_reached(enum sts_smtp_outcome o);
 
+/* True when the host's TLS was judged: the probe got as far as STARTTLS (smtp_ok, mx_tls_old,
+ * or an outcome that fails delivery). A 5xx greeting is reached but not judged. */
+bool sts_smtp_outcome_judged(enum sts_smtp_outcome o);
+
+/* The worse of two outcomes, for a domain's worst MX host: what a sender refuses on first
+ * (starttls_not_offered, starttls_failed, then the certificate findings in taxonomy order),
+ * then mx_tls_old, then outcomes that are not the domain's TLS (refused, timeout, connect,
+ * no address, address refused, unreachable), then smtp_ok, then not_probed. */
+enum sts_smtp_outcome sts_smtp_outcome_worse(enum sts_smtp_outcome a, enum sts_smtp_outcome b);
+
+/* The worse of two DANE outcomes: dnssec_bogus, dane_mismatch, tlsa_invalid, tlsa_unsigned,
+ * dane_not_verified, dane_valid, none. */
+enum sts_dane_outcome sts_dane_outcome_worse(enum sts_dane_outcome a, enum sts_dane_outcome b);
+
+/* True when the host publishes DNSSEC-validated, usable TLSA records (a DANE sender applies
+ * RFC 7672 to it): dane_valid, dane_mismatch, dane_not_verified. */
+bool sts_dane_outcome_published(enum sts_dane_outcome o);
+
+/* True when two host names are the same DNS name (case-insensitive, trailing dot ignored). */
+bool sts_mx_host_same(const char *a, const char *b);
+
+/* The probe of MX host `host` among `probes` (names compared as DNS names: case-insensitive,
+ * a trailing dot ignored), or NULL. The one place an MX answer is joined to its probe. */
+const struct sts_mx_probe *sts_mx_probe_find(const struct sts_mx_probe *const *probes, size_t n,
+                                             const char *host);
+
+/* One or two sentences telling the MX operator how to fix an outcome; the literal "<mx>" is
+ * for the caller to replace with the host name. NULL for smtp_ok, not_probed and dane_valid
+ * / none. */
+const char *sts_smtp_outcome_fix(enum sts_smtp_outcome o);
+const char *sts_dane_outcome_fix(enum sts_dane_outcome o);
+
+/* A domain's DANE deployment over its MX hosts. Stored names: sts_dane_summary_name(). */
+enum sts_dane_summary {
+    STS_DANE_SUM_NOT_CHECKED = 0, /* TLSA not asked (NULL in the store) */
+    STS_DANE_SUM_NONE,            /* no MX host publishes validated, usable TLSA */
+    STS_DANE_SUM_PARTIAL,         /* some MX hosts do, not all */
+    STS_DANE_SUM_FULL,            /* every MX host does: DANE protects every delivery */
+    STS_DANE_SUM_COUNT
+};
+const char *sts_dane_summary_name(enum sts_dane_summary s); /* NULL for NOT_CHECKED */
+int sts_dane_summary_from_name(const char *name);           /* -1 when unknown */
+
 #endif

@@ -35,6 +35,8 @@
 #   BENCH_RUNS [3]           measured scans per figure
 #   BENCH_SMALL_N [100000]   the smaller scan for the RSS ratio (capped at BENCH_N)
 #   BENCH_POLICY_N [20000]   domains in the policy-only world (0 skips the HTTPS part)
+#   BENCH_SMTP [1]           also scan the bench world with --checks +smtp,+dane (the SMTP
+#                            stage: probes/s, the share saved by sharing, the time ratio)
 #   BENCH_THREADS [nproc]    --threads
 #   BENCH_PIN [1 when nproc >= 2] the world's servers (unbound, NSD, nginx) run on the last
 #                            CPU, and the clients (mtasts, dnsperf, the handshake client) on
@@ -66,6 +68,7 @@ N=${BENCH_N:-1000000}
 RUNS=${BENCH_RUNS:-3}
 SMALL_N=${BENCH_SMALL_N:-100000}
 POLICY_N=${BENCH_POLICY_N:-20000}
+SMTP=${BENCH_SMTP:-1}
 THREADS=${BENCH_THREADS:-$(nproc)}
 NCPU=$(nproc)
 PIN=${BENCH_PIN:-$([ "$NCPU" -ge 2 ] && echo 1 || echo 0)}
@@ -84,6 +87,7 @@ PEER_INFLIGHT=${BENCH_PEER_INFLIGHT:-500}
 PEERWORLD=${BENCH_PEER_WORLD_DIR:-$ROOT/build/world-bench-peer}
 PEERNS=${BENCH_PEER_NS:-mtasts-makebench-peer}
 MAIN=${BENCH_MAIN:-1}
+SCAN_LIMITS_NOW=()
 PIN_MAIN=$PIN
 # The peer comparison runs mtasts as a user would: default concurrency, only --dns-qps raised;
 # the timeouts bounded like the peer's (5 s per lookup or fetch).
@@ -197,15 +201,17 @@ flush_cache() { # flush_cache DIR NS: a survey starts cold
 }
 
 # --- one measured scan ------------------------------------------------------------------------
-# scan_once DIR NS LIST TAG RUN: scans LIST into a fresh database; records
-# TAG.domains_per_s, TAG.dns_qps, TAG.fetches_per_s, TAG.rss_mib, TAG.cpu_per_1k, TAG.lost,
-# TAG.duplicated for this run.
-# An optional 6th argument replaces the limits (SCAN_LIMITS) by its words; with --checks
-# the statuses are not compared with the truth (status_mismatch n/a).
+# scan_once DIR NS LIST TAG RUN [ARGS...]: scans LIST into a fresh database (ARGS: extra scan
+# options); records TAG.domains_per_s, TAG.dns_qps, TAG.fetches_per_s, TAG.rss_mib,
+# TAG.cpu_per_1k, TAG.lost, TAG.duplicated, TAG.retries, TAG.excess_retries for this run, and
+# with the SMTP stage TAG.smtp_probes_per_s (port-25 connections / elapsed), TAG.mx_hosts,
+# TAG.smtp_saved_share. The limits are SCAN_LIMITS, or SCAN_LIMITS_NOW when set (the peer
+# comparison's defaults); with --checks policy the statuses are not compared with the truth.
 scan_once() {
     local dir=$1 ns=$2 list=$3 tag=$4 run=$5
+    shift 5
     local -a limits=("${SCAN_LIMITS[@]}")
-    [ -n "${6:-}" ] && read -r -a limits <<<"$6"
+    [ ${#SCAN_LIMITS_NOW[@]} -gt 0 ] && limits=("${SCAN_LIMITS_NOW[@]}")
     local db=$OUT/$tag-$run.db log=$OUT/$tag-$run.log tm=$OUT/$tag-$run.time
     rm -f "$db" "$db-wal" "$db-shm"
     flush_cache "$dir" "$ns"
@@ -214,9 +220,9 @@ scan_once() {
     client /usr/bin/time -v -o "$tm" env MTASTS_WORLD_NS="$ns" scripts/world/world exec --dir "$dir" -- \
         "$BIN" scan "$list" --db "$db" --resolver 127.0.0.1:53 --ca-file "$dir/ca.pem" \
         --allow-private 127.0.0.0/8 --quiet --threads "$THREADS" "${limits[@]}" \
-        ${BENCH_SCAN_ARGS:-} 2>"$log" || rc=$?
+        ${BENCH_SCAN_ARGS:-} "$@" 2>"$log" || rc=$?
     local compare=1
-    [[ " ${limits[*]} " == *" --checks "* ]] && compare=0
+    [[ " $* " == *" --checks policy "* ]] && compare=0 # statuses need the MX lookups
     [ "$rc" -eq 0 ] || note "scan $tag run $run exited $rc (see $log)"
     local inputs
     inputs=$(python3 - "$list" <<'EOF'
@@ -278,6 +284,13 @@ out("duplicated", rows - distinct if rows is not None else None)
 out("status_mismatch", mismatches)
 out("retries", retries)
 out("excess_retries", retries - world_retries if retries is not None and world_retries is not None else None)
+m = re.search(r"^smtp: (\d+) MX hosts probed, (\d+) probes saved by sharing .*?(\d+) connections",
+              text, re.M)
+if m:
+    probed, saved, conns = (int(x) for x in m.groups())
+    out("smtp_probes_per_s", conns / elapsed if elapsed else None)
+    out("mx_hosts", probed)
+    out("smtp_saved_share", saved / (probed + saved) if probed + saved else None)
 EOF
     note "$tag run $run: $(grep -E 'domains scanned|MISMATCH|results written' "$log" | tr '\n' ' ')"
 }
@@ -412,6 +425,9 @@ head -n "$DNSPERF_N" "$LIST" | cut -d, -f2 |
 for run in $(seq 1 "$RUNS"); do
     dnsperf_once "$WORLD" "$NS" "$QF" "$run"
     scan_once "$WORLD" "$NS" "$LIST" full "$run"
+    if [ "$SMTP" = 1 ]; then
+        scan_once "$WORLD" "$NS" "$LIST" smtp "$run" --checks +smtp,+dane
+    fi
     scan_once "$WORLD" "$NS" "$SMALL_LIST" small "$run"
 done
 world_down "$NS" "$WORLD"
@@ -466,8 +482,10 @@ EOF
                         "$(sed -n 's/^resolver_qps_cold=\([0-9.]*\).*/\1/p' "$OUT/dnsperf@$sect-$run.log" | tail -n1)"
                 fi
                 peer_once "$PEERWORLD" "$PEERNS" "$PLIST" "peer@$sect" "$run"
-                scan_once "$PEERWORLD" "$PEERNS" "$PLIST" "mtpolicy@$sect" "$run" "${peer_limits[*]} --checks policy"
-                scan_once "$PEERWORLD" "$PEERNS" "$PLIST" "mtfull@$sect" "$run" "${peer_limits[*]}"
+                SCAN_LIMITS_NOW=("${peer_limits[@]}")
+                scan_once "$PEERWORLD" "$PEERNS" "$PLIST" "mtpolicy@$sect" "$run" --checks policy
+                scan_once "$PEERWORLD" "$PEERNS" "$PLIST" "mtfull@$sect" "$run"
+                SCAN_LIMITS_NOW=()
             done
         done
         PIN=$PIN_MAIN
@@ -517,7 +535,8 @@ for r in sorted({r for _, r in v}):
                 pass
     for name, a, b in (("dns_ratio", "full.dns_qps", "dnsperf_qps"),
                        ("https_ratio", "policy.fetches_per_s", "handshakes_per_s"),
-                       ("rss_ratio", "full.rss_mib", "small.rss_mib")):
+                       ("rss_ratio", "full.rss_mib", "small.rss_mib"),
+                       ("smtp_ratio", "smtp.elapsed_s", "full.elapsed_s")):
         try:
             print("%s\t%s\t%.4f" % (name, r, float(v[(a, r)]) / float(v[(b, r)])))
         except (KeyError, ValueError, ZeroDivisionError):
@@ -568,6 +587,12 @@ except ValueError:
         echo "| RSS ratio $N / $SMALL_N (median of per-run ratios) | $(fmt "$(m rss_ratio)" .2f) | <= 1.5 |"
         echo "| CPU seconds per 1,000 domains | $(fmt "$CPU" .3f) | <= 0.05 |"
         echo "| DNS retries beyond the world's own (2 per dns_error domain), full scan, median | $(fmt "$(m full.excess_retries)" .0f) | 0 |"
+        if [ "$SMTP" = 1 ]; then
+            echo "| SMTP stage (\`--checks +smtp,+dane\`): MX hosts probed | $(fmt "$(m smtp.mx_hosts)" ,.0f) | |"
+            echo "| SMTP probes (port 25 connections) per second, whole scan | $(fmt "$(m smtp.smtp_probes_per_s)" ,.1f) | |"
+            echo "| share of host joins saved by sharing | $(fmt "$(m smtp.smtp_saved_share)" .2f) | |"
+            echo "| scan time ratio with +smtp,+dane / without (median of per-run ratios) | $(fmt "$(m smtp_ratio)" .2f) | |"
+        fi
         echo "| domains lost / duplicated (all runs) | $LOST / $DUP | 0 / 0 |"
         echo "| statuses differing from the world's ground truth (all runs) | $MISMATCH | 0 |"
         INVALID=$(awk -F'\t' '$1 == "invalid_run" {printf "%s%s (%s)", sep, $2, $3; sep=", "}' "$RUNS_TSV")

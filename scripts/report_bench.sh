@@ -27,7 +27,7 @@ rnd = random.Random(1)
 con = sqlite3.connect(db, isolation_level=None)
 con.executescript(open("store/schema.sql").read())
 con.execute("PRAGMA application_id = 1297371988")
-con.execute("PRAGMA user_version = 2")  # STORE_SCHEMA_VERSION
+con.execute("PRAGMA user_version = 3")  # STORE_SCHEMA_VERSION
 con.execute("PRAGMA journal_mode = OFF")
 con.execute("PRAGMA synchronous = OFF")
 con.execute("INSERT INTO scans (id, started_at, finished_at, state, tool_version, inputs, "

@@ -1,7 +1,8 @@
 -- The mtasts result database: what every scan saw, one row per (scan, domain).
 --
--- Version 2 (PRAGMA user_version = 2). store/store_schema_sql.c embeds this file (regenerate
--- it with store/schema_to_c.sh); store/store.c migrates older versions forward; a database
+-- Version 3 (PRAGMA user_version = 3; version 2 added the TLS-RPT tables, version 3 the
+-- delivery side). store/store_schema_sql.c embeds this file (regenerate it with
+-- store/schema_to_c.sh); store/store.c migrates older versions forward (1 -> 2 -> 3); a database
 -- with a newer version is refused, never touched. PRAGMA application_id is 0x4d545354 ("MTST").
 -- Codes (status, category, warnings, outcomes) are the stable names of docs/taxonomy.md.
 -- Lists are JSON arrays of strings, so SQLite's json_each() can unnest them in reports.
@@ -126,6 +127,17 @@ CREATE TABLE IF NOT EXISTS results (
     txt_errors         TEXT,                -- JSON [{"code","line","message"}] of the _mta-sts record, NULL when none
     tlsrpt_errors      TEXT,                -- JSON [{"code","line","message"}] of the _smtp._tls record, NULL when none
 
+    -- added in version 3: the delivery side (--checks +smtp, +dane; docs/taxonomy.md). NULL in
+    -- rows written before version 3; the MX hosts' own facts are in mx_probes.
+    smtp_checked       INTEGER,             -- 0/1: the SMTP stage ran and port 25 was not blocked
+    mx_verified        INTEGER,             -- 0/1: every MX host was reached and its TLS judged (a ready_to_enforce with 0 is ready on the policy side only)
+    mx_smtp_outcome    TEXT,                -- worst MX host outcome (smtp_ok, starttls_not_offered, mx_cert_expired, ...); NULL when not checked
+    mx_probed          INTEGER,             -- distinct MX hosts with a probe
+    mx_failing         INTEGER,             -- of which reached and refused by a sender enforcing MTA-STS
+    dane_summary       TEXT,                -- none, partial, full (MX hosts with DNSSEC-validated usable TLSA); NULL when not checked
+    dane_outcome       TEXT,                -- worst MX host DANE outcome (dane_valid, dane_mismatch, ...); NULL when none or not checked
+    readiness_reasons  TEXT,                -- not_ready only: the category and the blocking warnings, comma-separated
+
     -- One result per domain and scan. A rowid table with a UNIQUE index, not a WITHOUT ROWID
     -- table keyed by domain: rows arrive in input order, so appending them by rowid and keeping
     -- only the small (scan_id, domain) index in domain order writes 2.6x fewer pages per batch
@@ -136,6 +148,36 @@ CREATE TABLE IF NOT EXISTS results (
 -- Report queries group one scan's rows by these.
 CREATE INDEX IF NOT EXISTS results_scan_status ON results (scan_id, status, category);
 CREATE INDEX IF NOT EXISTS results_scan_rank ON results (scan_id, rank);
+
+-- Added in version 3: one row per distinct MX host probed in a scan (--checks +smtp, +dane),
+-- written once however many domains use the host. Domains reference their hosts through
+-- results.mx_hosts (a JSON array): join on json_each(results.mx_hosts) with
+-- lower(rtrim(value, '.')) = mx_probes.host. No link table: at a million domains it would add
+-- about two rows per domain, while every report reads a whole scan anyway.
+CREATE TABLE IF NOT EXISTS mx_probes (
+    scan_id           INTEGER NOT NULL REFERENCES scans(id),
+    host              TEXT NOT NULL,        -- lower case, no trailing dot
+    smtp_checked      INTEGER NOT NULL,     -- 0/1
+    smtp_outcome      TEXT NOT NULL,        -- roll-up over the addresses (not_probed when not checked)
+    rfc8460_result    TEXT,                 -- what a sender reports for smtp_outcome; NULL for smtp_ok and not-the-host's-fault outcomes
+    dane_checked      INTEGER NOT NULL,     -- 0/1: TLSA was asked
+    dane_outcome      TEXT,                 -- dane_valid, dane_mismatch, tlsa_unsigned, tlsa_invalid, dnssec_bogus, dane_not_verified; NULL when none
+    tlsa_ad           INTEGER,              -- 0/1 the resolver validated the TLSA answer; NULL when not asked
+    tlsa_rcode        INTEGER,              -- 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, -1 timeout
+    tlsa_records      INTEGER,
+    tlsa_usable       INTEGER,              -- usage 2/3, selector 0/1, matching type 0/1/2
+    addrs_probed      INTEGER NOT NULL,
+    addrs_dropped     INTEGER NOT NULL,     -- addresses beyond the probe bound, not probed
+    -- The address that decided smtp_outcome (the first whose outcome is the roll-up):
+    starttls_offered  INTEGER,              -- 0/1; NULL when no EHLO answer
+    tls_version       TEXT,
+    cert_verify_code  INTEGER,              -- OpenSSL X509_V_*; 0 = verified; NULL without a certificate
+    cert_name_matches INTEGER,              -- 0/1
+    cert_not_after    INTEGER,              -- Unix seconds
+    cert_issuer       TEXT,
+    addrs             TEXT NOT NULL,        -- JSON [{"addr","outcome","reply_code","starttls","tls_version","cipher","verify_code","not_before","not_after","issuer","name_matches","chain_len","self_signed","dane","time_ms","detail"}]
+    PRIMARY KEY (scan_id, host)
+) WITHOUT ROWID;
 
 -- At most one row: the process currently writing a scan into this database. A second
 -- scanner refuses to start while the holder is alive; a row left by a killed process on

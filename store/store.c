@@ -10,12 +10,13 @@
 
 #include "store/store_internal.h"
 
-/* Schema steps after version 1; version 1 is store_schema_sql itself. To add version 2:
- * append {2, "ALTER TABLE results ADD COLUMN ...;"}, make the same change in schema.sql
+/* Schema steps after version 1; a new file gets store_schema_sql (the latest version) at once.
+ * To add version N: append {N, "ALTER TABLE ...;"}, make the same change in schema.sql
  * (regenerate store_schema_sql.c), and raise STORE_SCHEMA_VERSION. */
 const struct store_migration store_migrations[] = {
     {1, store_schema_sql},
     {2, store_schema_tlsrpt_sql}, /* TLS-RPT reports (the section of schema.sql) */
+    {3, STORE_MIGRATION_V3},      /* the delivery side: results columns and mx_probes */
 };
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
 

@@ -75,6 +75,9 @@ struct store_scan_counts {
     int64_t duplicates;
     int64_t excluded;
     double elapsed_s; /* added to the stored value */
+    /* The SMTP stage's summary, a JSON object (port-25 decision, probes made and saved),
+     * stored in the scan's options under "smtp_summary"; NULL when the stage did not run. */
+    const char *smtp_summary_json;
 };
 
 /* Flushes, records the counts and sets the state ("complete" or "interrupted"), and
@@ -138,13 +141,17 @@ int store_scan_resume_matching(struct store *st, int64_t scan_id,
 
 /* Text export of one scan (`mtasts export`). */
 enum store_export_format { STORE_EXPORT_CSV = 0, STORE_EXPORT_JSONL };
+/* Which records: one per domain (results), or one per MX host of the scan (mx_probes). */
+enum store_export_table { STORE_EXPORT_DOMAINS = 0, STORE_EXPORT_MX };
 struct store_export_options {
     int64_t scan_id; /* 0: the latest complete scan, else the latest scan */
     enum store_export_format format;
-    bool zstd;      /* compress the output stream */
-    bool artifacts; /* add the raw TXT/TLS-RPT records and the policy body */
+    bool zstd;                     /* compress the output stream */
+    bool artifacts;                /* add the raw TXT/TLS-RPT records and the policy body */
+    enum store_export_table table; /* --table domains (default) | mx */
 };
-/* Writes every result of the scan to `out`, ordered by rank (unranked last) then domain.
+/* Writes every result of the scan to `out`, ordered by rank (unranked last) then domain; with
+ * table STORE_EXPORT_MX every MX host of the scan, ordered by host (artifacts ignored).
  * Returns the number of records, or -1 (store_error() says why). */
 int64_t store_export(struct store *st, const struct store_export_options *opt, FILE *out);
 

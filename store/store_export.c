@@ -84,9 +84,52 @@ static const struct export_field {
     {"tlsrpt_sha256", "lower(hex(lb.sha256))", F_TEXT},
     {"policy_sha256", "lower(hex(pb.sha256))", F_TEXT},
     {"cert_sha256", "lower(hex(cb.sha256))", F_TEXT},
+    /* added with schema version 3: the delivery side (NULL when not checked) */
+    {"smtp_checked", "r.smtp_checked", F_BOOL},
+    {"mx_verified", "r.mx_verified", F_BOOL},
+    {"mx_smtp_outcome", "r.mx_smtp_outcome", F_TEXT},
+    {"mx_probed", "r.mx_probed", F_INT},
+    {"mx_failing", "r.mx_failing", F_INT},
+    {"dane_summary", "r.dane_summary", F_TEXT},
+    {"dane_outcome", "r.dane_outcome", F_TEXT},
+    {"readiness_reasons", "r.readiness_reasons", F_CODES},
 };
-#define N_FIELDS (sizeof fields / sizeof fields[0])
 #define RFC8460_FIELD 4
+
+/* `--table mx`: one record per MX host of the scan (mx_probes m), with the number of the
+ * scan's domains that use it (u.n, from results.mx_hosts). */
+static const struct export_field mx_fields[] = {
+    {"host", "m.host", F_TEXT},
+    {"domains", "coalesce(u.n, 0)", F_INT},
+    {"smtp_checked", "m.smtp_checked", F_BOOL},
+    {"smtp_outcome", "m.smtp_outcome", F_TEXT},
+    {"rfc8460_result", "m.rfc8460_result", F_TEXT},
+    {"dane_checked", "m.dane_checked", F_BOOL},
+    {"dane_outcome", "m.dane_outcome", F_TEXT},
+    {"tlsa_ad", "m.tlsa_ad", F_BOOL},
+    {"tlsa_rcode", "m.tlsa_rcode", F_INT},
+    {"tlsa_records", "m.tlsa_records", F_INT},
+    {"tlsa_usable", "m.tlsa_usable", F_INT},
+    {"addrs_probed", "m.addrs_probed", F_INT},
+    {"addrs_dropped", "m.addrs_dropped", F_INT},
+    {"starttls_offered", "m.starttls_offered", F_BOOL},
+    {"tls_version", "m.tls_version", F_TEXT},
+    {"cert_verify_code", "m.cert_verify_code", F_INT},
+    {"cert_name_matches", "m.cert_name_matches", F_BOOL},
+    {"cert_not_after", "m.cert_not_after", F_INT},
+    {"cert_issuer", "m.cert_issuer", F_TEXT},
+    {"addrs", "m.addrs", F_JSON},
+};
+
+struct export_table {
+    const struct export_field *fields;
+    size_t n;
+    bool results; /* the per-domain table (rfc8460 from the category, artifacts, 2 passes) */
+};
+static const struct export_table tables[] = {
+    [STORE_EXPORT_DOMAINS] = {fields, sizeof fields / sizeof fields[0], true},
+    [STORE_EXPORT_MX] = {mx_fields, sizeof mx_fields / sizeof mx_fields[0], false},
+};
 
 /* With --artifacts: the raw records and body, decoded. */
 static const struct artifact_field {
@@ -135,15 +178,26 @@ static void out_write(struct export_out *o, const void *data, size_t len, ZSTD_E
 
 /* Two passes give the order without sorting whole rows: ranked rows by the (scan_id, rank)
  * index (only ties sorted, by domain), then unranked rows by the (scan_id, domain) index. */
-static char *build_sql(bool artifacts, bool ranked)
+static char *build_sql(const struct export_table *t, bool artifacts, bool ranked)
 {
     struct sbuf q = SBUF_INIT;
     sbuf_puts(&q, "SELECT ");
-    for (size_t i = 0; i < N_FIELDS; i++)
-        sbuf_printf(&q, "%s%s", i ? ", " : "", fields[i].sql);
-    for (size_t i = 0; i < N_FIELDS; i++)
-        if (fields[i].type == F_JSON)
-            sbuf_printf(&q, ", json_valid(%s)", fields[i].sql);
+    for (size_t i = 0; i < t->n; i++)
+        sbuf_printf(&q, "%s%s", i ? ", " : "", t->fields[i].sql);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->fields[i].type == F_JSON)
+            sbuf_printf(&q, ", json_valid(%s)", t->fields[i].sql);
+    if (!t->results) {
+        sbuf_puts(&q, " FROM mx_probes m LEFT JOIN (SELECT lower(rtrim(j.value, '.')) AS h, "
+                      "count(DISTINCT r.domain) AS n FROM results r, json_each(r.mx_hosts) j "
+                      "WHERE r.scan_id = ?1 GROUP BY h) u ON u.h = m.host "
+                      "WHERE m.scan_id = ?1 ORDER BY m.host");
+        if (q.oom) {
+            sbuf_free(&q);
+            return NULL;
+        }
+        return q.data;
+    }
     if (artifacts)
         for (size_t i = 0; i < N_ART; i++)
             sbuf_printf(&q, ", %s.codec, %s.data, %s.raw_size", art_fields[i].alias,
@@ -193,12 +247,12 @@ static const char *rfc8460_of(const char *category)
 
 /* One value, in the record's format. */
 static void put_value(struct sbuf *rec, enum store_export_format fmt, enum field_type type,
-                      sqlite3_stmt *stmt, int col, int json_ok, const char *override)
+                      sqlite3_stmt *stmt, int col, int json_ok, const char *override, bool rfc8460)
 {
     bool null = sqlite3_column_type(stmt, col) == SQLITE_NULL;
     const char *text = override ? override : (const char *)sqlite3_column_text(stmt, col);
     size_t len = override ? strlen(override) : (size_t)sqlite3_column_bytes(stmt, col);
-    if (override == NULL && col == RFC8460_FIELD)
+    if (override == NULL && rfc8460)
         null = true;
     if (null && !override) {
         if (fmt == STORE_EXPORT_JSONL)
@@ -253,39 +307,40 @@ static int put_artifact(struct store *st, struct sbuf *rec, enum store_export_fo
     return 0;
 }
 
-static void put_header(struct sbuf *rec, bool artifacts)
+static void put_header(const struct export_table *t, struct sbuf *rec, bool artifacts)
 {
-    for (size_t i = 0; i < N_FIELDS; i++)
-        sbuf_printf(rec, "%s%s", i ? "," : "", fields[i].name);
+    for (size_t i = 0; i < t->n; i++)
+        sbuf_printf(rec, "%s%s", i ? "," : "", t->fields[i].name);
     if (artifacts)
         for (size_t i = 0; i < N_ART; i++)
             sbuf_printf(rec, ",%s", art_fields[i].name);
     sbuf_putc(rec, '\n');
 }
 
-static int put_record(struct store *st, struct sbuf *rec, const struct store_export_options *opt,
-                      sqlite3_stmt *stmt)
+static int put_record(struct store *st, const struct export_table *t, struct sbuf *rec,
+                      const struct store_export_options *opt, sqlite3_stmt *stmt)
 {
     bool jsonl = opt->format == STORE_EXPORT_JSONL;
-    int json_col = (int)N_FIELDS;
+    int json_col = (int)t->n;
     if (jsonl)
         sbuf_putc(rec, '{');
-    for (size_t i = 0; i < N_FIELDS; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         int json_ok = 0;
-        if (fields[i].type == F_JSON)
+        if (t->fields[i].type == F_JSON)
             json_ok = sqlite3_column_int(stmt, json_col++);
         if (i)
             sbuf_putc(rec, ',');
         if (jsonl) {
-            esc_json_str(rec, fields[i].name);
+            esc_json_str(rec, t->fields[i].name);
             sbuf_putc(rec, ':');
         }
         const char *override = NULL;
-        if (i == RFC8460_FIELD)
+        bool rfc8460 = t->results && i == RFC8460_FIELD;
+        if (rfc8460)
             override = rfc8460_of((const char *)sqlite3_column_text(stmt, (int)i));
-        put_value(rec, opt->format, fields[i].type, stmt, (int)i, json_ok, override);
+        put_value(rec, opt->format, t->fields[i].type, stmt, (int)i, json_ok, override, rfc8460);
     }
-    if (opt->artifacts) {
+    if (opt->artifacts && t->results) {
         for (size_t i = 0; i < N_ART; i++) {
             sbuf_putc(rec, ',');
             if (jsonl) {
@@ -353,7 +408,8 @@ static void close_out(struct export_out *o)
 static int64_t export_pass(struct store *st, const struct store_export_options *opt, int64_t scan,
                            bool ranked, struct export_out *o, struct sbuf *rec)
 {
-    char *sql = build_sql(opt->artifacts, ranked);
+    const struct export_table *t = &tables[opt->table];
+    char *sql = build_sql(t, opt->artifacts, ranked);
     sqlite3_stmt *stmt = NULL;
     if (!sql || sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
         store_set_sqlite_error(st, "cannot query the results to export");
@@ -365,7 +421,7 @@ static int64_t export_pass(struct store *st, const struct store_export_options *
     int64_t n = 0;
     int step;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (put_record(st, rec, opt, stmt) < 0) {
+        if (put_record(st, t, rec, opt, stmt) < 0) {
             sqlite3_finalize(stmt);
             return -1;
         }
@@ -399,10 +455,12 @@ int64_t store_export(struct store *st, const struct store_export_options *opt, F
         close_out(&o);
         return -1;
     }
+    const struct export_table *t = &tables[opt->table];
     if (opt->format == STORE_EXPORT_CSV)
-        put_header(&rec, opt->artifacts);
+        put_header(t, &rec, opt->artifacts && t->results);
     int64_t ranked = export_pass(st, opt, scan, true, &o, &rec);
-    int64_t unranked = ranked < 0 ? -1 : export_pass(st, opt, scan, false, &o, &rec);
+    int64_t unranked = ranked < 0 || !t->results ? (ranked < 0 ? -1 : 0)
+                                                 : export_pass(st, opt, scan, false, &o, &rec);
     int64_t n = unranked < 0 ? -1 : ranked + unranked;
     if (n >= 0) {
         out_write(&o, rec.data ? rec.data : "", rec.len, o.z ? ZSTD_e_end : ZSTD_e_continue);

@@ -10,7 +10,7 @@
 
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x4d545354 /* "MTST" in the file header: an mtasts database */
 
 /* Default batch: commit after this many rows or this many milliseconds, whichever first. */
@@ -30,6 +30,24 @@ struct store_migration {
     const char *sql;
 };
 extern const struct store_migration store_migrations[];
+/* Version 2 -> 3: the delivery side (the same columns and table as schema.sql). */
+#define STORE_MIGRATION_V3                                                                         \
+    "ALTER TABLE results ADD COLUMN smtp_checked INTEGER;"                                         \
+    "ALTER TABLE results ADD COLUMN mx_verified INTEGER;"                                          \
+    "ALTER TABLE results ADD COLUMN mx_smtp_outcome TEXT;"                                         \
+    "ALTER TABLE results ADD COLUMN mx_probed INTEGER;"                                            \
+    "ALTER TABLE results ADD COLUMN mx_failing INTEGER;"                                           \
+    "ALTER TABLE results ADD COLUMN dane_summary TEXT;"                                            \
+    "ALTER TABLE results ADD COLUMN dane_outcome TEXT;"                                            \
+    "ALTER TABLE results ADD COLUMN readiness_reasons TEXT;"                                       \
+    "CREATE TABLE IF NOT EXISTS mx_probes (scan_id INTEGER NOT NULL REFERENCES scans(id), "        \
+    "host TEXT NOT NULL, smtp_checked INTEGER NOT NULL, smtp_outcome TEXT NOT NULL, "              \
+    "rfc8460_result TEXT, dane_checked INTEGER NOT NULL, dane_outcome TEXT, tlsa_ad INTEGER, "     \
+    "tlsa_rcode INTEGER, tlsa_records INTEGER, tlsa_usable INTEGER, addrs_probed INTEGER NOT "     \
+    "NULL, addrs_dropped INTEGER NOT NULL, starttls_offered INTEGER, tls_version TEXT, "           \
+    "cert_verify_code INTEGER, cert_name_matches INTEGER, cert_not_after INTEGER, "                \
+    "cert_issuer TEXT, addrs TEXT NOT NULL, PRIMARY KEY (scan_id, host)) WITHOUT ROWID;"
+
 extern const size_t store_n_migrations;
 /* The migration engine (store.c), with its steps as parameters so a test can run a future
  * version's steps. Returns 0, or -1 with the database unchanged. */
@@ -99,8 +117,41 @@ enum store_col {
     SC_POLICY_WARNINGS,
     SC_TXT_ERRORS,
     SC_TLSRPT_ERRORS,
+    SC_SMTP_CHECKED, /* version 3 */
+    SC_MX_VERIFIED,
+    SC_MX_SMTP_OUTCOME,
+    SC_MX_PROBED,
+    SC_MX_FAILING,
+    SC_DANE_SUMMARY,
+    SC_DANE_OUTCOME,
+    SC_READINESS_REASONS,
     SC_COUNT
 };
+
+/* Columns of an mx_probes row (scan_id first, then these), in the order of its INSERT. */
+enum store_mx_col {
+    SM_HOST,
+    SM_SMTP_CHECKED,
+    SM_SMTP_OUTCOME,
+    SM_RFC8460_RESULT,
+    SM_DANE_CHECKED,
+    SM_DANE_OUTCOME,
+    SM_TLSA_AD,
+    SM_TLSA_RCODE,
+    SM_TLSA_RECORDS,
+    SM_TLSA_USABLE,
+    SM_ADDRS_PROBED,
+    SM_ADDRS_DROPPED,
+    SM_STARTTLS_OFFERED,
+    SM_TLS_VERSION,
+    SM_CERT_VERIFY_CODE,
+    SM_CERT_NAME_MATCHES,
+    SM_CERT_NOT_AFTER,
+    SM_CERT_ISSUER,
+    SM_ADDRS,
+    SM_COUNT
+};
+extern const char *const store_mx_col_names[SM_COUNT];
 extern const char *const store_col_names[SC_COUNT];
 
 /* Raw artifacts kept per row, each referenced by one blob column. */
@@ -136,6 +187,10 @@ struct store_row {
     int kind;    /* enum store_row_kind */
     struct store_val vals[SC_COUNT];
     struct store_artifact arts[SA_COUNT];
+    /* The domain's MX hosts as mx_probes rows: n_mx arrays of SM_COUNT store_val, copied
+     * into data[] at mx_off (unaligned: read them with store_row_mx_val). */
+    uint32_t n_mx;
+    uint32_t mx_off;
     uint32_t data_len;
     char data[];
 };
@@ -148,7 +203,10 @@ struct store {
 
     /* The write path: guarded by mu, because the commit timer thread flushes too. */
     pthread_mutex_t mu;
-    sqlite3_stmt *ins_result, *ins_blob, *sel_blob, *ins_input_error;
+    sqlite3_stmt *ins_result, *ins_blob, *sel_blob, *ins_input_error, *ins_mx;
+    /* MX hosts already written in pending_scan's scan: each host is inserted once however
+     * many domains use it (a cache; ON CONFLICT DO NOTHING keeps it correct when cleared). */
+    struct store_hostset *mx_written;
     struct store_row **pending; /* the open batch, owned copies */
     size_t n_pending, cap_pending;
     int64_t pending_scan; /* scan the batch belongs to */
@@ -181,12 +239,15 @@ void store_utc_now(char *buf, size_t len);
 /* Rows (store_row.c). */
 struct store_row *store_row_input_error(const char *file, long line, const char *text,
                                         const char *reason);
+/* Value `col` of MX host row `i` of a result row. */
+struct store_val store_row_mx_val(const struct store_row *row, uint32_t i, int col);
 /* The text of value `col`, or NULL when it is not text. */
 const char *store_row_text(const struct store_row *row, int col, size_t *len);
 
 /* The write path (store_write.c). */
 int store_flush_locked(struct store *st);
 void store_write_shutdown(struct store *st); /* flush, stop the timer, finalise statements */
+void store_hostset_free(struct store_hostset *hs);
 int store_timer_start(struct store *st);
 void store_timer_stop(struct store *st);
 

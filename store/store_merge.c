@@ -213,7 +213,30 @@ static void name_overlap(struct store *st, int64_t merged, int64_t shard_scan, c
     sqlite3_finalize(stmt);
 }
 
-/* Copies one shard's blobs (deduplicated by SHA-256), results and input errors. */
+/* Copies the shard's MX hosts. A host shared by domains of several shards was probed once
+ * in each: the first shard's probe is kept (as a scan keeps its first write of a host). */
+static int copy_mx_probes(struct store *st, const struct shard *s, int64_t merged)
+{
+    struct sbuf q = SBUF_INIT;
+    sbuf_puts(&q, "INSERT INTO main.mx_probes (scan_id");
+    for (int c = 0; c < SM_COUNT; c++)
+        sbuf_printf(&q, ", %s", store_mx_col_names[c]);
+    sbuf_puts(&q, ") SELECT ?1");
+    for (int c = 0; c < SM_COUNT; c++)
+        sbuf_printf(&q, ", %s", store_mx_col_names[c]);
+    sbuf_puts(&q, " FROM shard.mx_probes WHERE scan_id = ?2 ORDER BY host "
+                  "ON CONFLICT (scan_id, host) DO NOTHING");
+    if (q.oom) {
+        sbuf_free(&q);
+        store_set_error(st, "%s: out of memory", st->path);
+        return -1;
+    }
+    int rc = exec_bound(st, q.data, merged, s->scan, "cannot copy the shard's MX hosts");
+    sbuf_free(&q);
+    return rc;
+}
+
+/* Copies one shard's blobs (deduplicated by SHA-256), results, MX hosts and input errors. */
 static int copy_shard(struct store *st, const struct shard *s, int64_t merged)
 {
     static const char blobs_used[] =
@@ -257,6 +280,8 @@ static int copy_shard(struct store *st, const struct shard *s, int64_t merged)
         }
         return -1;
     }
+    if (copy_mx_probes(st, s, merged) < 0)
+        return -1;
     return exec_bound(st,
                       "INSERT INTO main.input_errors (scan_id, file, line, text, reason) "
                       "SELECT ?1, file, line, text, reason FROM shard.input_errors "
@@ -397,9 +422,10 @@ static void merge_cleanup(struct store *st, int64_t id, int64_t max_blob)
     char sql[512];
     snprintf(sql, sizeof sql,
              "BEGIN IMMEDIATE; DELETE FROM results WHERE scan_id = %lld; "
+             "DELETE FROM mx_probes WHERE scan_id = %lld; "
              "DELETE FROM input_errors WHERE scan_id = %lld; DELETE FROM scans WHERE id = %lld; "
              "DELETE FROM blobs WHERE id > %lld; COMMIT",
-             (long long)id, (long long)id, (long long)id, (long long)max_blob);
+             (long long)id, (long long)id, (long long)id, (long long)id, (long long)max_blob);
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

@@ -68,14 +68,48 @@ const char *const store_col_names[SC_COUNT] = {
     [SC_POLICY_WARNINGS] = "policy_warnings",
     [SC_TXT_ERRORS] = "txt_errors",
     [SC_TLSRPT_ERRORS] = "tlsrpt_errors",
+    [SC_SMTP_CHECKED] = "smtp_checked",
+    [SC_MX_VERIFIED] = "mx_verified",
+    [SC_MX_SMTP_OUTCOME] = "mx_smtp_outcome",
+    [SC_MX_PROBED] = "mx_probed",
+    [SC_MX_FAILING] = "mx_failing",
+    [SC_DANE_SUMMARY] = "dane_summary",
+    [SC_DANE_OUTCOME] = "dane_outcome",
+    [SC_READINESS_REASONS] = "readiness_reasons",
+};
+
+const char *const store_mx_col_names[SM_COUNT] = {
+    [SM_HOST] = "host",
+    [SM_SMTP_CHECKED] = "smtp_checked",
+    [SM_SMTP_OUTCOME] = "smtp_outcome",
+    [SM_RFC8460_RESULT] = "rfc8460_result",
+    [SM_DANE_CHECKED] = "dane_checked",
+    [SM_DANE_OUTCOME] = "dane_outcome",
+    [SM_TLSA_AD] = "tlsa_ad",
+    [SM_TLSA_RCODE] = "tlsa_rcode",
+    [SM_TLSA_RECORDS] = "tlsa_records",
+    [SM_TLSA_USABLE] = "tlsa_usable",
+    [SM_ADDRS_PROBED] = "addrs_probed",
+    [SM_ADDRS_DROPPED] = "addrs_dropped",
+    [SM_STARTTLS_OFFERED] = "starttls_offered",
+    [SM_TLS_VERSION] = "tls_version",
+    [SM_CERT_VERIFY_CODE] = "cert_verify_code",
+    [SM_CERT_NAME_MATCHES] = "cert_name_matches",
+    [SM_CERT_NOT_AFTER] = "cert_not_after",
+    [SM_CERT_ISSUER] = "cert_issuer",
+    [SM_ADDRS] = "addrs",
 };
 
 /* A row under construction: values in `row`, the bytes they point at in `data`. */
 struct row_builder {
     int kind;
-    struct store_val vals[SC_COUNT];
+    struct store_val *vals; /* where set_* write: main, or one MX host's values */
+    struct store_val main[SC_COUNT];
+    struct sbuf mx; /* the MX host rows: n_mx arrays of SM_COUNT values */
+    uint32_t n_mx;
     struct store_artifact arts[SA_COUNT];
     struct sbuf data;
+    uint32_t mx_off;
     bool failed;
 };
 
@@ -380,6 +414,155 @@ static void build_policy(struct row_builder *b, const struct sts_result *r, stru
     set_diags(b, SC_POLICY_WARNINGS, &p->warnings, tmp);
 }
 
+/* One MX probe's address facts as the JSON of mx_probes.addrs. */
+static void addrs_json(struct sbuf *out, const struct sts_mx_probe *p)
+{
+    sbuf_putc(out, '[');
+    for (size_t i = 0; i < p->n_addrs && i < STS_MX_PROBE_MAX_ADDRS; i++) {
+        const struct sts_smtp_addr_probe *a = &p->addrs[i];
+        const char *dane = sts_dane_outcome_name(a->dane);
+        sbuf_puts(out, i ? ",{\"addr\":" : "{\"addr\":");
+        esc_json(out, a->addr, strnlen(a->addr, sizeof a->addr));
+        sbuf_puts(out, ",\"outcome\":");
+        esc_json_str(out, sts_smtp_outcome_name(a->outcome) ? sts_smtp_outcome_name(a->outcome)
+                                                            : "unknown");
+        sbuf_printf(out, ",\"reply_code\":%d,\"starttls\":%s,\"tls_version\":", a->reply_code,
+                    a->starttls_offered ? "true" : "false");
+        esc_json(out, a->tls_version, strnlen(a->tls_version, sizeof a->tls_version));
+        sbuf_puts(out, ",\"cipher\":");
+        esc_json(out, a->cipher, strnlen(a->cipher, sizeof a->cipher));
+        if (a->cert.present) {
+            sbuf_printf(
+                out, ",\"verify_code\":%d,\"not_before\":%lld,\"not_after\":%lld,\"issuer\":",
+                a->cert.verify_code, (long long)a->cert.not_before, (long long)a->cert.not_after);
+            esc_json(out, a->cert.issuer, strnlen(a->cert.issuer, sizeof a->cert.issuer));
+            sbuf_printf(out, ",\"name_matches\":%s,\"chain_len\":%d,\"self_signed\":%s",
+                        a->cert.name_matches ? "true" : "false", a->cert.chain_len,
+                        a->cert.self_signed ? "true" : "false");
+        } else {
+            sbuf_puts(out, ",\"verify_code\":null,\"not_before\":null,\"not_after\":null,"
+                           "\"issuer\":null,\"name_matches\":null,\"chain_len\":null,"
+                           "\"self_signed\":null");
+        }
+        sbuf_puts(out, ",\"dane\":");
+        if (dane)
+            esc_json_str(out, dane);
+        else
+            sbuf_puts(out, "null");
+        if (a->time_ms >= 0)
+            sbuf_printf(out, ",\"time_ms\":%d,\"detail\":", a->time_ms);
+        else
+            sbuf_puts(out, ",\"time_ms\":null,\"detail\":");
+        esc_json(out, a->detail, strnlen(a->detail, sizeof a->detail));
+        sbuf_putc(out, '}');
+    }
+    sbuf_putc(out, ']');
+}
+
+/* The address that decided the host's outcome: the first whose outcome is the roll-up. */
+static const struct sts_smtp_addr_probe *deciding_addr(const struct sts_mx_probe *p,
+                                                       enum sts_smtp_outcome o)
+{
+    for (size_t i = 0; i < p->n_addrs && i < STS_MX_PROBE_MAX_ADDRS; i++)
+        if (p->addrs[i].outcome == o)
+            return &p->addrs[i];
+    return p->n_addrs ? &p->addrs[0] : NULL;
+}
+
+/* Appends one mx_probes row for probe p to the builder's MX rows. */
+static void build_mx_row(struct row_builder *b, const struct sts_mx_probe *p, struct sbuf *tmp)
+{
+    struct store_val vals[SM_COUNT];
+    memset(vals, 0, sizeof vals);
+    b->vals = vals;
+    enum sts_smtp_outcome o = sts_smtp_host_outcome(p);
+    set_text(b, SM_HOST, p->host);
+    set_bool(b, SM_SMTP_CHECKED, p->smtp_checked);
+    set_text(b, SM_SMTP_OUTCOME, sts_smtp_outcome_name(o) ? sts_smtp_outcome_name(o) : "unknown");
+    set_text(b, SM_RFC8460_RESULT, sts_smtp_outcome_rfc8460_result(o));
+    set_bool(b, SM_DANE_CHECKED, p->dane_checked);
+    if (p->dane_checked) {
+        set_text(b, SM_DANE_OUTCOME, sts_dane_outcome_name(sts_dane_host_outcome(p)));
+        set_bool(b, SM_TLSA_AD, p->tlsa_ad);
+        set_int(b, SM_TLSA_RCODE, p->tlsa_rcode);
+        set_int(b, SM_TLSA_RECORDS, (int64_t)p->n_tlsa);
+        set_int(b, SM_TLSA_USABLE, (int64_t)p->n_tlsa_usable);
+    }
+    set_int(b, SM_ADDRS_PROBED, (int64_t)p->n_addrs);
+    set_int(b, SM_ADDRS_DROPPED, (int64_t)p->n_addrs_dropped);
+    const struct sts_smtp_addr_probe *a = deciding_addr(p, o);
+    if (a && a->reply_code >= 200 && a->reply_code < 400)
+        set_bool(b, SM_STARTTLS_OFFERED, a->starttls_offered);
+    if (a && a->tls_version[0])
+        set_text_len(b, SM_TLS_VERSION, a->tls_version,
+                     strnlen(a->tls_version, sizeof a->tls_version));
+    if (a && a->cert.present) {
+        set_int(b, SM_CERT_VERIFY_CODE, a->cert.verify_code);
+        set_bool(b, SM_CERT_NAME_MATCHES, a->cert.name_matches);
+        if (a->cert.not_after)
+            set_int(b, SM_CERT_NOT_AFTER, a->cert.not_after);
+        if (a->cert.issuer[0])
+            set_text_len(b, SM_CERT_ISSUER, a->cert.issuer,
+                         strnlen(a->cert.issuer, sizeof a->cert.issuer));
+    }
+    addrs_json(tmp, p);
+    set_sbuf(b, SM_ADDRS, tmp);
+    b->vals = b->main;
+    sbuf_append(&b->mx, vals, sizeof vals);
+    b->n_mx++;
+}
+
+/* The per-domain delivery summary, and one mx_probes row per distinct probed MX host. */
+static void build_delivery(struct row_builder *b, const struct sts_result *r, struct sbuf *tmp)
+{
+    const struct sts_observation *obs = r->obs;
+    const struct sts_verdict *v = r->verdict;
+    if (v->readiness == STS_READY_NOT_READY) {
+        char w[512] = "";
+        size_t n = 0;
+        if (v->status == STS_STATUS_INVALID)
+            n = (size_t)snprintf(w, sizeof w, "%s", sts_category_name(v->category));
+        if (v->readiness_warnings && n + 1 < sizeof w) {
+            if (n)
+                w[n++] = ',';
+            sts_warnings_format(v->readiness_warnings, w + n, sizeof w - n);
+        }
+        set_text(b, SC_READINESS_REASONS, w);
+    }
+    if (!obs->smtp_checked && !obs->dane_checked)
+        return;
+    set_bool(b, SC_SMTP_CHECKED, v->smtp_checked);
+    set_bool(b, SC_MX_VERIFIED, v->mx_verified);
+    if (v->smtp_checked && v->mx_outcome != STS_SMTP_NOT_PROBED)
+        set_text(b, SC_MX_SMTP_OUTCOME, sts_smtp_outcome_name(v->mx_outcome));
+    set_int(b, SC_MX_PROBED, (int64_t)v->n_mx_probed);
+    set_int(b, SC_MX_FAILING, (int64_t)v->n_mx_failing);
+    if (v->dane_checked) {
+        set_text(b, SC_DANE_SUMMARY, sts_dane_summary_name(v->dane_summary));
+        set_text(b, SC_DANE_OUTCOME, sts_dane_outcome_name(v->dane_outcome));
+    }
+    for (size_t i = 0; i < obs->n_mx_probes && obs->mx_probes; i++) {
+        const struct sts_mx_probe *p = obs->mx_probes[i];
+        if (!p || !p->host || !p->host[0] || (!p->smtp_checked && !p->dane_checked))
+            continue;
+        bool repeat = false;
+        for (size_t j = 0; j < i && !repeat; j++)
+            repeat = obs->mx_probes[j] && obs->mx_probes[j]->host &&
+                     strcmp(obs->mx_probes[j]->host, p->host) == 0;
+        if (!repeat)
+            build_mx_row(b, p, tmp);
+    }
+    if (b->n_mx) {
+        /* 8-byte alignment is not needed (values are read with memcpy) but keeps it tidy */
+        while (b->data.len % 8)
+            sbuf_putc(&b->data, '\0');
+        b->mx_off = (uint32_t)b->data.len;
+        sbuf_append(&b->data, b->mx.data, b->mx.len);
+        if (b->mx.oom)
+            b->failed = true;
+    }
+}
+
 /* Packs the builder into one allocation. */
 static struct store_row *row_finish(struct row_builder *b)
 {
@@ -391,9 +574,11 @@ static struct store_row *row_finish(struct row_builder *b)
         return NULL;
     memset(row, 0, sizeof *row);
     row->kind = b->kind;
-    memcpy(row->vals, b->vals, sizeof row->vals);
+    memcpy(row->vals, b->main, sizeof row->vals);
     memcpy(row->arts, b->arts, sizeof row->arts);
     row->size = size;
+    row->n_mx = b->n_mx;
+    row->mx_off = b->mx_off;
     row->data_len = (uint32_t)b->data.len;
     if (b->data.len)
         memcpy(row->data, b->data.data, b->data.len);
@@ -404,8 +589,9 @@ struct store_row *store_row_build(const struct sts_result *r)
 {
     if (!r || !r->domain || !r->obs || !r->verdict)
         return NULL;
-    struct row_builder b = {.data = SBUF_INIT};
+    struct row_builder b = {.data = SBUF_INIT, .mx = SBUF_INIT};
     struct sbuf tmp = SBUF_INIT;
+    b.vals = b.main;
     b.kind = STORE_ROW_RESULT;
     set_text(&b, SC_DOMAIN, r->domain);
     if (r->rank >= 0)
@@ -415,10 +601,12 @@ struct store_row *store_row_build(const struct sts_result *r)
     build_dns(&b, r, &tmp);
     build_https(&b, r);
     build_policy(&b, r, &tmp);
+    build_delivery(&b, r, &tmp);
     if (tmp.oom)
         b.failed = true;
     struct store_row *row = row_finish(&b);
     sbuf_free(&tmp);
+    sbuf_free(&b.mx);
     sbuf_free(&b.data);
     return row;
 }
@@ -428,6 +616,7 @@ struct store_row *store_row_input_error(const char *file, long line, const char 
                                         const char *reason)
 {
     struct row_builder b = {.data = SBUF_INIT};
+    b.vals = b.main;
     b.kind = STORE_ROW_INPUT_ERROR;
     size_t tlen = text ? strnlen(text, STORE_INPUT_TEXT_MAX) : 0;
     set_text(&b, IE_FILE, file ? file : "-");
@@ -442,6 +631,16 @@ struct store_row *store_row_input_error(const char *file, long line, const char 
 void store_row_free(struct store_row *row)
 {
     free(row);
+}
+
+struct store_val store_row_mx_val(const struct store_row *row, uint32_t i, int col)
+{
+    struct store_val v;
+    memcpy(&v,
+           row->data + row->mx_off +
+               ((size_t)i * SM_COUNT + (size_t)col) * sizeof(struct store_val),
+           sizeof v);
+    return v;
 }
 
 const char *store_row_text(const struct store_row *row, int col, size_t *len)

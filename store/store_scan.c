@@ -194,7 +194,9 @@ static int update_finished(struct store *st, int64_t scan_id, const char *state,
                       "invalid_lines = CASE WHEN ?3 THEN ?5 ELSE invalid_lines END, "
                       "duplicates = CASE WHEN ?3 THEN ?6 ELSE duplicates END, "
                       "excluded = CASE WHEN ?3 THEN ?7 ELSE excluded END, "
-                      "elapsed_s = coalesce(elapsed_s, 0) + ?8 WHERE id = ?9";
+                      "elapsed_s = coalesce(elapsed_s, 0) + ?8, "
+                      "options = CASE WHEN ?10 IS NULL THEN options "
+                      "ELSE json_set(options, '$.smtp_summary', json(?10)) END WHERE id = ?9";
     if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
         store_set_sqlite_error(st, "cannot finish the scan");
         return -1;
@@ -210,6 +212,10 @@ static int update_finished(struct store *st, int64_t scan_id, const char *state,
     }
     sqlite3_bind_double(stmt, 8, c ? c->elapsed_s : 0.0);
     sqlite3_bind_int64(stmt, 9, scan_id);
+    if (c && c->smtp_summary_json)
+        sqlite3_bind_text(stmt, 10, c->smtp_summary_json, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt, 10);
     int rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) {

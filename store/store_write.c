@@ -24,6 +24,94 @@ static char *results_insert_sql(void)
     return sql;
 }
 
+/* "INSERT INTO mx_probes (scan_id, <columns>) VALUES (?, ...)": first write of a host wins. */
+static char *mx_insert_sql(void)
+{
+    size_t cap = 64 * SM_COUNT + 256;
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t n = (size_t)snprintf(sql, cap, "INSERT INTO mx_probes (scan_id");
+    for (int c = 0; c < SM_COUNT; c++)
+        n += (size_t)snprintf(sql + n, cap - n, ", %s", store_mx_col_names[c]);
+    n += (size_t)snprintf(sql + n, cap - n, ") VALUES (?");
+    for (int c = 0; c < SM_COUNT; c++)
+        n += (size_t)snprintf(sql + n, cap - n, ", ?");
+    snprintf(sql + n, cap - n, ") ON CONFLICT (scan_id, host) DO NOTHING");
+    return sql;
+}
+
+/* The set of MX hosts written in one scan: open addressing over owned strings. Bounded: past
+ * STORE_HOSTSET_MAX hosts it stops remembering and ON CONFLICT DO NOTHING does the work. */
+#define STORE_HOSTSET_MAX (1u << 20)
+struct store_hostset {
+    int64_t scan;
+    size_t n, cap; /* cap a power of two */
+    char **slots;
+};
+
+static uint64_t host_hash(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+void store_hostset_free(struct store_hostset *hs)
+{
+    if (!hs)
+        return;
+    for (size_t i = 0; i < hs->cap; i++)
+        free(hs->slots[i]);
+    free(hs->slots);
+    free(hs);
+}
+
+/* True when host was already written in scan; otherwise remembers it (when it can). */
+static bool hostset_seen(struct store *st, int64_t scan, const char *host, size_t len)
+{
+    struct store_hostset *hs = st->mx_written;
+    if (hs && hs->scan != scan) {
+        store_hostset_free(hs);
+        hs = st->mx_written = NULL;
+    }
+    if (!hs) {
+        hs = st->mx_written = calloc(1, sizeof *hs);
+        if (!hs)
+            return false;
+        hs->scan = scan;
+    }
+    if (hs->n * 2 >= hs->cap) {
+        if (hs->n >= STORE_HOSTSET_MAX)
+            return false;
+        size_t cap = hs->cap ? hs->cap * 2 : 1024;
+        char **slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return false;
+        for (size_t i = 0; i < hs->cap; i++) {
+            if (!hs->slots[i])
+                continue;
+            size_t j = host_hash(hs->slots[i], strlen(hs->slots[i])) & (cap - 1);
+            while (slots[j])
+                j = (j + 1) & (cap - 1);
+            slots[j] = hs->slots[i];
+        }
+        free(hs->slots);
+        hs->slots = slots;
+        hs->cap = cap;
+    }
+    size_t j = host_hash(host, len) & (hs->cap - 1);
+    while (hs->slots[j]) {
+        if (strlen(hs->slots[j]) == len && memcmp(hs->slots[j], host, len) == 0)
+            return true;
+        j = (j + 1) & (hs->cap - 1);
+    }
+    hs->slots[j] = strndup(host, len);
+    hs->n += hs->slots[j] != NULL;
+    return false;
+}
+
 static int prepare_statements(struct store *st)
 {
     if (st->ins_result)
@@ -43,6 +131,12 @@ static int prepare_statements(struct store *st)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db, "SELECT id FROM blobs WHERE sha256 = ?", -1,
                                 SQLITE_PREPARE_PERSISTENT, &st->sel_blob, NULL);
+    char *mx_sql = rc == SQLITE_OK ? mx_insert_sql() : NULL;
+    if (rc == SQLITE_OK)
+        rc = mx_sql ? sqlite3_prepare_v3(st->db, mx_sql, -1, SQLITE_PREPARE_PERSISTENT, &st->ins_mx,
+                                         NULL)
+                    : SQLITE_NOMEM;
+    free(mx_sql);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(st->db,
                                 "INSERT INTO input_errors (scan_id, file, line, text, reason) "
@@ -61,7 +155,8 @@ static void finalize_statements(struct store *st)
     sqlite3_finalize(st->ins_blob);
     sqlite3_finalize(st->sel_blob);
     sqlite3_finalize(st->ins_input_error);
-    st->ins_result = st->ins_blob = st->sel_blob = st->ins_input_error = NULL;
+    sqlite3_finalize(st->ins_mx);
+    st->ins_result = st->ins_blob = st->sel_blob = st->ins_input_error = st->ins_mx = NULL;
 }
 
 /* The id of an artifact's blob: inserted once per distinct SHA-256, looked up otherwise. */
@@ -94,10 +189,9 @@ static int blob_id(struct store *st, const struct store_row *row, enum store_art
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int bind_value(struct store *st, sqlite3_stmt *stmt, int param, const struct store_row *row,
-                      int col)
+static int bind_val(struct store *st, sqlite3_stmt *stmt, int param, const struct store_row *row,
+                    const struct store_val *v)
 {
-    const struct store_val *v = &row->vals[col];
     int64_t id;
     switch (v->type) {
     case SV_INT:
@@ -111,6 +205,36 @@ static int bind_value(struct store *st, sqlite3_stmt *stmt, int param, const str
     default:
         return sqlite3_bind_null(stmt, param);
     }
+}
+
+static int bind_value(struct store *st, sqlite3_stmt *stmt, int param, const struct store_row *row,
+                      int col)
+{
+    return bind_val(st, stmt, param, row, &row->vals[col]);
+}
+
+/* Writes the row's MX hosts not yet written in this scan. */
+static int write_mx(struct store *st, int64_t scan_id, const struct store_row *row)
+{
+    for (uint32_t i = 0; i < row->n_mx; i++) {
+        struct store_val host = store_row_mx_val(row, i, SM_HOST);
+        if (host.type != SV_TEXT || hostset_seen(st, scan_id, row->data + host.off, host.len))
+            continue;
+        sqlite3_stmt *stmt = st->ins_mx;
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        sqlite3_bind_int64(stmt, 1, scan_id);
+        for (int c = 0; c < SM_COUNT; c++) {
+            struct store_val v = store_row_mx_val(row, i, c);
+            if (bind_val(st, stmt, c + 2, row, &v) != SQLITE_OK)
+                return -1;
+        }
+        int rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
 }
 
 /* Writes one row inside the open transaction; *dup is set when the domain had a result. */
@@ -129,7 +253,9 @@ static int write_one(struct store *st, int64_t scan_id, const struct store_row *
     if (rc == SQLITE_DONE)
         *dup = !input_error && sqlite3_changes(st->db) == 0;
     sqlite3_reset(stmt);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE)
+        return -1;
+    return input_error || *dup ? 0 : write_mx(st, scan_id, row);
 }
 
 static void free_pending(struct store *st)
@@ -185,6 +311,8 @@ fail:
     batch_error(st);
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    store_hostset_free(st->mx_written); /* it named hosts of the rolled-back batch */
+    st->mx_written = NULL;
     st->retry_after_ms = store_now_ms() + st->batch_ms;
     return -1;
 }
@@ -346,6 +474,8 @@ void store_write_shutdown(struct store *st)
         store_flush_locked(st); /* best effort: a failed batch is lost only with the process */
     free_pending(st);
     finalize_statements(st);
+    store_hostset_free(st->mx_written);
+    st->mx_written = NULL;
 }
 
 void store_set_batch(struct store *st, size_t rows, int ms)

@@ -5,14 +5,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "scanner/commands/check_mx.h"
 #include "scanner/commands/check_text.h"
 
 #define WARN_BIT(w) (1u << (w))
 
-static const char *const layer_keys[CHECK_LAYER_COUNT] = {"dns", "fetch",  "parse",
-                                                          "mx",  "tlsrpt", "readiness"};
+static const char *const layer_keys[CHECK_LAYER_COUNT] = {"dns",      "fetch",  "parse",    "mx",
+                                                          "delivery", "tlsrpt", "readiness"};
 static const char *const layer_titles[CHECK_LAYER_COUNT] = {
-    "DNS record", "Policy fetch", "Policy parse", "MX coverage", "TLS-RPT", "Readiness"};
+    "DNS record",   "Policy fetch", "Policy parse", "MX coverage",
+    "MX transport", "TLS-RPT",      "Readiness"};
 static const char *const state_names[] = {"pass", "warn", "fail", "skip"};
 
 const char *check_layer_key(enum check_layer_id id)
@@ -479,6 +481,7 @@ static void layer_readiness(const struct sts_result *r, struct check_layer *l)
             "When the TLS-RPT reports show no failures, change \"mode: testing\" to \"mode: "
             "enforce\" and publish a new id in _mta-sts.%s.",
             d);
+        check_text_add(l->observed, "%s", check_mx_readiness_note(r));
         return;
     case STS_READY_NOT_READY:
         break;
@@ -508,7 +511,8 @@ static void layer_readiness(const struct sts_result *r, struct check_layer *l)
 void check_layers(const struct sts_result *r, struct check_layer out[CHECK_LAYER_COUNT])
 {
     static void (*const fns[CHECK_LAYER_COUNT])(const struct sts_result *, struct check_layer *) = {
-        layer_dns, layer_fetch, layer_parse, layer_mx, layer_tlsrpt, layer_readiness};
+        layer_dns,      layer_fetch,  layer_parse,    layer_mx,
+        check_mx_layer, layer_tlsrpt, layer_readiness};
     for (int i = 0; i < CHECK_LAYER_COUNT; i++) {
         memset(&out[i], 0, sizeof out[i]);
         out[i].id = (enum check_layer_id)i;

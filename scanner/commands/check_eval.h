@@ -15,6 +15,7 @@ enum check_layer_id {
     CHECK_LAYER_FETCH,     /* policy host address, HTTPS, certificate, HTTP status, type */
     CHECK_LAYER_PARSE,     /* the policy file */
     CHECK_LAYER_MX,        /* MX coverage */
+    CHECK_LAYER_DELIVERY,  /* MX transport: STARTTLS, certificates, DANE (check_mx.c) */
     CHECK_LAYER_TLSRPT,    /* the _smtp._tls TXT record */
     CHECK_LAYER_READINESS, /* promotion from testing to enforce */
     CHECK_LAYER_COUNT
@@ -31,7 +32,7 @@ struct check_layer {
     char fix[CHECK_TEXT_MAX];      /* the exact change to make, one or two sentences */
 };
 
-/* "dns", "fetch", "parse", "mx", "tlsrpt", "readiness" (the JSON keys) and
+/* "dns", "fetch", "parse", "mx", "delivery", "tlsrpt", "readiness" (the JSON keys) and
  * "DNS record", "Policy fetch", ... (titles for people). */
 const char *check_layer_key(enum check_layer_id id);
 const char *check_layer_title(enum check_layer_id id);

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "lib/escape.h"
+#include "scanner/commands/check_mx.h"
 #include "scanner/commands/check_text.h"
+#include "scanner/commands/mx_probe_json.h"
 
 #define WARN_BIT(w) (1u << (w))
 
@@ -58,6 +60,8 @@ void check_render_text(struct sbuf *out, const struct sts_result *r, bool color)
             put_indented(out, l->fix, 27);
             sbuf_putc(out, '\n');
         }
+        if (l->id == CHECK_LAYER_DELIVERY)
+            check_mx_render_text(out, r, 22);
     }
     char w[512];
     sts_warnings_format(v->warnings, w, sizeof w);
@@ -210,7 +214,13 @@ void check_render_json(struct sbuf *out, const struct sts_result *r)
         json_layer(out, &layers[i]);
     }
     sbuf_putc(out, '}');
+    json_key(out, "mx_verified", &first);
+    sbuf_puts(out, v->mx_verified ? "true" : "false");
+    json_key(out, "delivery", &first);
+    check_mx_render_json(out, r);
     json_key(out, "facts", &first);
     json_facts(out, r);
+    json_key(out, "mx_probes", &first);
+    mx_probe_json(out, r->obs);
     sbuf_putc(out, '}');
 }

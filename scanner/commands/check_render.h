@@ -17,7 +17,9 @@ void check_render_text(struct sbuf *out, const struct sts_result *r, bool color)
  *   {"domain": str, "status": str, "category": str|null, "rfc8460_result": str|null,
  *    "detail": str, "warnings": [str], "readiness": str, "would_fail_delivery": bool,
  *    "valid_strict": bool, "valid_lenient": bool, "exit_status": int,
- *    "layers": {"dns": L, "fetch": L, "parse": L, "mx": L, "tlsrpt": L, "readiness": L},
+ *    "layers": {"dns": L, "fetch": L, "parse": L, "mx": L, "delivery": L, "tlsrpt": L,
+ *               "readiness": L},
+ *    "mx_verified": bool, "delivery": D (check_mx.h: each MX host, its addresses, DANE),
  *    "facts": {"txt_id": str|null, "mode": str|null, "max_age": int|null,
  *              "mx_patterns": [str], "mx_hosts": [{"host": str, "preference": int, "covered":
  * bool|null, "pattern": str|null}], "policy_addresses": [str], "http_status": int|null,

@@ -11,16 +11,18 @@
 static const struct cli_help export_help = {
     .synopsis =
         "mtasts export [--db FILE] [--scan ID] [--format csv|jsonl] [--zstd] [--artifacts]\n"
-        "              [-o FILE]",
+        "              [--table domains|mx] [-o FILE]",
     .summary =
         "One record per domain of a scan, with every stored fact (field names: store/README.md),\n"
-        "ordered by rank (unranked last) then domain.\n",
+        "ordered by rank (unranked last) then domain; --table mx: one record per MX host probed\n"
+        "in the scan (--checks +smtp, +dane), ordered by host.\n",
     .options =
         "  --db FILE        result database (default mtasts.db)\n"
         "  --scan ID        scan to export (default: the latest complete scan, else the latest)\n"
         "  --format F       csv (default) or jsonl\n"
         "  --zstd           compress the output with zstd\n"
         "  --artifacts      add the raw TXT and TLS-RPT records and the policy body\n"
+        "  --table T        domains (default) or mx\n"
         "  -o, --output F   write to F (atomically: F appears when complete); default stdout\n"
         "  -h, --help       this text\n",
     .footer = "Exit status: 0 written, 1 database or write error, 2 usage error.\n",
@@ -39,13 +41,14 @@ struct export_args {
 /* Returns 0, 1 for --help, or 2 on a usage error (message printed). */
 static int parse_args(int argc, char **argv, struct export_args *a)
 {
-    enum { O_DB = 256, O_SCAN, O_FORMAT, O_ZSTD, O_ARTIFACTS };
+    enum { O_DB = 256, O_SCAN, O_FORMAT, O_ZSTD, O_ARTIFACTS, O_TABLE };
     static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
                                          {"scan", required_argument, NULL, O_SCAN},
                                          {"format", required_argument, NULL, O_FORMAT},
                                          {"output", required_argument, NULL, 'o'},
                                          {"zstd", no_argument, NULL, O_ZSTD},
                                          {"artifacts", no_argument, NULL, O_ARTIFACTS},
+                                         {"table", required_argument, NULL, O_TABLE},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     char err[256];
@@ -68,6 +71,16 @@ static int parse_args(int argc, char **argv, struct export_args *a)
                 a->opt.format = STORE_EXPORT_JSONL;
             } else {
                 snprintf(err, sizeof err, "--format is csv or jsonl, not '%s'", optarg);
+                goto usage_error;
+            }
+            break;
+        case O_TABLE:
+            if (!strcmp(optarg, "domains")) {
+                a->opt.table = STORE_EXPORT_DOMAINS;
+            } else if (!strcmp(optarg, "mx")) {
+                a->opt.table = STORE_EXPORT_MX;
+            } else {
+                snprintf(err, sizeof err, "--table is domains or mx, not '%s'", optarg);
                 goto usage_error;
             }
             break;

@@ -18,6 +18,7 @@
 #include "scanner/input/input.h"
 #include "scanner/commands/progress.h"
 #include "scanner/commands/scan_options.h"
+#include "scanner/commands/smtp_summary.h"
 #include "lib/version.h"
 
 /* Everything the source (feeder thread) and the sink (writer thread) share. The store is
@@ -361,7 +362,8 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     char limits[256], err[1024];
     scan_options_limits(o, limits, sizeof limits);
     long long total = progress_total(r, io);
-    struct progress_options popt = {o->progress, stderr, 10, total, limits};
+    struct progress_options popt = {o->progress, stderr, 10,
+                                    total,       limits, (o->engine.checks & SCAN_CHECK_SMTP) != 0};
     struct progress *prog = progress_start(&popt, &stats);
     install_signals();
     double t0 = now_s();
@@ -376,7 +378,11 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     if (r->store_err[0])
         fprintf(stderr, "mtasts scan: writing results failed: %s\n", r->store_err);
     const struct input_counts *c = input_get_counts(r->in);
+    struct sbuf smtp = SBUF_INIT;
+    if (o->engine.checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE))
+        scan_smtp_summary_json(&stats, &smtp);
     struct store_scan_counts counts = {
+        .smtp_summary_json = smtp.len ? sbuf_str(&smtp) : NULL,
         .input_domains = (int64_t)(c->domains + c->skipped),
         .invalid_lines = (int64_t)c->invalid,
         .duplicates = (int64_t)c->duplicates,
@@ -388,8 +394,11 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
         store_scan_finish(r->st, r->scan_id, interrupted ? "interrupted" : "complete", &counts);
     if (frc < 0)
         fprintf(stderr, "mtasts scan: %s\n", store_error(r->st));
+    sbuf_free(&smtp);
     int64_t total_rows = store_scan_result_count(r->st, r->scan_id);
     print_summary(r, &stats, c, elapsed, interrupted, total_rows);
+    if (o->engine.checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE))
+        scan_smtp_summary_print(&stats, stderr);
     if (r->write_errors)
         fprintf(stderr,
                 "mtasts scan: recording %llu invalid lines met a store error (a line kept in "

@@ -73,6 +73,11 @@ size_t progress_format(char *buf, size_t buflen, const struct progress_view *v)
     put(buf, buflen, &off, " elapsed %s", d);
     put(buf, buflen, &off, " | in flight dns %llu https %llu", (unsigned long long)v->dns_inflight,
         (unsigned long long)v->https_inflight);
+    if (v->smtp_on)
+        put(buf, buflen, &off, " smtp %llu | mx %llu probed %llu shared%s",
+            (unsigned long long)v->smtp_inflight, (unsigned long long)v->mx_probes,
+            (unsigned long long)v->mx_shared,
+            v->port25 == SCAN_PORT25_BLOCKED ? " PORT 25 BLOCKED" : "");
     if (v->dns_window)
         put(buf, buflen, &off, " | dns window %llu", (unsigned long long)v->dns_window);
     static const enum sts_status order[] = {STS_STATUS_VALID, STS_STATUS_INVALID,
@@ -138,6 +143,11 @@ static void sample(struct progress *p, struct progress_view *v)
         v->by_status[i] = load(&s->by_status[i]);
     v->dns_retries = load(&s->dns_retries);
     v->limits = p->opt.limits;
+    v->smtp_on = p->opt.smtp;
+    v->smtp_inflight = load(&s->smtp_inflight);
+    v->mx_probes = load(&s->mx_probes);
+    v->mx_shared = load(&s->mx_shared);
+    v->port25 = __atomic_load_n(&s->port25, __ATOMIC_RELAXED);
 
     if (p->hist_n == PROGRESS_WINDOW + 1) {
         memmove(p->hist_t, p->hist_t + 1, PROGRESS_WINDOW * sizeof p->hist_t[0]);

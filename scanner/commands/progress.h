@@ -23,6 +23,7 @@ struct progress_options {
     long long total;     /* domains expected, -1 when unknown (stdin): no ETA then */
     const char *limits;  /* rate limits in effect, shown as is, e.g. "qps 2000, inflight
                             5000, https 500, per-ip 4"; NULL: none shown */
+    bool smtp;           /* the SMTP stage runs: its figures are shown */
 };
 
 /* What one status line shows; filled from struct scan_stats by the progress thread, or
@@ -38,6 +39,11 @@ struct progress_view {
     uint64_t by_status[5]; /* enum sts_status order: no_policy valid invalid dns_error nxdomain */
     uint64_t dns_retries;
     const char *limits; /* may be NULL */
+    /* The SMTP stage (shown when smtp_on): probes in flight, MX hosts probed, probes saved
+     * by sharing, port 25 (enum scan_port25). */
+    bool smtp_on;
+    uint64_t smtp_inflight, mx_probes, mx_shared;
+    int port25;
 };
 
 /* Formats one status line (no newline) into buf, always NUL-terminated, truncated to

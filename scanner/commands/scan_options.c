@@ -39,8 +39,16 @@ static const struct cli_help scan_help = {
                "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
                "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
                "  --threads N            worker threads (default: number of cores)\n"
-               "  --checks LIST          policy,mx,tlsrpt,apex; +X/-X adjust the default\n"
-               "                         (policy,mx,tlsrpt)\n"
+               "  --checks LIST          policy,mx,tlsrpt,apex,smtp,smtp:all,dane; +X/-X adjust\n"
+               "                         the default (policy,mx,tlsrpt). smtp: STARTTLS and\n"
+               "                         certificate of the MX hosts of domains with a v=STSv1\n"
+               "                         record; smtp:all: of every domain; dane: TLSA of those\n"
+               "                         MX hosts (DNSSEC, AD bit)\n"
+               "  --ehlo NAME            name sent in EHLO (default: this machine's dotted host\n"
+               "                         name, else mtasts.invalid)\n"
+               "  --smtp-timeout S       limit of each SMTP step: connect, greeting, EHLO,\n"
+               "                         STARTTLS, TLS handshake (default 10)\n"
+               "  --smtp-conns N         SMTP probes in flight (default 50)\n"
                "  --probe-orphans        fetch the policy even without a TXT record\n"
                "  --ca-file FILE         trust these CAs instead of the system store\n"
                "  --allow-private CIDR.. allow these otherwise refused ranges (test worlds)\n"
@@ -64,7 +72,12 @@ static const struct cli_help check_help = {
         "  --timeout S            HTTPS total time limit (default 10)\n"
         "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
         "  --dns-timeout S        per DNS try (default 3); --dns-tries N (default 3)\n"
-        "  --checks LIST          as for scan (default policy,mx,tlsrpt)\n"
+        "  --checks LIST          as for scan (default policy,mx,tlsrpt,smtp,dane: the MX\n"
+        "                         hosts are probed on port 25; -smtp,-dane to skip)\n"
+        "  --ehlo NAME            name sent in EHLO (default: this machine's dotted host\n"
+        "                         name, else mtasts.invalid)\n"
+        "  --smtp-timeout S       limit of each SMTP step (default 10)\n"
+        "  --smtp-conns N         SMTP probes in flight (default 16)\n"
         "  --probe-orphans        fetch the policy even without a TXT record\n"
         "  --contact URL          contact URL sent in the User-Agent\n"
         "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
@@ -82,10 +95,10 @@ static const struct {
     const char *name;
     unsigned bit;
 } check_names[] = {
-    {"policy", SCAN_CHECK_POLICY},
-    {"mx", SCAN_CHECK_MX},
-    {"tlsrpt", SCAN_CHECK_TLSRPT},
-    {"apex", SCAN_CHECK_APEX},
+    {"policy", SCAN_CHECK_POLICY}, {"mx", SCAN_CHECK_MX},
+    {"tlsrpt", SCAN_CHECK_TLSRPT}, {"apex", SCAN_CHECK_APEX},
+    {"smtp", SCAN_CHECK_SMTP},     {"smtp:all", SCAN_CHECK_SMTP | SCAN_CHECK_SMTP_ALL},
+    {"dane", SCAN_CHECK_DANE},
 };
 
 static int check_bit(const char *name, size_t len, unsigned *bit)
@@ -101,6 +114,12 @@ static int check_bit(const char *name, size_t len, unsigned *bit)
 
 int scan_options_parse_checks(const char *list, unsigned *checks, const char **reason)
 {
+    return scan_options_parse_checks_from(list, SCAN_CHECK_DEFAULT, checks, reason);
+}
+
+int scan_options_parse_checks_from(const char *list, unsigned base_default, unsigned *checks,
+                                   const char **reason)
+{
     unsigned set = 0, add = 0, del = 0;
     bool exact = false;
     const char *p = list;
@@ -112,7 +131,7 @@ int scan_options_parse_checks(const char *list, unsigned *checks, const char **r
         size_t nlen = sign ? len - 1 : len;
         unsigned bit;
         if (nlen == 0 || check_bit(name, nlen, &bit) < 0) {
-            *reason = "unknown check (known: policy, mx, tlsrpt, apex)";
+            *reason = "unknown check (known: policy, mx, tlsrpt, apex, smtp, smtp:all, dane)";
             return -1;
         }
         if (sign == '+')
@@ -127,8 +146,14 @@ int scan_options_parse_checks(const char *list, unsigned *checks, const char **r
         if (*p == ',')
             p++;
     }
-    unsigned base = exact ? set : SCAN_CHECK_DEFAULT;
+    unsigned base = exact ? set : base_default;
     unsigned result = (base | add) & ~del;
+    /* The delivery side works on the MX answer: it asks for it. smtp:all without smtp or
+     * dane selects nothing to probe. */
+    if (result & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE))
+        result |= SCAN_CHECK_MX;
+    else
+        result &= ~SCAN_CHECK_SMTP_ALL;
     if (result == 0) {
         *reason = "no check left to run";
         return -1;
@@ -157,6 +182,28 @@ static int check_contact(const char *v, char *err, size_t errlen)
             return -1;
         }
     }
+    return 0;
+}
+
+/* The EHLO name goes verbatim on the wire: a domain name (letters, digits, hyphens, dots) or
+ * an address literal in brackets, nothing that could end the command line. */
+static int check_ehlo(const char *v, char *dst, size_t dstlen, char *err, size_t errlen)
+{
+    size_t len = strlen(v);
+    bool ok = len > 0 && len < dstlen && len <= 255;
+    for (size_t i = 0; ok && i < len; i++) {
+        char ch = v[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '-' || ch == '.' || ch == '[' || ch == ']' || ch == ':';
+    }
+    if (!ok) {
+        /* Not echoed: it may hold control bytes. */
+        snprintf(err, errlen,
+                 "--ehlo: not a host name or an address literal ([192.0.2.1]): "
+                 "letters, digits, '-', '.', '[', ']', ':' only, at most 255 bytes");
+        return -1;
+    }
+    snprintf(dst, dstlen, "%s", v);
     return 0;
 }
 
@@ -249,7 +296,10 @@ static void set_defaults(enum scan_command cmd, struct scan_options *o)
     addr_policy_init(&o->addrs);
     o->db = "mtasts.db";
     o->progress = PROGRESS_AUTO;
+    o->command = cmd;
     if (cmd == SCAN_CMD_CHECK) {
+        o->engine.checks = SCAN_CHECK_CHECK_DEFAULT;
+        o->engine.smtp_conns = 16;
         o->engine.threads = 1;
         o->engine.inflight = 64;
         o->engine.https_conns = 16;
@@ -269,6 +319,9 @@ enum {
     O_CHECKS,
     O_CONTACT,
     O_PROBE_ORPHANS,
+    O_EHLO,
+    O_SMTP_TIMEOUT,
+    O_SMTP_CONNS,
     O_DB, /* scan only from here */
     O_RESUME,
     O_SCAN,
@@ -300,6 +353,9 @@ enum {
         {"checks", required_argument, NULL, O_CHECKS},                                             \
         {"contact", required_argument, NULL, O_CONTACT},                                           \
         {"probe-orphans", no_argument, NULL, O_PROBE_ORPHANS},                                     \
+        {"ehlo", required_argument, NULL, O_EHLO},                                                 \
+        {"smtp-timeout", required_argument, NULL, O_SMTP_TIMEOUT},                                 \
+        {"smtp-conns", required_argument, NULL, O_SMTP_CONNS},                                     \
     {                                                                                              \
         "help", no_argument, NULL, 'h'                                                             \
     }
@@ -353,7 +409,9 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
     case O_DNS_TRIES:
         return cli_parse_int("--dns-tries", v, 1, 10, &cfg->dns_tries, err, errlen);
     case O_CHECKS:
-        if (scan_options_parse_checks(v, &cfg->checks, &reason) < 0) {
+        if (scan_options_parse_checks_from(
+                v, o->command == SCAN_CMD_CHECK ? SCAN_CHECK_CHECK_DEFAULT : SCAN_CHECK_DEFAULT,
+                &cfg->checks, &reason) < 0) {
             snprintf(err, errlen, "--checks '%s': %s", v, reason);
             return -1;
         }
@@ -364,6 +422,12 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
     case O_PROBE_ORPHANS:
         cfg->probe_orphans = true;
         return 0;
+    case O_EHLO:
+        return check_ehlo(v, cfg->ehlo_name, sizeof cfg->ehlo_name, err, errlen);
+    case O_SMTP_TIMEOUT:
+        return cli_parse_double("--smtp-timeout", v, 0.1, 600, &cfg->smtp_timeout_s, err, errlen);
+    case O_SMTP_CONNS:
+        return cli_parse_int("--smtp-conns", v, 1, 100000, &cfg->smtp_conns, err, errlen);
     case O_DB:
         o->db = v;
         return 0;
@@ -490,7 +554,7 @@ static void json_checks(unsigned checks, struct sbuf *out)
     sbuf_putc(out, '[');
     bool first = true;
     for (size_t i = 0; i < sizeof check_names / sizeof check_names[0]; i++) {
-        if (!(checks & check_names[i].bit))
+        if ((checks & check_names[i].bit) != check_names[i].bit) /* smtp:all is two bits */
             continue;
         sbuf_printf(out, "%s\"%s\"", first ? "" : ",", check_names[i].name);
         first = false;
@@ -514,11 +578,14 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
                 "\"per_ip\":%g,\"per_ip_conns\":%d,\"per_ip_wait_s\":%g,\"dns_inflight\":%d,\"dns_"
                 "inflight_min\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
-                "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"ca_file\":",
+                "\"dns_tries\":%d,\"threads\":%d,\"keep_certs\":%s,\"smtp_timeout_s\":%g,"
+                "\"smtp_conns\":%d,\"ehlo\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
                 c->per_ip, c->per_ip_conns, c->per_ip_wait_s, c->dns_inflight, c->dns_inflight_min,
                 c->timeout_s, c->connect_timeout_s, c->dns_timeout_s, c->dns_tries, c->threads,
-                c->keep_cert_pem ? "true" : "false");
+                c->keep_cert_pem ? "true" : "false", c->smtp_timeout_s, c->smtp_conns);
+    esc_json_str(out, c->ehlo_name);
+    sbuf_puts(out, ",\"ca_file\":");
     esc_json_str(out, c->ca_file);
     sbuf_puts(out, ",\"allow_private\":[");
     for (size_t i = 0; i < o->addrs.n_allow; i++) {
@@ -541,7 +608,9 @@ void scan_options_limits(const struct scan_options *o, char *buf, size_t buflen)
         snprintf(qps, sizeof qps, "%g", c->dns_qps);
     else
         snprintf(qps, sizeof qps, "unlimited");
-    snprintf(buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %g/s x%d, timeout %gs",
-             qps, c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->per_ip_conns,
-             c->timeout_s);
+    int n = snprintf(
+        buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %g/s x%d, timeout %gs", qps,
+        c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->per_ip_conns, c->timeout_s);
+    if ((c->checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE)) && n > 0 && (size_t)n < buflen)
+        snprintf(buf + n, buflen - (size_t)n, ", smtp %d", c->smtp_conns);
 }

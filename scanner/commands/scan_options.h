@@ -18,6 +18,7 @@ enum scan_command { SCAN_CMD_SCAN = 0, SCAN_CMD_CHECK };
 #define SCAN_MAX_ARGS 4096
 
 struct scan_options {
+    enum scan_command command;
     struct scan_config engine; /* engine.addrs and engine.user_agent point into this struct */
     struct addr_policy addrs;
     char user_agent[512];
@@ -58,6 +59,10 @@ void scan_options_usage(enum scan_command cmd, FILE *out);
 /* Parses a --checks list: "policy,mx" sets exactly those; "+apex" or "-tlsrpt" adjust the
  * default. Returns 0 or -1 with a static *reason. */
 int scan_options_parse_checks(const char *list, unsigned *checks, const char **reason);
+/* The same with the command's default as the base of +X/-X (SCAN_CHECK_CHECK_DEFAULT for
+ * check). smtp or dane turn mx on. */
+int scan_options_parse_checks_from(const char *list, unsigned base_default, unsigned *checks,
+                                   const char **reason);
 
 /* The options that shape results, as a JSON object (stored with the scan). */
 void scan_options_json(const struct scan_options *o, struct sbuf *out);

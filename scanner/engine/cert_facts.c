@@ -186,3 +186,43 @@ void cert_store_free(void *store)
 {
     X509_STORE_free(store);
 }
+
+/* Collects every error of a chain verification (the capture rides in the context's app
+ * data), continuing past each so that all are seen. */
+static int peer_verify_cb(int preverify_ok, X509_STORE_CTX *x)
+{
+    struct cert_capture *c = X509_STORE_CTX_get_app_data(x);
+    if (c && !preverify_ok)
+        add_error(c, X509_STORE_CTX_get_error(x));
+    return 1;
+}
+
+int cert_verify_peer(void *store, void *leaf, void *chain, const char *host,
+                     struct sts_cert_facts *f)
+{
+    struct cert_capture c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.host, sizeof c.host, "%s", host);
+    memset(f, 0, sizeof *f);
+    if (!leaf)
+        return 0;
+    cert_facts_from_leaf(&c.facts, leaf, host);
+    STACK_OF(X509) *sent = chain;
+    c.facts.chain_len = sent ? sk_X509_num(sent) : 1;
+    c.leaf_seen = true;
+    X509_STORE_CTX *x = X509_STORE_CTX_new();
+    if (!x || !store || X509_STORE_CTX_init(x, store, leaf, sent) != 1) {
+        add_error(&c, X509_V_ERR_UNSPECIFIED);
+    } else {
+        X509_STORE_CTX_set_default(x, "ssl_server");
+        X509_STORE_CTX_set_app_data(x, &c);
+        X509_STORE_CTX_set_verify_cb(x, peer_verify_cb);
+        if (X509_verify_cert(x) <= 0 && c.n_errors == 0)
+            add_error(&c, X509_STORE_CTX_get_error(x) ? X509_STORE_CTX_get_error(x)
+                                                      : X509_V_ERR_UNSPECIFIED);
+    }
+    X509_STORE_CTX_free(x);
+    cert_capture_finish(&c);
+    *f = c.facts;
+    return f->verify_code;
+}

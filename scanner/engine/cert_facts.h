@@ -52,6 +52,15 @@ int cert_capture_finish(struct cert_capture *c);
 /* Pure choice used by cert_capture_finish, exposed for tests. */
 int cert_most_significant(const int *errors, int n);
 
+/* The PKIX verdict of a chain a server presented, outside any handshake (the SMTP stage,
+ * whose handshake verifies with DANE): verifies leaf (X509 *) with the untrusted chain
+ * (STACK_OF(X509) *, may be NULL) against store (X509_STORE *) as an SSL server, collecting
+ * every error; fills *f (facts of the leaf for `host`, chain length, verify_code by the same
+ * ranking as cert_capture_finish, a name mismatch only on a chain that verified). Returns
+ * f->verify_code. */
+int cert_verify_peer(void *store, void *leaf, void *chain, const char *host,
+                     struct sts_cert_facts *f);
+
 /* Facts of one leaf certificate (X509 *), for tests and the capture. */
 void cert_facts_from_leaf(struct sts_cert_facts *f, void *x509_leaf, const char *host);
 

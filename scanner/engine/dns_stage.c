@@ -28,7 +28,8 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
     evl_watch(s->loop, fd, EVL_OWNER_ARES, ev);
 }
 
-static int set_servers(struct dns_stage *s, const struct scan_config *cfg, char *err, size_t errlen)
+int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, char *err,
+                        size_t errlen)
 {
     if (cfg->n_resolvers == 0)
         return 0;
@@ -42,7 +43,7 @@ static int set_servers(struct dns_stage *s, const struct scan_config *cfg, char 
         }
         len += (size_t)n;
     }
-    int rc = ares_set_servers_ports_csv(s->channel, csv);
+    int rc = ares_set_servers_ports_csv(channel, csv);
     if (rc != ARES_SUCCESS) {
         snprintf(err, errlen, "bad --resolver list '%s': %s", csv, ares_strerror(rc));
         return -1;
@@ -101,7 +102,7 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
         s->wait = NULL;
         return -1;
     }
-    if (set_servers(s, cfg, err, errlen) < 0) {
+    if (dns_channel_servers(s->channel, cfg, err, errlen) < 0) {
         dns_stage_close(s);
         return -1;
     }

@@ -63,6 +63,10 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
 /* The adaptive window's floor for this worker (its share of --dns-inflight-min; the window
  * starts there). Call after dns_stage_init; floor >= max_outstanding fixes the window. */
 void dns_stage_set_floor(struct dns_stage *s, size_t floor);
+/* Points a channel at the --resolver list (nothing to do without one). Returns 0, or -1 with
+ * a message naming the list. Shared with the SMTP stage's channel. */
+int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, char *err,
+                        size_t errlen);
 
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);

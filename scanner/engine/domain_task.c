@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -25,10 +26,14 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
     sbuf_reset(&arena);
     struct domain_task *next = t->next;
     void *owner = t->owner;
+    struct sts_mx_probe **probes = t->mx_probes;
+    uint16_t cap_probes = t->cap_mx_probes;
     memset(t, 0, sizeof *t);
     t->arena = arena;
     t->next = next;
     t->owner = owner;
+    t->mx_probes = probes;
+    t->cap_mx_probes = cap_probes;
     t->domain = "";
     t->domain_span = domain_task_put(t, domain, len);
     if (t->domain_span.off == 0)
@@ -46,6 +51,9 @@ bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsi
 void domain_task_free(struct domain_task *t)
 {
     sbuf_free(&t->arena);
+    free(t->mx_probes);
+    t->mx_probes = NULL;
+    t->cap_mx_probes = 0;
 }
 
 static unsigned send_queries(struct domain_task *t, unsigned bits)
@@ -97,6 +105,25 @@ static size_t allowed_addrs(const struct domain_task *t)
     return t->n_addrs - t->n_refused;
 }
 
+static bool answered(const struct domain_task *t, enum task_query q)
+{
+    return (t->asked & TASK_STEP_QUERY(q)) && !(t->pending & TASK_STEP_QUERY(q));
+}
+
+/* The MX hosts are probed once the MX answer is in, and (without smtp:all) once the TXT
+ * answer shows a v=STSv1 record: they matter for the policy's domains. */
+static bool wants_mx_probe(const struct domain_task *t)
+{
+    if (t->mx_started || !(t->checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE)))
+        return false;
+    if (!answered(t, TASK_Q_MX) || t->ans[TASK_Q_MX].outcome != STS_DNS_OK ||
+        t->ans[TASK_Q_MX].n == 0)
+        return false;
+    if (t->checks & SCAN_CHECK_SMTP_ALL)
+        return true;
+    return answered(t, TASK_Q_TXT) && domain_task_has_version_record(t);
+}
+
 /* After every answer: launch the host lookups once the TXT answer calls for them, the fetch
  * once both host lookups are in, and say done when nothing is left. */
 static unsigned next_steps(struct domain_task *t)
@@ -107,6 +134,11 @@ static unsigned next_steps(struct domain_task *t)
         (t->asked & TASK_STEP_QUERY(TASK_Q_TXT)) && !(t->pending & TASK_STEP_QUERY(TASK_Q_TXT));
     if (txt_in && !(t->asked & host) && domain_task_has_version_record(t))
         steps |= send_queries(t, host);
+    if (wants_mx_probe(t)) {
+        t->mx_started = true;
+        t->pending |= TASK_STEP_MX;
+        steps |= TASK_STEP_MX;
+    }
     if (!t->fetch_started && host_lookups_done(t) && allowed_addrs(t) > 0) {
         t->fetch_started = true;
         t->pending |= TASK_STEP_FETCH;
@@ -139,6 +171,41 @@ unsigned domain_task_fetched(struct domain_task *t)
     t->pending &= ~TASK_STEP_FETCH;
     t->fetch_done = true;
     return next_steps(t);
+}
+
+unsigned domain_task_mx_done(struct domain_task *t)
+{
+    if (!(t->pending & TASK_STEP_MX))
+        return 0;
+    t->pending &= ~TASK_STEP_MX;
+    t->mx_done = true;
+    return next_steps(t);
+}
+
+size_t domain_task_mx_hosts(const struct domain_task *t, char (*names)[TASK_DOMAIN_MAX], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->ans[TASK_Q_MX].n && n < max; i++) {
+        struct task_span r = domain_task_record(t, TASK_Q_MX, i);
+        const char *h = domain_task_str(t, r);
+        size_t len = r.len;
+        if (len > 0 && h[len - 1] == '.')
+            len--;
+        if (len == 0 || len >= TASK_DOMAIN_MAX)
+            continue; /* the null MX, or a name too long to be one */
+        char lower[TASK_DOMAIN_MAX];
+        for (size_t k = 0; k < len; k++) {
+            char c = h[k];
+            lower[k] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        }
+        lower[len] = '\0';
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++)
+            seen = strcmp(names[k], lower) == 0;
+        if (!seen)
+            memcpy(names[n++], lower, len + 1);
+    }
+    return n;
 }
 
 struct task_span domain_task_put(struct domain_task *t, const void *data, size_t len)
@@ -373,4 +440,11 @@ void domain_task_view(const struct domain_task *t, int64_t now, struct domain_ta
     r->time_dns_ms = (int)(t->dns_done_ms - t->started_ms);
     r->time_connect_ms = r->time_tls_ms = r->time_total_ms = -1;
     view_fetch(t, v);
+    if (t->mx_done) {
+        o->smtp_checked = (t->checks & SCAN_CHECK_SMTP) != 0;
+        o->dane_checked = (t->checks & SCAN_CHECK_DANE) != 0;
+        o->port25_blocked = t->port25_blocked;
+        o->mx_probes = (const struct sts_mx_probe *const *)t->mx_probes;
+        o->n_mx_probes = t->n_mx_probes;
+    }
 }

@@ -35,6 +35,7 @@ enum task_query {
 #define TASK_STEP_QUERY(q) (1u << (q))
 #define TASK_STEP_FETCH (1u << 8)
 #define TASK_STEP_DONE (1u << 9)
+#define TASK_STEP_MX (1u << 10) /* probe the MX hosts (SMTP stage, TLSA): domain_task_mx_done */
 
 /* A byte range in the task's arena (offsets survive the arena growing). */
 struct task_span {
@@ -92,6 +93,16 @@ struct domain_task {
     struct task_span cname; /* CNAME target of mta-sts.D, len 0 when none */
     struct task_fetch fetch;
 
+    /* The delivery side: one shared probe per distinct MX host (mx_table), references
+     * held until the task is reused. The array's memory is kept across domains. */
+    bool mx_started, mx_done;
+    bool port25_blocked;
+    struct sts_mx_probe **mx_probes;
+    uint16_t n_mx_probes, cap_mx_probes;
+    int mx_waiting;                    /* hosts not done (+1 while joining); mx_table's lock */
+    struct domain_task *mx_hold_next;  /* mx_table: held for the port-25 decision */
+    struct domain_task *mx_ready_next; /* engine: ready list of the owning worker */
+
     struct sbuf arena; /* bytes of every span */
 
     /* Engine bookkeeping (not used by the state machine). */
@@ -107,7 +118,7 @@ struct domain_task {
  * returns false when it does not fit. */
 bool domain_task_init(struct domain_task *t, const char *domain, long rank, unsigned checks,
                       bool probe_orphans, int64_t now_ms);
-void domain_task_free(struct domain_task *t); /* releases the arena */
+void domain_task_free(struct domain_task *t); /* releases the arena and the probe array */
 
 /* First steps: the queries to send for this domain (per `checks`). */
 unsigned domain_task_start(struct domain_task *t);
@@ -119,6 +130,16 @@ unsigned domain_task_answered(struct domain_task *t, enum task_query q,
 
 /* Records the end of the fetch (t->fetch filled) and returns TASK_STEP_DONE. */
 unsigned domain_task_fetched(struct domain_task *t);
+
+/* Records that every MX host of the domain was probed (t->mx_probes filled) and returns the
+ * next steps. */
+unsigned domain_task_mx_done(struct domain_task *t);
+
+/* The distinct MX host names to probe: lower case, no trailing dot, the null MX and empty
+ * names left out, at most max; writes them (NUL-terminated, TASK_DOMAIN_MAX each) into
+ * names and returns how many. */
+size_t domain_task_mx_hosts(const struct domain_task *t, char (*names)[TASK_DOMAIN_MAX],
+                            size_t max);
 
 /* Answer data. Each returns false when the bound was reached (the item is counted, not kept)
  * or memory ran out. */

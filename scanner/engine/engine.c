@@ -18,7 +18,9 @@
 #include "scanner/engine/domain_task.h"
 #include "scanner/engine/event_loop.h"
 #include "scanner/engine/https_stage.h"
+#include "scanner/engine/mx_table.h"
 #include "scanner/engine/ratelimit.h"
+#include "scanner/engine/smtp_stage.h"
 #include "rules/sts_classify.h"
 
 #define ENGINE_INBOX 256 /* domains queued per worker by the feeder */
@@ -31,6 +33,8 @@
 #define ENGINE_WRITER_BATCH 64
 /* Domains a worker takes from its inbox under one lock. */
 #define ENGINE_ADMIT_BATCH 32
+/* Done MX hosts kept once no domain in flight uses them (mx_table.h): about 5.5 KB each. */
+#define ENGINE_MX_KEEP 4096
 
 struct worker_task {
     struct domain_task t;
@@ -52,6 +56,8 @@ struct worker {
     bool loop_ok;
     struct dns_stage dns;
     struct https_stage https;
+    struct smtp_stage smtp;
+    bool smtp_ok;
     struct worker_task *pool;
     size_t pool_size;
     size_t pool_used;               /* tasks ever taken: the rest of the pool is untouched */
@@ -64,6 +70,7 @@ struct worker {
     size_t in_head, in_len;
     bool input_done;
     struct domain_task *returned; /* tasks the writer is done with */
+    struct domain_task *mx_ready; /* tasks whose MX hosts are all probed (any thread) */
 };
 
 struct engine {
@@ -78,7 +85,10 @@ struct engine {
     struct ratelimit qps;
     bool qps_ok;
     struct ratelimit_perip *perip;
-    void *cert_store; /* X509_STORE shared by every connection */
+    void *cert_store;    /* X509_STORE shared by every connection */
+    struct mx_table *mx; /* the MX hosts of the scan; NULL without smtp/dane */
+    void *smtp_ctx;      /* SSL_CTX of the SMTP probes */
+    size_t active_total; /* domains in flight, all workers (atomic) */
 
     pthread_t feeder;
     bool feeder_started;
@@ -124,6 +134,7 @@ static void finish_domain(struct worker *w, struct domain_task *t)
     t->scanned_at = (int64_t)time(NULL);
     t->next = NULL;
     w->active--;
+    __atomic_fetch_sub(&e->active_total, 1, __ATOMIC_RELAXED);
     pthread_mutex_lock(&e->out_lock);
     if (e->out_tail)
         e->out_tail->next = t;
@@ -135,6 +146,8 @@ static void finish_domain(struct worker *w, struct domain_task *t)
         pthread_cond_signal(&e->out_cond);
     pthread_mutex_unlock(&e->out_lock);
 }
+
+static void request_mx(struct worker *w, struct domain_task *t);
 
 static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
 {
@@ -150,8 +163,68 @@ static void run_steps(struct worker *w, struct domain_task *t, unsigned steps)
     }
     if (steps & TASK_STEP_FETCH)
         https_stage_fetch(&w->https, t);
+    if (steps & TASK_STEP_MX)
+        request_mx(w, t);
     if (steps & TASK_STEP_DONE)
         finish_domain(w, t);
+}
+
+/* Joins the domain to the shared probe of each of its MX hosts; hosts new to the scan are
+ * probed by this worker. The domain goes on when every host is done (at once when all were
+ * done already), through mx_ready when the last one finishes elsewhere. */
+static void request_mx(struct worker *w, struct domain_task *t)
+{
+    struct engine *e = w->eng;
+    static __thread char names[TASK_MAX_MX][TASK_DOMAIN_MAX];
+    size_t n = domain_task_mx_hosts(t, names, TASK_MAX_MX);
+    if (n > t->cap_mx_probes) {
+        struct sts_mx_probe **p = realloc(t->mx_probes, n * sizeof *p);
+        if (!p)
+            n = 0; /* out of memory: the domain goes on without its probes */
+        else {
+            t->mx_probes = p;
+            t->cap_mx_probes = (uint16_t)n;
+        }
+    }
+    t->n_mx_probes = 0;
+    mx_table_wait_begin(e->mx, t);
+    for (size_t i = 0; i < n; i++) {
+        bool created = false;
+        struct sts_mx_probe *p = mx_table_join(e->mx, names[i], t, &created);
+        if (!p)
+            continue;
+        t->mx_probes[t->n_mx_probes++] = p;
+        if (created)
+            smtp_stage_probe(&w->smtp, p, e->cfg->checks);
+    }
+    if (mx_table_wait_end(e->mx, t))
+        run_steps(w, t, domain_task_mx_done(t));
+}
+
+/* mx_table's ready callback (its lock held, any thread): the task goes back to its worker. */
+static void mx_ready(void *ctx, struct domain_task *t)
+{
+    (void)ctx;
+    struct worker *w = t->owner;
+    pthread_mutex_lock(&w->lock);
+    t->mx_ready_next = w->mx_ready;
+    w->mx_ready = t;
+    pthread_mutex_unlock(&w->lock);
+    evl_wake(&w->loop);
+}
+
+static void take_mx_ready(struct worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct domain_task *t = w->mx_ready;
+    w->mx_ready = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (t) {
+        struct domain_task *next = t->mx_ready_next;
+        t->mx_ready_next = NULL;
+        run_steps(w, t, domain_task_mx_done(t));
+        t = next;
+    }
 }
 
 static void on_dns_answer(void *ctx, struct domain_task *t, enum task_query q,
@@ -174,6 +247,10 @@ static void on_io(void *ctx, enum evl_owner owner, int fd, unsigned events)
         dns_stage_io(&w->dns, fd, events);
     else if (owner == EVL_OWNER_CURL)
         https_stage_io(&w->https, fd, events);
+    else if (owner == EVL_OWNER_MXDNS && w->smtp_ok)
+        smtp_stage_dns_io(&w->smtp, fd, events);
+    else if (owner == EVL_OWNER_SMTP && w->smtp_ok)
+        smtp_stage_io(&w->smtp, fd, events);
 }
 
 /* ---- worker: admission and the loop -------------------------------------------------- */
@@ -187,6 +264,9 @@ static void take_returned(struct worker *w, bool *input_done)
     pthread_mutex_unlock(&w->lock);
     while (r) {
         struct domain_task *next = r->next;
+        for (size_t i = 0; i < r->n_mx_probes; i++) /* the writer is done with the probes */
+            mx_table_release(w->eng->mx, r->mx_probes[i]);
+        r->n_mx_probes = 0;
         r->next = w->free_tasks;
         w->free_tasks = r;
         w->n_free++;
@@ -247,6 +327,7 @@ static void admit(struct worker *w)
         for (size_t i = 0; i < got; i++) {
             struct domain_task *t = task_get(w); /* got <= free tasks */
             w->active++;
+            __atomic_fetch_add(&e->active_total, 1, __ATOMIC_RELAXED);
             __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
             if (!domain_task_init(t, batch[i].domain, batch[i].rank, e->cfg->checks,
                                   e->cfg->probe_orphans, evl_now_ms())) {
@@ -287,9 +368,15 @@ static void *worker_main(void *arg)
             break;
         bool input_done = false;
         take_returned(w, &input_done);
+        take_mx_ready(w);
         admit(w);
+        /* MX host lookups first: they finish domains already in flight, and new domains'
+         * queries would otherwise take every rate-limit token. */
+        int t_smtp = w->smtp_ok ? smtp_stage_pump(&w->smtp) : -1;
         int t_dns = dns_stage_pump(&w->dns);
         int t_https = https_stage_pump(&w->https);
+        if (w->eng->mx)
+            mx_table_idle(w->eng->mx, __atomic_load_n(&w->eng->active_total, __ATOMIC_RELAXED));
         if (input_done && w->active == 0)
             break;
         int64_t now = evl_now_ms();
@@ -299,6 +386,9 @@ static void *worker_main(void *arg)
         timeout = min_timeout(timeout, dns_stage_next_timeout_ms(&w->dns));
         timeout = min_timeout(timeout, until(w->https.timer_at, now));
         timeout = min_timeout(timeout, until(evl_next_timer(&w->loop), now));
+        timeout = min_timeout(timeout, t_smtp);
+        if (w->smtp_ok)
+            timeout = min_timeout(timeout, smtp_stage_next_timeout_ms(&w->smtp, now));
         if (evl_poll(&w->loop, timeout) < 0) {
             /* Its domains cannot finish: stop the scan (resumable) rather than lose them. */
             struct engine *e = w->eng;
@@ -314,6 +404,8 @@ static void *worker_main(void *arg)
         dns_stage_timeouts(&w->dns);
         if (w->https.timer_at >= 0 && w->https.timer_at <= now)
             https_stage_timer(&w->https);
+        if (w->smtp_ok)
+            smtp_stage_timeouts(&w->smtp, evl_now_ms());
     }
     struct engine *e = w->eng;
     pthread_mutex_lock(&e->out_lock);
@@ -473,7 +565,7 @@ static size_t share(int total, int n)
 }
 
 static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t transfers,
-                       char *err, size_t errlen)
+                       size_t probes, char *err, size_t errlen)
 {
     w->eng = e;
     pthread_mutex_init(&w->lock, NULL);
@@ -499,6 +591,12 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
     if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, e->cert_store, transfers,
                          on_fetch_done, w, err, errlen) < 0)
         return -1;
+    if (e->mx) {
+        w->smtp_ok = true; /* closed by worker_close even when init fails half-way */
+        if (smtp_stage_init(&w->smtp, &w->loop, e->cfg, e->stats, qps, e->perip, e->cert_store,
+                            e->smtp_ctx, e->mx, probes, err, errlen) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -508,6 +606,9 @@ static void worker_close(struct worker *w)
         return;
     dns_stage_close(&w->dns);
     https_stage_close(&w->https);
+    if (w->smtp_ok)
+        smtp_stage_close(&w->smtp);
+    w->smtp_ok = false;
     if (w->pool)
         for (size_t i = 0; i < w->pool_used; i++)
             domain_task_free(&w->pool[i].t);
@@ -524,8 +625,9 @@ static int check_config(const struct scan_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "--threads must be 1..%d", ENGINE_MAX_THREADS);
         return -1;
     }
-    if (cfg->inflight < 1 || cfg->https_conns < 1 || cfg->dns_inflight < 1) {
-        snprintf(err, errlen, "--inflight, --dns-inflight and --https-conns must be at least 1");
+    if (cfg->inflight < 1 || cfg->https_conns < 1 || cfg->dns_inflight < 1 || cfg->smtp_conns < 1) {
+        snprintf(err, errlen,
+                 "--inflight, --dns-inflight, --https-conns and --smtp-conns must be at least 1");
         return -1;
     }
     if (!cfg->user_agent || !cfg->addrs) {
@@ -573,8 +675,21 @@ static int engine_setup(struct engine *e, char *err, size_t errlen)
     e->cert_store = cert_store_new(cfg->ca_file, err, errlen);
     if (!e->cert_store)
         return -1;
-    /* capacity: the addresses held plus those whose next connection is not due yet */
-    e->perip = ratelimit_perip_new(cfg->per_ip_conns, 2 * (size_t)cfg->https_conns + 64);
+    if (cfg->checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE)) {
+        e->smtp_ctx = smtp_ssl_ctx_new(e->cert_store, err, errlen);
+        if (!e->smtp_ctx)
+            return -1;
+        e->mx = mx_table_new(ENGINE_MX_KEEP, SCAN_PORT25_PROBES,
+                             (cfg->checks & SCAN_CHECK_SMTP) != 0, mx_ready, e, e->stats);
+        if (!e->mx) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    /* Port 25 and 443 connections share the per-IP limits: one map for both stages; its
+     * capacity: the addresses held plus those whose next connection is not due yet. */
+    e->perip = ratelimit_perip_new(cfg->per_ip_conns,
+                                   2 * ((size_t)cfg->https_conns + (size_t)cfg->smtp_conns) + 64);
     if (e->perip)
         ratelimit_perip_set_rate(e->perip, cfg->per_ip);
     e->n_workers = cfg->threads;
@@ -585,8 +700,9 @@ static int engine_setup(struct engine *e, char *err, size_t errlen)
     }
     size_t tasks = share(cfg->inflight, e->n_workers);
     size_t transfers = share(cfg->https_conns, e->n_workers);
+    size_t probes = share(cfg->smtp_conns, e->n_workers);
     for (int i = 0; i < e->n_workers; i++)
-        if (worker_init(e, &e->workers[i], tasks, transfers, err, errlen) < 0)
+        if (worker_init(e, &e->workers[i], tasks, transfers, probes, err, errlen) < 0)
             return -1;
     return 0;
 }
@@ -597,6 +713,9 @@ static void engine_teardown(struct engine *e)
         for (int i = 0; i < e->n_workers; i++)
             worker_close(&e->workers[i]);
     free(e->workers);
+    mx_table_free(e->mx);
+    if (e->smtp_ctx)
+        smtp_ssl_ctx_free(e->smtp_ctx);
     if (e->cert_store)
         cert_store_free(e->cert_store);
     if (e->perip)

@@ -8,7 +8,13 @@
 
 /* Who owns a watched descriptor: the loop hands events back with this tag, so c-ares and
  * libcurl sockets share one epoll set without a lookup table. */
-enum evl_owner { EVL_OWNER_ARES = 1, EVL_OWNER_CURL = 2, EVL_OWNER_WAKE = 3 };
+enum evl_owner {
+    EVL_OWNER_ARES = 1,
+    EVL_OWNER_CURL = 2,
+    EVL_OWNER_WAKE = 3,
+    EVL_OWNER_MXDNS = 4, /* the SMTP stage's c-ares channel */
+    EVL_OWNER_SMTP = 5   /* SMTP probe connections */
+};
 
 #define EVL_READ 1u
 #define EVL_WRITE 2u

@@ -8,11 +8,16 @@
 
 /* Which lookups run per domain (`--checks`). */
 enum scan_check {
-    SCAN_CHECK_POLICY = 1u << 0, /* TXT _mta-sts.D, A/AAAA mta-sts.D, HTTPS fetch */
-    SCAN_CHECK_MX = 1u << 1,     /* MX D (coverage) */
-    SCAN_CHECK_TLSRPT = 1u << 2, /* TXT _smtp._tls.D */
-    SCAN_CHECK_APEX = 1u << 3,   /* TXT D (txt_at_apex) */
-    SCAN_CHECK_DEFAULT = SCAN_CHECK_POLICY | SCAN_CHECK_MX | SCAN_CHECK_TLSRPT
+    SCAN_CHECK_POLICY = 1u << 0,   /* TXT _mta-sts.D, A/AAAA mta-sts.D, HTTPS fetch */
+    SCAN_CHECK_MX = 1u << 1,       /* MX D (coverage) */
+    SCAN_CHECK_TLSRPT = 1u << 2,   /* TXT _smtp._tls.D */
+    SCAN_CHECK_APEX = 1u << 3,     /* TXT D (txt_at_apex) */
+    SCAN_CHECK_SMTP = 1u << 4,     /* port 25 of the MX hosts of domains with a v=STSv1 record */
+    SCAN_CHECK_SMTP_ALL = 1u << 5, /* with SMTP (or DANE): the MX hosts of every domain */
+    SCAN_CHECK_DANE = 1u << 6,     /* TLSA _25._tcp.<mx> of the MX hosts selected */
+    SCAN_CHECK_DEFAULT = SCAN_CHECK_POLICY | SCAN_CHECK_MX | SCAN_CHECK_TLSRPT,
+    /* `mtasts check` looks at the delivery side too. */
+    SCAN_CHECK_CHECK_DEFAULT = SCAN_CHECK_DEFAULT | SCAN_CHECK_SMTP | SCAN_CHECK_DANE
 };
 
 #define SCAN_MAX_RESOLVERS 8
@@ -47,9 +52,21 @@ struct scan_config {
     /* The adaptive DNS window's floor (--dns-inflight-min): it starts there and never goes
      * below; --dns-inflight is its ceiling. Equal values fix the window. */
     int dns_inflight_min;
+    /* The SMTP stage (SCAN_CHECK_SMTP, SCAN_CHECK_DANE). */
+    char ehlo_name[256];   /* the name sent in EHLO */
+    double smtp_timeout_s; /* limit of each step: connect, greeting, EHLO, STARTTLS, handshake */
+    int smtp_conns;        /* SMTP probes in flight, all workers together */
 };
 
+/* The EHLO name when none is given and the machine's name is not a dotted name. */
+#define SCAN_EHLO_FALLBACK "mtasts.invalid"
+/* Probes that decide whether outbound port 25 is blocked (see scanner/README.md). */
+#define SCAN_PORT25_PROBES 20
+
 void scan_config_defaults(struct scan_config *cfg);
+
+/* The default EHLO name into buf: the machine's dotted host name, else SCAN_EHLO_FALLBACK. */
+void scan_default_ehlo(char *buf, size_t buflen);
 
 /* Live counters, readable from any thread (relaxed atomics), for the progress line. */
 struct scan_stats {
@@ -63,6 +80,14 @@ struct scan_stats {
         dnsw_lost;
     volatile uint64_t dns_queries, dns_retries, https_fetches;
     volatile uint64_t by_status[8]; /* indexed by enum sts_status */
+    /* The SMTP stage: MX hosts probed (each once per scan unless evicted, see mx_table.h),
+     * probes saved because a domain found its host already probed or under way, address
+     * connections made, probes in flight, and the port-25 decision (0 undecided, 1 open,
+     * 2 blocked). */
+    volatile uint64_t mx_probes, mx_shared, smtp_conns_made, smtp_inflight, tlsa_queries;
+    volatile int port25; /* enum scan_port25 */
 };
+
+enum scan_port25 { SCAN_PORT25_UNDECIDED = 0, SCAN_PORT25_OPEN, SCAN_PORT25_BLOCKED };
 
 #endif

@@ -712,10 +712,17 @@ def smtp_verdict(t, probes):
         w.add("mx_cert_expiring_soon")
     if any(p["dane"] == "tlsa_unsigned" for p in probes):
         w.add("tlsa_without_dnssec")
-    if mode == "enforce" and any(p["dane"] == "dane_mismatch" and p["smtp"] in ("smtp_ok", "mx_tls_old")
-                                 and any(mx_match(pat, p["host"]) for pat in t["mx_patterns"])
-                                 for p in probes):
+    if mode in ("enforce", "testing") and any(
+            ((p["dane"] == "dane_mismatch" and p["smtp"] in ("smtp_ok", "mx_tls_old")) or
+             (p["dane"] == "dane_valid" and p["smtp"].startswith("mx_cert_")))
+            and any(mx_match(pat, p["host"]) for pat in t["mx_patterns"]) for p in probes):
         w.add("dane_and_sts_conflict")
+    if any(p["smtp"] in SMTP_FAILS_DELIVERY for p in reachable):
+        w.add("mx_tls_invalid")
+    if any(p["smtp"] == "mx_tls_old" for p in probes):
+        w.add("mx_tls_old")
+    if any(p["dane"] in ("dane_mismatch", "dnssec_bogus") for p in probes):
+        w.add("dane_failure")
     wfd = bool(mode == "enforce" and (t["mx_covered"] is False or
                                       any(p["smtp"] in SMTP_FAILS_DELIVERY for p in reachable)))
     if st == "valid" and mode == "enforce":

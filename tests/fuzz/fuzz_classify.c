@@ -7,7 +7,7 @@
 #include "tests/fuzz/fuzz_common.h"
 
 #define FUZZ_SELECTORS 16
-#define FUZZ_SECTIONS 5 /* txt records, mx hosts, tlsrpt records, apex records, body */
+#define FUZZ_SECTIONS 6 /* txt records, mx hosts, tlsrpt records, apex records, body, probes */
 #define FUZZ_MAX_HOSTS 8
 
 struct sections {
@@ -90,7 +90,17 @@ static void check_verdict(const struct sts_verdict *v)
     FUZZ_ASSERT(v->valid_lenient == (v->status == STS_STATUS_VALID));
     FUZZ_ASSERT(!v->valid_strict || v->valid_lenient);
     FUZZ_ASSERT(!v->would_fail_delivery ||
-                (v->category == STS_CAT_MX_NOT_COVERED && v->policy.mode == STS_MODE_ENFORCE));
+                (v->policy.mode == STS_MODE_ENFORCE &&
+                 (v->category == STS_CAT_MX_NOT_COVERED ||
+                  (v->status == STS_STATUS_VALID && v->n_mx_failing > 0))));
+    FUZZ_ASSERT(v->n_mx_failing <= v->n_mx_probed);
+    FUZZ_ASSERT(!v->mx_verified || v->smtp_checked);
+    FUZZ_ASSERT((v->n_mx_failing > 0) == sts_smtp_outcome_fails_delivery(v->mx_outcome));
+    FUZZ_ASSERT(v->mx_outcome < STS_SMTP_COUNT && v->dane_outcome < STS_DANE_COUNT);
+    FUZZ_ASSERT(v->dane_checked == (v->dane_summary != STS_DANE_SUM_NOT_CHECKED));
+    if (v->readiness == STS_READY_TO_ENFORCE)
+        FUZZ_ASSERT(!(v->warnings & ((1u << STS_WARN_MX_TLS_INVALID) | (1u << STS_WARN_MX_TLS_OLD) |
+                                     (1u << STS_WARN_MX_CERT_EXPIRING_SOON))));
     FUZZ_ASSERT((v->readiness == STS_READY_NA) == (v->txt.n_version_records == 0));
     FUZZ_ASSERT((v->readiness_warnings & ~v->warnings) == 0);
     FUZZ_ASSERT(v->warnings < (1u << STS_WARN_COUNT));
@@ -147,6 +157,43 @@ static int fuzz_classify_one(const uint8_t *data, size_t size)
         o.body = (const char *)s.p[4];
         o.body_len = s.len[4];
     }
+
+    /* The delivery side: a flag byte, then 4 bytes per MX host (two address outcomes, the
+     * DANE facts, the certificate's expiry). Probes borrow the MX names, in answer order. */
+    struct sts_mx_probe probes[FUZZ_MAX_HOSTS];
+    const struct sts_mx_probe *probe_ptrs[FUZZ_MAX_HOSTS];
+    const uint8_t *pb = s.p[5];
+    size_t pn = s.len[5];
+    if (pn > 0) {
+        o.smtp_checked = pb[0] & 1;
+        o.dane_checked = pb[0] & 2;
+        o.port25_blocked = pb[0] & 4;
+        pb++;
+        pn--;
+    }
+    for (size_t i = 0; i < o.n_mx && pn >= 4; i++, pb += 4, pn -= 4) {
+        struct sts_mx_probe *p = &probes[o.n_mx_probes];
+        memset(p, 0, sizeof *p);
+        p->host = hosts[(pb[3] >> 4) % o.n_mx].host; /* sometimes a repeat or another host */
+        p->smtp_checked = o.smtp_checked;
+        p->dane_checked = o.dane_checked;
+        p->n_addrs = pb[2] & 3;
+        for (size_t a = 0; a < p->n_addrs; a++) {
+            struct sts_smtp_addr_probe *ap = &p->addrs[a];
+            ap->outcome = (enum sts_smtp_outcome)(pb[a & 1] % STS_SMTP_COUNT);
+            ap->dane = (enum sts_dane_outcome)((pb[a & 1] >> 4) % STS_DANE_COUNT);
+            ap->cert.present = pb[3] & 1;
+            ap->cert.not_after = o.now + (int64_t)(int8_t)(pb[3] & 0xFE) * 86400;
+        }
+        p->tlsa_ad = pb[2] & 4;
+        p->tlsa_rcode = (pb[2] & 8) ? 2 : 0;
+        p->n_tlsa = (pb[2] >> 4) & 3;
+        p->n_tlsa_usable = (pb[2] >> 6) <= p->n_tlsa ? (pb[2] >> 6) : p->n_tlsa;
+        p->smtp = sts_smtp_host_outcome(p);
+        p->dane = sts_dane_host_outcome(p);
+        probe_ptrs[o.n_mx_probes++] = p;
+    }
+    o.mx_probes = probe_ptrs;
 
     struct sts_verdict *v = malloc(sizeof *v);
     if (v) {

@@ -448,30 +448,30 @@ done <"$TMP/reps.tsv"
 # smtp outcomes of its MX hosts, DANE outcome of mx1, would_fail_delivery, readiness, warnings
 expected_delivery_of() {
     case "$1" in
-    mx-starttls-missing) echo "starttls_not_offered - true enforcing -" ;;
-    mx-starttls-missing-testing) echo "starttls_not_offered - false not_ready -" ;;
-    mx-starttls-failed) echo "starttls_failed - true enforcing -" ;;
-    mx-cert-expired) echo "mx_cert_expired - true enforcing -" ;;
-    mx-cert-not-yet-valid) echo "mx_cert_not_yet_valid - true enforcing -" ;;
-    mx-cert-wrong-name) echo "mx_cert_name_mismatch - true enforcing -" ;;
-    mx-cert-wrong-name-testing) echo "mx_cert_name_mismatch - false not_ready -" ;;
-    mx-cert-self-signed) echo "mx_cert_self_signed - true enforcing -" ;;
-    mx-cert-untrusted) echo "mx_cert_untrusted - true enforcing -" ;;
+    mx-starttls-missing) echo "starttls_not_offered - true enforcing mx_tls_invalid" ;;
+    mx-starttls-missing-testing) echo "starttls_not_offered - false not_ready mx_tls_invalid" ;;
+    mx-starttls-failed) echo "starttls_failed - true enforcing mx_tls_invalid" ;;
+    mx-cert-expired) echo "mx_cert_expired - true enforcing mx_tls_invalid" ;;
+    mx-cert-not-yet-valid) echo "mx_cert_not_yet_valid - true enforcing mx_tls_invalid" ;;
+    mx-cert-wrong-name) echo "mx_cert_name_mismatch - true enforcing mx_tls_invalid" ;;
+    mx-cert-wrong-name-testing) echo "mx_cert_name_mismatch - false not_ready mx_tls_invalid" ;;
+    mx-cert-self-signed) echo "mx_cert_self_signed - true enforcing mx_tls_invalid" ;;
+    mx-cert-untrusted) echo "mx_cert_untrusted - true enforcing mx_tls_invalid" ;;
     mx-cert-expiring-soon) echo "smtp_ok - false enforcing mx_cert_expiring_soon" ;;
     mx-cert-expiring-soon-testing) echo "smtp_ok - false not_ready mx_cert_expiring_soon" ;;
-    mx-tls10) echo "mx_tls_old - false enforcing -" ;;
-    mx-tls10-testing) echo "mx_tls_old - false not_ready -" ;;
+    mx-tls10) echo "mx_tls_old - false enforcing mx_tls_old" ;;
+    mx-tls10-testing) echo "mx_tls_old - false not_ready mx_tls_old" ;;
     mx-silent) echo "smtp_timeout - false enforcing -" ;;
     mx-refused) echo "smtp_connect_failed - false enforcing -" ;;
     mx-banner-554) echo "smtp_refused - false enforcing -" ;;
-    mx-one-broken) echo "smtp_ok,mx_cert_expired - true enforcing -" ;;
+    mx-one-broken) echo "smtp_ok,mx_cert_expired - true enforcing mx_tls_invalid" ;;
     testing-ready) echo "smtp_ok - false ready_to_enforce -" ;;
     dane-ee | dane-ta) echo "smtp_ok dane_valid false enforcing -" ;;
     dane-mismatch) echo "smtp_ok dane_mismatch false - -" ;;
     dane-bogus) echo "smtp_ok dnssec_bogus false - -" ;;
     tlsa-invalid) echo "smtp_ok tlsa_invalid false - -" ;;
     tlsa-unsigned) echo "smtp_ok tlsa_unsigned false enforcing tlsa_without_dnssec" ;;
-    dane-sts-conflict) echo "smtp_ok dane_mismatch false enforcing dane_and_sts_conflict" ;;
+    dane-sts-conflict) echo "smtp_ok dane_mismatch false enforcing dane_and_sts_conflict,dane_failure" ;;
     mx-not-covered) echo "smtp_ok,smtp_ok - true not_ready -" ;;
     valid-testing) echo "smtp_ok,smtp_ok,smtp_ok - false ready_to_enforce -" ;;
     no-sts) echo "smtp_ok,smtp_ok,smtp_ok - false - -" ;;

@@ -5,6 +5,8 @@
 #define FUZZ_NO_MAIN
 #include "tests/fuzz/fuzz_classify.c"
 #include "tests/fuzz/fuzz_policy.c"
+#include "tests/fuzz/fuzz_smtp_reply.c"
+#include "tests/fuzz/fuzz_tlsa.c"
 #include "tests/fuzz/fuzz_tlsrpt.c"
 #include "tests/fuzz/fuzz_txt.c"
 #include "tests/unit/tap.h"
@@ -22,6 +24,8 @@ static const struct target targets[] = {
     {"policy", fuzz_policy_one},
     {"tlsrpt", fuzz_tlsrpt_one},
     {"classify", fuzz_classify_one},
+    {"smtp_reply", fuzz_smtp_reply_one},
+    {"tlsa", fuzz_tlsa_one},
 };
 
 /* Runs one file; a broken invariant aborts the suite, which tests/run counts as a failure. */
@@ -72,6 +76,7 @@ static void replay_target(const struct target *t)
 
 int main(void)
 {
+    printf("1..%zu\n", sizeof targets / sizeof targets[0]);
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
         replay_target(&targets[i]);
     TAP_DONE();

@@ -159,7 +159,7 @@ static int64_t export_to(const char *path, int64_t scan, enum store_export_forma
     if (!st)
         return -1;
     FILE *f = fopen(path, "wb");
-    struct store_export_options opt = {scan, fmt, zstd, artifacts};
+    struct store_export_options opt = {scan, fmt, zstd, artifacts, STORE_EXPORT_DOMAINS};
     int64_t n = store_export(st, &opt, f);
     if (n < 0)
         fprintf(stderr, "export: %s\n", store_error(st));
@@ -295,7 +295,7 @@ static void test_write_error(void)
     char err[1024];
     struct store *st = store_open(db_path, STORE_READ_ONLY, err, sizeof err);
     FILE *f = fopen("/dev/full", "wb");
-    struct store_export_options opt = {0, STORE_EXPORT_JSONL, false, false};
+    struct store_export_options opt = {0, STORE_EXPORT_JSONL, false, false, STORE_EXPORT_DOMAINS};
     int64_t n = st && f ? store_export(st, &opt, f) : 0;
     TAP_CHECK(n == -1 && strstr(store_error(st), "No space left on device"),
               "export to a full disk fails and says why", "n=%lld err=%s", (long long)n,

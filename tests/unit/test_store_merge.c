@@ -52,7 +52,7 @@ static int make_scan(const char *path, int index, int count, const char *options
     }
     store_write_input_error(st, scan, "list.txt", 4, "not a domain!", "invalid character");
     store_write_input_error(st, scan, "list.txt", 8, "-bad-", "label starts with a hyphen");
-    struct store_scan_counts c = {n, 2, 1, 0, 10.0 + index};
+    struct store_scan_counts c = {n, 2, 1, 0, 10.0 + index, NULL};
     store_scan_finish(st, scan, state, &c);
     store_close(st);
     return 0;

@@ -319,34 +319,90 @@ static void test_migration_steps(void)
     store_close(st);
 }
 
-/* A version 1 file (before the TLS-RPT tables) is migrated to the current schema: it then
- * has exactly the tables, columns and indexes of a new file. */
-static void test_migration_tlsrpt(void)
+/* The shape of a database: every table (columns with type, NOT NULL, default and key
+ * position; WITHOUT ROWID; foreign keys) and every index (columns, unique, SQL), one a line
+ * in name order. Compared instead of sqlite_master.sql, whose text ALTER TABLE ADD COLUMN
+ * changes: a migrated file must have a new file's shape, not its comments. */
+static const char shape_sql[] =
+    "SELECT group_concat(x, char(10)) FROM (SELECT x FROM ("
+    "SELECT 'table ' || t.name || ' wr ' || t.wr || ': ' || (SELECT group_concat(c.name || ' ' || "
+    "c.type || ' ' || c.\"notnull\" || ' ' || coalesce(c.dflt_value, '-') || ' ' || c.pk, ', ') "
+    "FROM pragma_table_info(t.name) c) || '; fk ' || coalesce((SELECT group_concat(f.\"from\" || "
+    "'->' || f.\"table\" || '.' || coalesce(f.\"to\", ''), ', ') FROM "
+    "pragma_foreign_key_list(t.name) f), '') AS x FROM pragma_table_list t WHERE t.schema = "
+    "'main' AND t.name NOT LIKE 'sqlite_%' "
+    "UNION ALL SELECT 'index ' || l.name || ' on ' || t.name || ' unique ' || l.\"unique\" || "
+    "' origin ' || l.origin || ': ' || (SELECT group_concat(coalesce(i.name, '?'), ',') FROM "
+    "pragma_index_info(l.name) i) || ' ' || coalesce((SELECT sql FROM sqlite_master WHERE name = "
+    "l.name), '') FROM pragma_table_list t, pragma_index_list(t.name) l WHERE t.schema = 'main' "
+    "AND t.name NOT LIKE 'sqlite_%') ORDER BY x)";
+
+/* Makes `path` a database of schema version `version` from main's version 1 schema
+ * (tests/fixtures/schema_v1.sql), plus the TLS-RPT tables for version 2, and `extra` SQL. */
+static int make_old(const char *path, int version, const char *extra)
 {
-    const char *v1 = fx_path("v1.db"), *fresh = fx_path("fresh.db");
+    char *v1 = read_file("tests/fixtures/schema_v1.sql", NULL);
     sqlite3 *db = NULL;
-    sqlite3_open(v1, &db);
-    int rc = sqlite3_exec(db, store_schema_sql, NULL, NULL, NULL);
-    rc |= sqlite3_exec(db,
-                       "DROP TABLE tlsrpt_failures; DROP TABLE tlsrpt_policies; DROP TABLE "
-                       "tlsrpt_reports; DROP TABLE tlsrpt_imap_marks; PRAGMA application_id = "
-                       "1297371988; PRAGMA user_version = 1",
-                       NULL, NULL, NULL);
+    sqlite3_open(path, &db);
+    int rc = v1 ? sqlite3_exec(db, v1, NULL, NULL, NULL) : SQLITE_ERROR;
+    if (version >= 2)
+        rc |= sqlite3_exec(db, store_schema_tlsrpt_sql, NULL, NULL, NULL);
+    char marks[128];
+    snprintf(marks, sizeof marks, "PRAGMA application_id = 1297371988; PRAGMA user_version = %d",
+             version);
+    rc |= sqlite3_exec(db, marks, NULL, NULL, NULL);
+    if (extra)
+        rc |= sqlite3_exec(db, extra, NULL, NULL, NULL);
     sqlite3_close(db);
-    char err[1024] = "";
-    struct store *st = rc == SQLITE_OK ? store_open(v1, STORE_READ_WRITE, err, sizeof err) : NULL;
-    TAP_CHECK(st != NULL && fx_query_int(v1, "PRAGMA user_version") == STORE_SCHEMA_VERSION,
-              "a version 1 database is migrated to the current version", "%s", err);
+    free(v1);
+    return rc;
+}
+
+/* Opens `path` for writing (migrating it) and checks it then has the current version and
+ * the shape of a new file. */
+static void check_migrated(const char *path, const char *fresh, const char *what)
+{
+    char err[1024] = "", name[160];
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    snprintf(name, sizeof name, "%s is migrated to the current version", what);
+    TAP_CHECK(st != NULL && fx_query_int(path, "PRAGMA user_version") == STORE_SCHEMA_VERSION, name,
+              "%s", err);
     store_close(st);
-    st = store_open(fresh, STORE_READ_WRITE, err, sizeof err);
-    store_close(st);
-    static const char q[] = "SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), "
-                            "'\n') FROM (SELECT * FROM sqlite_master ORDER BY name)";
-    char *a = fx_query_text(v1, q), *b = fx_query_text(fresh, q);
-    TAP_CHECK(a && b && !strcmp(a, b), "the migrated schema equals a new file's",
-              "migrated:\n%s\nnew:\n%s", a ? a : "(null)", b ? b : "(null)");
+    char *a = fx_query_text(path, shape_sql), *b = fx_query_text(fresh, shape_sql);
+    snprintf(name, sizeof name, "%s: the migrated shape equals a new file's", what);
+    TAP_CHECK(a && b && !strcmp(a, b), name, "migrated:\n%s\nnew:\n%s", a ? a : "(null)",
+              b ? b : "(null)");
     free(a);
     free(b);
+}
+
+/* A version 1 file (before the TLS-RPT tables and the delivery side) runs steps 2 and 3; a
+ * version 2 file (TLS-RPT tables, one report stored) runs step 3 and keeps its report. Both
+ * then have exactly the tables, columns, keys and indexes of a new file. */
+static void test_migration_chain(void)
+{
+    const char *v1 = fx_path("v1.db"), *v2 = fx_path("v2.db"), *fresh = fx_path("fresh.db");
+    char err[1024] = "";
+    struct store *st = store_open(fresh, STORE_READ_WRITE, err, sizeof err);
+    store_close(st);
+    int rc = make_old(v1, 1, NULL);
+    TAP_CHECK(rc == SQLITE_OK && fx_query_int(v1, "SELECT count(*) FROM sqlite_master WHERE name "
+                                                  "IN ('tlsrpt_reports', 'mx_probes')") == 0,
+              "a version 1 database from main's version 1 schema", "rc %d", rc);
+    check_migrated(v1, fresh, "a version 1 database");
+    rc = make_old(v2, 2,
+                  "INSERT INTO tlsrpt_reports (organization, report_id, json_sha256, source, "
+                  "ingested_at) VALUES ('Example Org', 'r-1', x'00', 'test', "
+                  "'2026-01-01T00:00:00Z')");
+    TAP_CHECK(rc == SQLITE_OK &&
+                  fx_query_int(v2, "SELECT count(*) FROM pragma_table_info('results') WHERE "
+                                   "name = 'smtp_checked'") == 0,
+              "a version 2 database (TLS-RPT tables, no delivery columns)", "rc %d", rc);
+    check_migrated(v2, fresh, "a version 2 database");
+    TAP_CHECK(fx_query_int(v2, "SELECT count(*) FROM tlsrpt_reports WHERE organization = "
+                               "'Example Org' AND report_id = 'r-1'") == 1 &&
+                  fx_query_int(v2, "SELECT count(*) FROM mx_probes") == 0,
+              "the version 2 database keeps its TLS-RPT report and gains mx_probes", "not");
 }
 
 /* A database written by the plain schema (as report fixtures do) opens as the current version. */
@@ -380,7 +436,7 @@ int main(void)
     test_disk_full();
     test_fixture_schema();
     test_migration_steps();
-    test_migration_tlsrpt();
+    test_migration_chain();
     fx_rmdir();
     TAP_DONE();
 }

@@ -58,7 +58,7 @@ static void test_batches(void)
               "another connection sees %lld rows, want 2000", seen);
     TAP_CHECK(store_scan_result_count(st, scan) == 2500, "result count includes the open batch",
               "got %lld", (long long)store_scan_result_count(st, scan));
-    struct store_scan_counts c = {2500, 0, 0, 0, 1.5};
+    struct store_scan_counts c = {2500, 0, 0, 0, 1.5, NULL};
     TAP_CHECK(store_scan_finish(st, scan, "complete", &c) == 0, "finish the scan", "%s",
               store_error(st));
     store_close(st);
@@ -276,7 +276,7 @@ static void test_resume_after_crash(void)
         if (!store_result_exists(st, id, d))
             fx_write(st, id, d, FX_NO_POLICY, i + 1);
     }
-    struct store_scan_counts counts = {500, 0, 0, 0, 2.0};
+    struct store_scan_counts counts = {500, 0, 0, 0, 2.0, NULL};
     TAP_CHECK(store_scan_finish(st, id, "complete", &counts) == 0, "resumed scan finishes", "%s",
               store_error(st));
     TAP_CHECK(store_duplicate_rows(st) == 0, "resume wrote no duplicate", "%lld",
