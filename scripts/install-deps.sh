@@ -25,10 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The local test world's servers (nsd, unbound, nginx, dnsperf, dig), and headless
-# Chromium for the HTML report test.
-for extra in scripts/world/install-deps.sh scripts/install-report-deps.sh; do
-    if [ -f "$extra" ]; then
-        bash "$extra"
+# The local test world's servers (nsd, unbound, nginx, dnsperf, dig), headless Chromium for
+# the HTML report test, Slurm + munge for the cluster test (no service started).
+for extra in scripts/world/install-deps.sh scripts/install-report-deps.sh "scripts/install-extra-deps.sh --cluster"; do
+    if [ -f "${extra%% *}" ]; then
+        bash $extra
     fi
 done

@@ -39,8 +39,9 @@ static char *col_dup(sqlite3_stmt *stmt, int col)
 }
 
 /* Reads the shard's latest scan. The comparison keys drop what may differ between shards:
- * input file names (paths differ between machines; the SHA-256 must not) and the thread
- * count (parallelism, not results). */
+ * input file names (paths differ between machines; the SHA-256 must not), the thread
+ * count (parallelism, not results) and the adaptive DNS window's history (what each shard's
+ * resolver allowed, noted at the end of the scan: a measurement, not a setting). */
 static int shard_read(struct shard *s, char *err, size_t errlen)
 {
     char oerr[1024];
@@ -49,13 +50,13 @@ static int shard_read(struct shard *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s", oerr);
         return -1;
     }
-    const char *sql =
-        "SELECT id, state, shard_index, shard_count, tool_version, "
-        "(SELECT json_group_array(coalesce(json_extract(value, '$.sha256'), "
-        "json_extract(value, '$.name'))) FROM json_each(inputs)), "
-        "json(json_remove(options, '$.threads')), inputs, options, started_at, finished_at, "
-        "coalesce(input_domains, 0), invalid_lines, duplicates, excluded, resumes, "
-        "coalesce(elapsed_s, 0) FROM scans ORDER BY id DESC LIMIT 1";
+    const char *sql = "SELECT id, state, shard_index, shard_count, tool_version, "
+                      "(SELECT json_group_array(coalesce(json_extract(value, '$.sha256'), "
+                      "json_extract(value, '$.name'))) FROM json_each(inputs)), "
+                      "json(json_remove(options, '$.threads', '$.dns_window')), inputs, options, "
+                      "started_at, finished_at, "
+                      "coalesce(input_domains, 0), invalid_lines, duplicates, excluded, resumes, "
+                      "coalesce(elapsed_s, 0) FROM scans ORDER BY id DESC LIMIT 1";
     sqlite3_stmt *stmt = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(store_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {

@@ -170,8 +170,10 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
 }
 
 /* Options that change verdicts: a resume under other values would mix rows made under other
- * rules into one scan, so resume refuses them (rate limits, threads, the resolver,
- * --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict input).
+ * rules into one scan, so resume refuses them (rate limits and windows: --dns-qps, --per-ip,
+ * --per-ip-conns, --dns-inflight, --dns-inflight-min, --inflight, --https-conns; threads, the
+ * resolver, --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict
+ * input).
  * Keys of scan_options_json. "checks" holds smtp, smtp:all and dane too. */
 static const struct store_option_key verdict_options[] = {
     {"checks", "--checks", NULL},
@@ -185,6 +187,8 @@ static const struct store_option_key verdict_options[] = {
     {"dns_timeout_s", "--dns-timeout", NULL},
     {"dns_tries", "--dns-tries", NULL},
     {"domain_timeout_s", "--domain-timeout", "90"}, /* scans recorded before it existed */
+    /* past it a fetch waiting for its turn at a busy address is https_timeout */
+    {"per_ip_wait_s", "--per-ip-wait", "300"}, /* scans recorded before it existed */
 };
 
 static int begin_scan(struct scan_run *r)
@@ -326,6 +330,33 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
     if (stats->alloc_failures)
         fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
                 (unsigned long long)stats->alloc_failures);
+    if (stats->dnsw_epochs)
+        fprintf(out,
+                "dns window: final %llu (all workers); per worker min %llu, max %llu, mean %.0f; "
+                "%llu cuts for losses, %llu for round-trip growth\n",
+                (unsigned long long)stats->dns_window, (unsigned long long)stats->dnsw_min,
+                (unsigned long long)stats->dnsw_max,
+                (double)stats->dnsw_sum / (double)stats->dnsw_epochs,
+                (unsigned long long)stats->dnsw_cuts_loss,
+                (unsigned long long)stats->dnsw_cuts_latency);
+}
+
+/* The adaptive DNS window's history, stored with the scan's options ("dns_window"). Per-worker
+ * figures: min, max and mean are of one worker's window; final is the sum over workers. */
+static void note_dns_window(struct scan_run *r, const struct scan_stats *s)
+{
+    if (!s->dnsw_epochs)
+        return;
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"final\":%llu,\"worker_min\":%llu,\"worker_max\":%llu,\"worker_mean\":%.1f,"
+             "\"epochs\":%llu,\"cuts_loss\":%llu,\"cuts_latency\":%llu,\"lost\":%llu}",
+             (unsigned long long)s->dns_window, (unsigned long long)s->dnsw_min,
+             (unsigned long long)s->dnsw_max, (double)s->dnsw_sum / (double)s->dnsw_epochs,
+             (unsigned long long)s->dnsw_epochs, (unsigned long long)s->dnsw_cuts_loss,
+             (unsigned long long)s->dnsw_cuts_latency, (unsigned long long)s->dnsw_lost);
+    if (store_scan_note_option(r->st, r->scan_id, "dns_window", json) < 0)
+        fprintf(stderr, "mtasts scan: %s\n", store_error(r->st));
 }
 
 static int open_inputs(struct scan_run *r, struct exclude_list **xl, struct input_options *io)
@@ -407,6 +438,7 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
         .excluded = (int64_t)c->excluded,
         .elapsed_s = elapsed,
     };
+    note_dns_window(r, &stats);
     int frc =
         store_scan_finish(r->st, r->scan_id, interrupted ? "interrupted" : "complete", &counts);
     if (frc < 0)

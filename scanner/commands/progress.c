@@ -79,6 +79,8 @@ size_t progress_format(char *buf, size_t buflen, const struct progress_view *v)
             (unsigned long long)v->smtp_inflight, (unsigned long long)v->mx_probes,
             (unsigned long long)v->mx_shared,
             v->port25 == SCAN_PORT25_BLOCKED ? " PORT 25 BLOCKED" : "");
+    if (v->dns_window)
+        put(buf, buflen, &off, " | dns window %llu", (unsigned long long)v->dns_window);
     static const enum sts_status order[] = {STS_STATUS_VALID, STS_STATUS_INVALID,
                                             STS_STATUS_NO_POLICY, STS_STATUS_DOMAIN_NXDOMAIN,
                                             STS_STATUS_DNS_ERROR};
@@ -139,6 +141,7 @@ static void sample(struct progress *p, struct progress_view *v)
     pthread_mutex_unlock(&p->lock);
     v->elapsed_s = t - p->start;
     v->dns_inflight = load(&s->dns_inflight);
+    v->dns_window = load(&s->dns_window);
     v->https_inflight = load(&s->https_inflight);
     for (int i = 0; i < STS_STATUS_COUNT && i < 5; i++)
         v->by_status[i] = load(&s->by_status[i]);

@@ -36,6 +36,7 @@ struct progress_view {
     double elapsed_s;      /* since the start */
     double rate;           /* domains per second, recent (a sliding window) */
     uint64_t dns_inflight; /* DNS queries outstanding */
+    uint64_t dns_window;   /* the adaptive DNS window (all workers); 0: not shown */
     uint64_t https_inflight;
     uint64_t by_status[5]; /* enum sts_status order: no_policy valid invalid dns_error nxdomain */
     uint64_t dns_retries;
