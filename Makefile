@@ -17,7 +17,7 @@
 CC       ?= cc
 BUILD    ?= build
 PREFIX   ?= /usr/local
-PKGS     := libcares libcurl openssl sqlite3 libzstd libidn2 jansson gmime-3.0 libzip zlib
+PKGS     := libcares libcurl openssl sqlite3 libzstd libidn2 jansson gmime-3.0 libzip zlib libpsl
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -fno-common \
             -D_FORTIFY_SOURCE=2 -fstack-protector-strong

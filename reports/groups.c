@@ -2,30 +2,21 @@
 #include "reports/groups.h"
 
 #include <ctype.h>
+#include <libpsl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Second-level public suffixes under which registrations are one label deeper. Not the
- * Public Suffix List: the common ones, enough to group mail providers. */
-static const char *const multi_label_suffixes[] = {
-    "ac.at",  "ac.il",  "ac.in",  "ac.jp",  "ac.kr",  "ac.nz",  "ac.uk",  "ac.za",
-    "co.at",  "co.id",  "co.il",  "co.in",  "co.jp",  "co.kr",  "co.nz",  "co.th",
-    "co.uk",  "co.za",  "com.ar", "com.au", "com.br", "com.cn", "com.co", "com.hk",
-    "com.mx", "com.my", "com.ng", "com.pl", "com.sg", "com.tr", "com.tw", "com.ua",
-    "edu.au", "gov.au", "gov.br", "gov.uk", "go.jp",  "gv.at",  "ltd.uk", "me.uk",
-    "ne.jp",  "net.au", "net.br", "net.cn", "net.nz", "or.jp",  "or.kr",  "org.au",
-    "org.br", "org.cn", "org.nz", "org.uk", "org.za", "plc.uk", "sch.uk"};
+/* The Public Suffix List: libpsl's newest data, the distribution's file (Debian's
+ * `publicsuffix` package, /usr/share/publicsuffix) or the built-in copy, loaded once. */
+static const psl_ctx_t *psl;
+static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
-static bool is_multi_label_suffix(const char *s)
+static void psl_load(void)
 {
-    /* Every listed suffix ends in a two-letter country code: skip the list otherwise. */
-    const char *dot = strrchr(s, '.');
-    if (!dot || strlen(dot + 1) != 2)
-        return false;
-    for (size_t i = 0; i < sizeof multi_label_suffixes / sizeof multi_label_suffixes[0]; i++)
-        if (!strcmp(s, multi_label_suffixes[i]))
-            return true;
-    return false;
+    psl = psl_latest(NULL);
+    if (!psl)
+        psl = psl_builtin();
 }
 
 bool report_registered_domain(const char *host, char *buf, size_t len)
@@ -38,18 +29,19 @@ bool report_registered_domain(const char *host, char *buf, size_t len)
     for (size_t i = 0; i < n; i++)
         buf[i] = (char)tolower((unsigned char)host[i]);
     buf[n] = '\0';
-    /* Start of the last k labels, scanning dots from the right. */
-    const char *starts[4] = {buf, buf, buf, buf};
-    int found = 0;
-    for (size_t i = n; i > 0 && found < 3; i--)
-        if (buf[i - 1] == '.')
-            starts[++found] = buf + i;
-    /* starts[1] = last label, starts[2] = last two, starts[3] = last three. */
-    const char *two = found >= 2 ? starts[2] : buf;
-    const char *keep = two;
-    if (is_multi_label_suffix(two))
-        keep = found >= 3 ? starts[3] : buf;
-    memmove(buf, keep, strlen(keep) + 1);
+    pthread_once(&psl_once, psl_load);
+    /* ICANN suffixes only: a private suffix (github.io, cloudfront.net) is the provider we
+     * group by, not a registry. The first label start, from the left, whose remainder is a
+     * public suffix (the `*` rule makes any unknown TLD one) marks the longest suffix; the
+     * registered domain is one label more. */
+    const char *prev = NULL;
+    for (const char *p = buf; p; prev = p, p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL) {
+        if (psl && psl_is_public_suffix2(psl, p, PSL_TYPE_ICANN)) {
+            if (prev)
+                memmove(buf, prev, strlen(prev) + 1);
+            return true; /* else the host is itself a public suffix: kept whole */
+        }
+    }
     return true;
 }
 

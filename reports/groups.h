@@ -6,11 +6,12 @@
 
 #include "reports/report.h"
 
-/* Writes the registered domain of `host` into buf (lower case, trailing dot dropped): the
- * last three labels when the last two form a known multi-label public suffix (co.uk,
- * com.au, ...; the built-in list in groups.c), else the last two labels; a host with fewer
- * labels is returned whole. An approximation of the Public Suffix List, documented in
- * reports/README.md. Returns false when host is empty or does not fit in buf. */
+/* Writes the registered domain of `host` into buf (lower case, trailing dot dropped): one
+ * label more than its longest ICANN public suffix in the Public Suffix List (libpsl, with
+ * Debian's publicsuffix data when newer than the built-in copy); a host that is itself a
+ * public suffix is returned whole. Private suffixes (github.io, ...) are not registries
+ * here: user.github.io groups under github.io. Returns false when host is empty or does not
+ * fit in buf. */
 bool report_registered_domain(const char *host, char *buf, size_t len);
 
 /* The group named `name`, created with zero counters when new; NULL when out of memory.

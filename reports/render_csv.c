@@ -92,6 +92,7 @@ static void csv_table_row(struct report_out *o, const struct report_cell *cells)
         const struct report_cell *c = &cells[i];
         switch (o->cols[i].kind) {
         case REPORT_TEXT:
+        case REPORT_LIST:
             esc_csv(&o->buf, c->s);
             break;
         case REPORT_INT:

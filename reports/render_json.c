@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/escape.h"
 #include "reports/stats.h"
@@ -75,6 +76,31 @@ static void json_cell(struct sbuf *b, enum report_kind kind, const struct report
     case REPORT_SHARE:
         fraction(b, c->n, c->den, false);
         break;
+    case REPORT_LIST: {
+        /* "a,b" -> ["a","b"]; empty or absent -> []. */
+        sbuf_putc(b, '[');
+        const char *p = c->s;
+        bool first = true;
+        while (p && *p) {
+            size_t n = strcspn(p, ",");
+            if (n > 0) {
+                struct sbuf item = SBUF_INIT;
+                sbuf_append(&item, p, n);
+                if (!first)
+                    sbuf_putc(b, ',');
+                esc_json_str(b, sbuf_str(&item));
+                if (item.oom)
+                    b->oom = true;
+                sbuf_free(&item);
+                first = false;
+            }
+            p += n;
+            if (*p == ',')
+                p++;
+        }
+        sbuf_putc(b, ']');
+        break;
+    }
     }
 }
 

@@ -16,6 +16,12 @@ static void md_text(struct report_out *o, const char *s)
     esc_html(&tmp, s);
     const char *start = sbuf_str(&tmp);
     for (const char *p = start; *p; p++) {
+        /* Quotes need no escaping in Markdown text: `["127.0.0.1"]`, not &quot;. */
+        if (!strncmp(p, "&quot;", 6) || !strncmp(p, "&#39;", 5)) {
+            sbuf_putc(&o->buf, p[1] == 'q' ? '"' : '\'');
+            p += p[1] == 'q' ? 5 : 4;
+            continue;
+        }
         bool www_dot = *p == '.' && p - start >= 3 && !strncasecmp(p - 3, "www", 3);
         if (strchr("\\`*_[]|~:@", *p) || www_dot)
             sbuf_printf(&o->buf, "\\%c", *p);
@@ -72,7 +78,9 @@ static void md_table_begin(struct report_out *o, const char *id, const char *tit
     }
     sbuf_puts(&o->buf, "\n|");
     for (size_t i = 0; i < ncols; i++)
-        sbuf_puts(&o->buf, cols[i].kind == REPORT_TEXT ? " --- |" : " ---: |");
+        sbuf_puts(&o->buf, (cols[i].kind == REPORT_TEXT || cols[i].kind == REPORT_LIST)
+                               ? " --- |"
+                               : " ---: |");
     sbuf_putc(&o->buf, '\n');
 }
 

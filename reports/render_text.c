@@ -111,7 +111,8 @@ static void put_line(struct report_out *o, char *const *cells)
     for (size_t i = 0; i < o->ncols; i++) {
         if (i)
             sbuf_puts(&o->buf, "  ");
-        put_padded(o, cells[i] ? cells[i] : "", t->width[i], o->cols[i].kind != REPORT_TEXT,
+        put_padded(o, cells[i] ? cells[i] : "", t->width[i],
+                   o->cols[i].kind != REPORT_TEXT && o->cols[i].kind != REPORT_LIST,
                    i + 1 == o->ncols);
     }
     sbuf_putc(&o->buf, '\n');

@@ -117,6 +117,8 @@ struct report_delivery {
 };
 
 struct report_data {
+    struct sqlite3 *db; /* borrowed from report_data_load: sections that query beyond the
+                           one pass (report_ids_hosting.c, report_history.c) */
     struct report_scan scan;
     struct report_delivery delivery; /* the delivery side, zero when never probed */
     struct report_funnel funnel;
@@ -194,7 +196,9 @@ enum report_kind {
     REPORT_INT,      /* n */
     REPORT_REAL,     /* x, printed with 1 decimal in text */
     REPORT_PCT,      /* n of den: percentage with a 95% Wilson interval */
-    REPORT_SHARE     /* n of den: percentage without an interval */
+    REPORT_SHARE,    /* n of den: percentage without an interval */
+    REPORT_LIST      /* comma-separated codes (warnings): JSON writes an array of strings,
+                        the other formats the text as it is */
 };
 
 struct report_col {
@@ -224,6 +228,16 @@ struct report_chart {
     const char *const *series; /* nseries names (LINES) */
 };
 
+/* Optional drawing hints for a chart (report_out_chart_styled), kept out of struct
+ * report_chart so its positional initializers stay valid: a logarithmic axis (BARS: values
+ * >= 1 drawn as log10, so the small stages of a funnel show beside the large ones), and
+ * per-bar label texts shown instead of the bare value (BARS, COLUMNS: "162 · 5.40% [4.65,
+ * 6.26]"). */
+struct report_chart_style {
+    bool log_scale;
+    const char *const *value_labels; /* n labels, or NULL */
+};
+
 struct report_out;
 
 /* A report format, ZMap output-module style: adding a format is adding one file. */
@@ -251,6 +265,10 @@ struct report_renderer {
 
 extern const struct report_renderer report_render_text, report_render_md, report_render_csv,
     report_render_json, report_render_html;
+
+/* A renderer that writes nothing and collects the section and table ids into the sbuf at
+ * o->rstate (reports/report_names.c): the valid --section names of a report. */
+extern const struct report_renderer report_render_names;
 
 /* The renderer named `name` ("text", "md", "csv", "json", "html"), or NULL. */
 const struct report_renderer *report_renderer_find(const char *name);
@@ -283,7 +301,8 @@ struct report_out {
     const struct report_col *cols;
     size_t ncols;
     int64_t rows;
-    void *rstate; /* renderer-private */
+    const struct report_chart_style *chart_style; /* during report_out_chart_styled only */
+    void *rstate;                                 /* renderer-private */
 };
 
 /* Starts an output to f. The strings are borrowed until report_out_finish. */
@@ -298,6 +317,9 @@ void report_out_table_begin(struct report_out *o, const char *id, const char *ti
 void report_out_row(struct report_out *o, const struct report_cell *cells);
 void report_out_table_end(struct report_out *o);
 void report_out_chart(struct report_out *o, const struct report_chart *c);
+/* report_out_chart with drawing hints (renderers that draw read o->chart_style). */
+void report_out_chart_styled(struct report_out *o, const struct report_chart *c,
+                             const struct report_chart_style *style);
 /* Summary events (dropped with --section, and by renderers that leave them NULL): a group
  * (object) or a list opens with a key (NULL inside a list) and closes with group_end. */
 void report_out_group(struct report_out *o, const char *key);
@@ -326,17 +348,50 @@ void report_cell_format(struct sbuf *b, enum report_kind kind, const struct repo
 
 /* ---- the reports ---- */
 
+/* Published figures printed beside ours (shared/REFERENCES.md beside the checkout,
+ * reports/README.md). */
+#define PUB_TOP1M "top-1M snapshots (industry write-ups)"
+#define PUB_IMC "IMC 2025 MTA-STS study (>87M domains)"
+
+/* Formats "n · p% [lo, hi]" (share of den with its 95% Wilson interval; "n" alone when den
+ * is 0) into buf: the label of a chart bar. */
+void report_chart_share_label(char *buf, size_t len, int64_t n, int64_t den);
+
+/* The survey's first section (reports/report_headline.c): the figures a reader looks for
+ * first, each beside its published counterpart. */
+void report_section_headline(struct report_out *o, const struct report_data *d);
+
+/* Survey sections with their own queries (d->db): the TXT id formats and the hosting behind
+ * policy hosts (report_ids_hosting.c), and what happened across snapshots (report_history.c).
+ * A query error becomes a note in the section. */
+void report_section_ids_hosting(struct report_out *o, const struct report_data *d);
+void report_section_history(struct report_out *o, const struct report_data *d);
+
+/* The format of a TXT id (report_ids_hosting.c): "iso_basic_z" (20240101T000000Z),
+ * "compact_t" (digits T digits, no Z), "unix_epoch" (9 to 10 digits, or 13 for
+ * milliseconds), else "other". */
+const char *report_txt_id_format(const char *id);
+
+/* The hosting behind a policy host, from the CNAME target of mta-sts.D and the certificate
+ * issuer (either may be NULL): "github_pages", "netlify", "vercel", "s3_cloudfront",
+ * "cloudflare", "hosted_mta_sts" (a hosted MTA-STS service), "other_cname", "self_hosted". */
+const char *report_hosting_of(const char *cname, const char *issuer);
+
 /* Writes the survey report of one scan (all sections) through o. */
 void report_write_survey(struct report_out *o, const struct report_data *d);
 /* The survey's summary figures as events (reports/README.md, JSON schema): called by
  * report_write_survey after report_out_begin. */
 void report_write_summary(struct report_out *o, const struct report_data *d);
 
-/* Options of the per-domain worklist. */
+/* Options of the per-domain worklist. The filters are comma-separated lists of codes (a row
+ * matches one of them), NULL for all. */
 struct report_worklist_opts {
-    const char *status;   /* filter, NULL for all */
-    const char *category; /* filter, NULL for all */
-    const char *sort;     /* domain (default), rank, status, category, readiness, max_age */
+    const char *status;    /* valid, invalid, no_policy, dns_error, domain_nxdomain */
+    const char *category;  /* failure category codes */
+    const char *readiness; /* ready_to_enforce, not_ready, enforcing */
+    bool would_fail;       /* only rows with would_fail_delivery = 1 */
+    const char *sort;      /* severity (default), domain, rank, status, category, readiness,
+                              max_age, mode, would_fail_delivery */
     bool desc;
 };
 
@@ -352,14 +407,7 @@ int report_write_worklist(struct report_out *o, struct sqlite3 *db, int64_t scan
 /* Writes the trend across completed scans (all scans when none is complete). */
 int report_write_trend(struct report_out *o, struct sqlite3 *db, char *err, size_t errlen);
 
-/* Picks the last two complete scans for diff (older in *a). Returns 0, or -1 with a
- * message in err. */
-int report_diff_pick(struct sqlite3 *db, int64_t *a, int64_t *b, char *err, size_t errlen);
-
-/* Writes the changes from scan a to scan b. Returns the number of changes found (a domain
- * counts once per kind), or -1 with a message in err. */
-int64_t report_write_diff(struct report_out *o, struct sqlite3 *db, int64_t a, int64_t b, char *err,
-                          size_t errlen);
+/* diff: reports/diff.h. */
 
 /* Formats Unix seconds as 2026-11-22 (UTC) / 2026-11-22T12:00:00Z into buf. */
 void report_format_date(int64_t t, char *buf, size_t len);

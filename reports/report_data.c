@@ -633,6 +633,7 @@ static int cmp_expiring(const void *a, const void *b)
 int report_data_load(sqlite3 *db, int64_t scan_id, struct report_data *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
+    d->db = db;
     if (load_scan(db, scan_id, &d->scan, err, errlen) < 0) {
         report_data_free(d);
         return -1;

@@ -151,6 +151,14 @@ void report_out_chart(struct report_out *o, const struct report_chart *c)
     report_out_maybe_flush(o);
 }
 
+void report_out_chart_styled(struct report_out *o, const struct report_chart *c,
+                             const struct report_chart_style *style)
+{
+    o->chart_style = style;
+    report_out_chart(o, c);
+    o->chart_style = NULL;
+}
+
 static bool summary_wanted(const struct report_out *o)
 {
     return !o->only && o->r->figure;
@@ -236,7 +244,7 @@ struct report_cell report_null(void)
 
 void report_cell_format(struct sbuf *b, enum report_kind kind, const struct report_cell *c)
 {
-    if (kind == REPORT_TEXT) {
+    if (kind == REPORT_TEXT || kind == REPORT_LIST) {
         sbuf_puts(b, c->s ? c->s : "");
         return;
     }

@@ -7,11 +7,6 @@
 
 #define GROUP_TOP 25 /* provider rows unless --top says otherwise */
 
-/* Published figures printed beside ours (shared/REFERENCES.md beside the checkout,
- * reports/README.md). */
-#define PUB_TOP1M "top-1M snapshots (industry write-ups)"
-#define PUB_IMC "IMC 2025 MTA-STS study (>87M domains)"
-
 static void scan_row(struct report_out *o, const char *field, const char *value)
 {
     struct report_cell cells[2] = {report_text(field), report_text(value)};
@@ -31,7 +26,7 @@ static void section_scan(struct report_out *o, const struct report_data *d)
                                              {"value", "value", REPORT_TEXT}};
     const struct report_scan *s = &d->scan;
     char buf[64];
-    report_out_section(o, "scan", "Scan");
+    report_out_section(o, "scan", "Appendix: the scan and its options");
     report_out_table_begin(o, "scan", NULL, cols, 2);
     scan_row_int(o, "scan id", s->id);
     scan_row(o, "state", s->state);
@@ -124,19 +119,36 @@ static void section_funnel(struct report_out *o, const struct report_data *d)
     report_out_note(o, "Denominator: %" PRId64 " scanned domains; intervals are 95%% Wilson.",
                     f->scanned);
     report_out_table_begin(o, "funnel", NULL, cols, 4);
-    const char *labels[16];
+    const char *labels[16], *texts[16];
+    char text[16][64];
     double values[16];
+    size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
         struct report_cell cells[4] = {report_text(rows[i].stage), report_text(rows[i].meaning),
                                        report_int(rows[i].n), report_pct(rows[i].n, f->scanned)};
         report_out_row(o, cells);
-        labels[i] = rows[i].stage;
-        values[i] = (double)rows[i].n;
+        if (!strcmp(rows[i].stage, "null_mx"))
+            continue; /* beside the funnel, not a stage of it */
+        labels[nc] = rows[i].stage;
+        values[nc] = (double)rows[i].n;
+        report_chart_share_label(text[nc], sizeof text[nc], rows[i].n, f->scanned);
+        texts[nc] = text[nc];
+        nc++;
     }
     report_out_table_end(o);
-    struct report_chart c = {
-        REPORT_CHART_BARS, "funnel_chart", "Adoption funnel", NULL, n, labels, values, 1, NULL};
-    report_out_chart(o, &c);
+    /* A log axis: at real adoption (0.3-0.7% of scanned) every MTA-STS stage would be a
+     * sliver on a linear one. Each bar is labelled with its count and share [95% CI]. */
+    struct report_chart c = {REPORT_CHART_BARS,
+                             "funnel_chart",
+                             "Adoption funnel (domains, log scale; share of scanned [95% CI])",
+                             NULL,
+                             nc,
+                             labels,
+                             values,
+                             1,
+                             NULL};
+    struct report_chart_style style = {true, texts};
+    report_out_chart_styled(o, &c, &style);
 }
 
 static void mode_rows(struct report_out *o, const struct report_modes *m, int64_t den)
@@ -164,16 +176,23 @@ static void section_modes(struct report_out *o, const struct report_data *d)
     report_out_table_end(o);
     const char *labels[] = {"enforce", "testing", "none"};
     double values[] = {(double)m->enforce, (double)m->testing, (double)m->none};
+    char text[3][64];
+    const char *texts[3];
+    for (int i = 0; i < 3; i++) {
+        report_chart_share_label(text[i], sizeof text[i], (int64_t)values[i], den);
+        texts[i] = text[i];
+    }
     struct report_chart c = {REPORT_CHART_COLUMNS,
                              "modes_chart",
-                             "Mode split (valid policies)",
+                             "Mode split (valid policies; share [95% CI])",
                              NULL,
                              3,
                              labels,
                              values,
                              1,
                              NULL};
-    report_out_chart(o, &c);
+    struct report_chart_style style = {false, texts};
+    report_out_chart_styled(o, &c, &style);
 }
 
 static void human_seconds(int64_t v, char *buf, size_t len)
@@ -283,10 +302,24 @@ static void section_categories(struct report_out *o, const struct report_data *d
                     "failure), of %" PRId64 " MTA-STS domains.",
                     d->invalid, d->mta_sts);
     report_out_table_begin(o, "categories", NULL, cols, 4);
-    const char *labels[STS_CAT_COUNT];
+    const char *labels[STS_CAT_COUNT], *texts[STS_CAT_COUNT];
+    char text[STS_CAT_COUNT][64];
     double values[STS_CAT_COUNT];
     size_t n = 0;
-    for (int c = 1; c < STS_CAT_COUNT; c++) {
+    int order[STS_CAT_COUNT];
+    size_t no = 0;
+    for (int c = 1; c < STS_CAT_COUNT; c++)
+        order[no++] = c;
+    /* By count, most frequent first; ties (and the zero rows) in code order. Insertion sort:
+     * a few dozen categories. */
+    for (size_t i = 1; i < no; i++)
+        for (size_t k = i; k > 0 && d->category[order[k]] > d->category[order[k - 1]]; k--) {
+            int t = order[k];
+            order[k] = order[k - 1];
+            order[k - 1] = t;
+        }
+    for (size_t i = 0; i < no; i++) {
+        int c = order[i];
         struct report_cell cells[4] = {
             report_text(sts_category_name((enum sts_category)c)),
             report_text(sts_category_rfc8460_result((enum sts_category)c)),
@@ -294,7 +327,10 @@ static void section_categories(struct report_out *o, const struct report_data *d
         report_out_row(o, cells);
         if (d->category[c] > 0) {
             labels[n] = sts_category_name((enum sts_category)c);
-            values[n++] = (double)d->category[c];
+            values[n] = (double)d->category[c];
+            report_chart_share_label(text[n], sizeof text[n], d->category[c], d->invalid);
+            texts[n] = text[n];
+            n++;
         }
     }
     if (d->category[0] > 0) {
@@ -306,15 +342,16 @@ static void section_categories(struct report_out *o, const struct report_data *d
     report_out_table_end(o);
     struct report_chart c = {REPORT_CHART_BARS,
                              "categories_chart",
-                             "Failure categories (invalid deployments)",
+                             "Failure categories (invalid deployments; share [95% CI])",
                              NULL,
                              n,
                              labels,
                              values,
                              1,
                              NULL};
+    struct report_chart_style style = {false, texts};
     if (n > 0)
-        report_out_chart(o, &c);
+        report_out_chart_styled(o, &c, &style);
 
     static const struct report_col rcols[] = {
         {"rollup", "rollup", REPORT_TEXT},
@@ -580,7 +617,7 @@ void report_write_survey(struct report_out *o, const struct report_data *d)
 {
     report_out_begin(o);
     report_write_summary(o, d);
-    section_scan(o, d);
+    report_section_headline(o, d); /* the first screen: reports/report_headline.c */
     section_funnel(o, d);
     section_modes(o, d);
     section_maxage(o, d);
@@ -591,4 +628,7 @@ void report_write_survey(struct report_out *o, const struct report_data *d)
     section_tlsrpt(o, d);
     section_ranks(o, d);
     section_providers(o, d);
+    report_section_ids_hosting(o, d); /* reports/report_ids_hosting.c */
+    report_section_history(o, d);     /* reports/report_history.c */
+    section_scan(o, d);               /* the appendix: how the figures were obtained */
 }

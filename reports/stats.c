@@ -1,7 +1,11 @@
 /* Statistics for reports: Wilson score intervals and quantiles of sorted samples. */
 #include "reports/stats.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+
+#include "reports/report.h"
 
 void report_wilson(int64_t x, int64_t n, double z, double *lo, double *hi)
 {
@@ -42,4 +46,16 @@ double report_quantile(const int64_t *sorted, size_t n, double q)
     if (i + 1 >= n)
         return (double)sorted[n - 1];
     return (double)sorted[i] + (h - (double)i) * (double)(sorted[i + 1] - sorted[i]);
+}
+
+void report_chart_share_label(char *buf, size_t len, int64_t n, int64_t den)
+{
+    if (den <= 0) {
+        snprintf(buf, len, "%" PRId64, n);
+        return;
+    }
+    double lo, hi;
+    report_wilson(n, den, REPORT_Z95, &lo, &hi);
+    snprintf(buf, len, "%" PRId64 " \xc2\xb7 %.2f%% [%.2f, %.2f]", n,
+             100.0 * (double)n / (double)den, 100.0 * lo, 100.0 * hi);
 }

@@ -50,31 +50,67 @@ static void svg_open(struct sbuf *b, const struct report_chart *c, int w, int h)
     sbuf_puts(b, "</title>\n");
 }
 
-static void draw_bars(struct sbuf *b, const struct report_chart *c)
+/* Bar length for v: linear, or log10 with 1 at the axis (a value of 1 gets a sliver). */
+static int bar_len(bool log_scale, double v, double max, int span)
 {
-    int h = (int)c->n * BAR_H + 10;
+    if (max <= 0 || v <= 0)
+        return 0;
+    if (!log_scale)
+        return (int)lround(v / max * span);
+    double top = log10(max > 10 ? max : 10);
+    int w = (int)lround(log10(v < 1 ? 1 : v) / top * span);
+    return w < 2 ? 2 : w;
+}
+
+static void draw_bars(struct sbuf *b, const struct report_chart *c,
+                      const struct report_chart_style *st)
+{
+    bool log_scale = st && st->log_scale;
+    const char *const *value_labels = st ? st->value_labels : NULL;
+    const int axis = log_scale ? 22 : 0;
+    int h = (int)c->n * BAR_H + 10 + axis;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n);
-    int span = CHART_W - LABEL_W - 90;
+    int span = CHART_W - LABEL_W - (value_labels ? 230 : 90);
+    if (log_scale && max > 0) {
+        /* Gridlines at powers of ten, labelled under the bars. */
+        double top = log10(max > 10 ? max : 10);
+        int yb = 5 + (int)c->n * BAR_H;
+        for (int e = 0; e <= (int)floor(top); e++) {
+            int x = LABEL_W + (int)lround(e / top * span);
+            sbuf_printf(b,
+                        "<line x1=\"%d\" y1=\"5\" x2=\"%d\" y2=\"%d\" stroke=\"#cbd5e0\"/>"
+                        "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
+                        x, x, yb, x, yb + 15);
+            put_number(b, pow(10, e));
+            sbuf_puts(b, "</text>\n");
+        }
+    }
     for (size_t i = 0; i < c->n; i++) {
         int y = 5 + (int)i * BAR_H;
-        int w = max > 0 ? (int)lround(value_at(c, i) / max * span) : 0;
+        int w = bar_len(log_scale, value_at(c, i), max, span);
         sbuf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 6, y + 15);
         esc_html(b, c->labels[i]);
         sbuf_printf(b,
                     "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
                     "fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
                     LABEL_W, y + 2, w, BAR_H - 6, palette[0], LABEL_W + w + 5, y + 15);
-        put_number(b, c->values[i]);
-        if (c->unit)
-            esc_html(b, c->unit);
+        if (value_labels && value_labels[i]) {
+            esc_html(b, value_labels[i]);
+        } else {
+            put_number(b, c->values[i]);
+            if (c->unit)
+                esc_html(b, c->unit);
+        }
         sbuf_puts(b, "</text>\n");
     }
     sbuf_puts(b, "</svg>\n");
 }
 
-static void draw_columns(struct sbuf *b, const struct report_chart *c)
+static void draw_columns(struct sbuf *b, const struct report_chart *c,
+                         const struct report_chart_style *st)
 {
+    const char *const *value_labels = st ? st->value_labels : NULL;
     const int h = 260, top = 20, bottom = 60, left = 40;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n);
@@ -90,7 +126,10 @@ static void draw_columns(struct sbuf *b, const struct report_chart *c)
                     "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
                     x + 4, h - bottom - bh, slot - 8, bh, palette[i % NPALETTE], x + slot / 2,
                     h - bottom - bh - 4);
-        put_number(b, c->values[i]);
+        if (value_labels && value_labels[i])
+            esc_html(b, value_labels[i]);
+        else
+            put_number(b, c->values[i]);
         sbuf_printf(b, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x + slot / 2,
                     h - bottom + 16);
         esc_html(b, c->labels[i]);
@@ -101,7 +140,7 @@ static void draw_columns(struct sbuf *b, const struct report_chart *c)
 
 static void draw_lines(struct sbuf *b, const struct report_chart *c)
 {
-    const int h = 300, top = 20, bottom = 40, left = 70, right = 160;
+    const int h = 340, top = 20, bottom = 90, left = 130, right = 160;
     svg_open(b, c, CHART_W, h);
     double max = max_of(c, c->n * c->nseries);
     if (max <= 0)
@@ -125,7 +164,11 @@ static void draw_lines(struct sbuf *b, const struct report_chart *c)
         if (i + 1 == c->n && i % step != 0 && c->n - 1 - (i - i % step) < step / 2 + 1)
             continue; /* too close to the previous label */
         int x = left + (c->n > 1 ? (int)(i * (size_t)plot_w / (c->n - 1)) : plot_w / 2);
-        sbuf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x, top + plot_h + 16);
+        /* Slanted, so dates with times ("2026-12-03 09:53") never run into each other. */
+        sbuf_printf(b,
+                    "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+                    "transform=\"rotate(-30 %d %d)\">",
+                    x, top + plot_h + 16, x, top + plot_h + 16);
         esc_html(b, c->labels[i]);
         sbuf_puts(b, "</text>\n");
     }
@@ -157,14 +200,15 @@ static void draw_lines(struct sbuf *b, const struct report_chart *c)
     sbuf_puts(b, "</svg>\n");
 }
 
-void report_svg_chart(struct sbuf *b, const struct report_chart *c)
+void report_svg_chart(struct sbuf *b, const struct report_chart *c,
+                      const struct report_chart_style *style)
 {
     switch (c->kind) {
     case REPORT_CHART_BARS:
-        draw_bars(b, c);
+        draw_bars(b, c, style);
         break;
     case REPORT_CHART_COLUMNS:
-        draw_columns(b, c);
+        draw_columns(b, c, style);
         break;
     case REPORT_CHART_LINES:
         draw_lines(b, c);

@@ -4,9 +4,9 @@ set -euo pipefail
 
 packages=(
     build-essential pkg-config clang llvm libclang-rt-14-dev libfuzzer-14-dev
-    libc-ares-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev libidn2-dev
+    libc-ares-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libzstd-dev libidn2-dev libpsl-dev publicsuffix
     libjansson-dev libgmime-3.0-dev libzip-dev zlib1g-dev dovecot-imapd
-    zstd sqlite3 ca-certificates curl python3 iproute2
+    zstd sqlite3 ca-certificates curl python3 iproute2 caddy openssl dnsutils
 )
 
 missing=()
@@ -25,10 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The local test world's servers (nsd, unbound, nginx, dnsperf, dig), and headless
-# Chromium for the HTML report test.
-for extra in scripts/world/install-deps.sh scripts/install-report-deps.sh; do
-    if [ -f "$extra" ]; then
-        bash "$extra"
+# The local test world's servers (nsd, unbound, nginx, dnsperf, dig), headless Chromium for
+# the HTML report test, Slurm + munge for the cluster test (no service started).
+for extra in scripts/world/install-deps.sh scripts/install-report-deps.sh "scripts/install-extra-deps.sh --cluster"; do
+    if [ -f "${extra%% *}" ]; then
+        bash $extra
     fi
 done

@@ -1,5 +1,6 @@
 /* Opening the result database: checks that it is ours, migrates it, and reports errors by file. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/sbuf.h"
 #include "store/store_internal.h"
 
 /* Schema steps after version 1; a new file gets store_schema_sql (the latest version) at once.
@@ -313,6 +315,43 @@ static int open_connection(struct store *st, enum store_open_mode mode)
     return 0;
 }
 
+/* A WAL database in a folder the reader cannot write (a copy in a read-only folder, another
+ * user's reports) cannot be read the usual way: SQLite must create PATH-shm. With no PATH-wal
+ * beside it no writer is active, so the file cannot change under us and SQLite may read it
+ * as immutable. Returns 0 when reopened that way, -1 otherwise (the first error kept). */
+static int reopen_immutable(struct store *st)
+{
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", st->path);
+    if (access(wal, F_OK) == 0 || access(st->path, R_OK) != 0)
+        return -1;
+    struct sbuf uri = SBUF_INIT;
+    sbuf_puts(&uri, "file:");
+    for (const char *p = st->path; *p; p++) {
+        if (*p == '?' || *p == '#' || *p == '%')
+            sbuf_printf(&uri, "%%%02X", (unsigned char)*p);
+        else
+            sbuf_putc(&uri, *p);
+    }
+    sbuf_puts(&uri, "?immutable=1");
+    sqlite3 *db = NULL;
+    int rc =
+        uri.oom
+            ? SQLITE_NOMEM
+            : sqlite3_open_v2(sbuf_str(&uri), &db,
+                              SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI, NULL);
+    sbuf_free(&uri);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_close(st->db);
+    st->db = db;
+    sqlite3_extended_result_codes(st->db, 1);
+    st->err[0] = '\0';
+    return 0;
+}
+
 static struct store *store_new(const char *path)
 {
     struct store *st = calloc(1, sizeof *st);
@@ -358,6 +397,8 @@ struct store *store_open(const char *path, enum store_open_mode mode, char *err,
     if (rc == 0)
         rc = open_connection(st, mode);
     if (rc == 0)
+        rc = check_identity(st, &version);
+    if (rc < 0 && st->read_only && reopen_immutable(st) == 0)
         rc = check_identity(st, &version);
     if (rc == 0 && st->read_only && version < STORE_SCHEMA_VERSION) {
         if (version == 0)

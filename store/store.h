@@ -98,6 +98,10 @@ struct store_scan_counts {
 int store_scan_finish(struct store *st, int64_t scan_id, const char *state,
                       const struct store_scan_counts *counts);
 
+/* Adds (or replaces) key = json (a JSON value) in the scan's stored options: facts the scan
+ * learnt as it ran (the adaptive DNS window). Returns 0, or -1 (store_error says why). */
+int store_scan_note_option(struct store *st, int64_t scan_id, const char *key, const char *json);
+
 /* Number of result rows of a scan, or -1. */
 int64_t store_scan_result_count(struct store *st, int64_t scan_id);
 

@@ -39,8 +39,9 @@ static char *col_dup(sqlite3_stmt *stmt, int col)
 }
 
 /* Reads the shard's latest scan. The comparison keys drop what may differ between shards:
- * input file names (paths differ between machines; the SHA-256 must not) and the thread
- * count (parallelism, not results). */
+ * input file names (paths differ between machines; the SHA-256 must not), the thread
+ * count (parallelism, not results) and the adaptive DNS window's history (what each shard's
+ * resolver allowed, noted at the end of the scan: a measurement, not a setting). */
 static int shard_read(struct shard *s, char *err, size_t errlen)
 {
     char oerr[1024];
@@ -49,13 +50,13 @@ static int shard_read(struct shard *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s", oerr);
         return -1;
     }
-    const char *sql =
-        "SELECT id, state, shard_index, shard_count, tool_version, "
-        "(SELECT json_group_array(coalesce(json_extract(value, '$.sha256'), "
-        "json_extract(value, '$.name'))) FROM json_each(inputs)), "
-        "json(json_remove(options, '$.threads')), inputs, options, started_at, finished_at, "
-        "coalesce(input_domains, 0), invalid_lines, duplicates, excluded, resumes, "
-        "coalesce(elapsed_s, 0) FROM scans ORDER BY id DESC LIMIT 1";
+    const char *sql = "SELECT id, state, shard_index, shard_count, tool_version, "
+                      "(SELECT json_group_array(coalesce(json_extract(value, '$.sha256'), "
+                      "json_extract(value, '$.name'))) FROM json_each(inputs)), "
+                      "json(json_remove(options, '$.threads', '$.dns_window')), inputs, options, "
+                      "started_at, finished_at, "
+                      "coalesce(input_domains, 0), invalid_lines, duplicates, excluded, resumes, "
+                      "coalesce(elapsed_s, 0) FROM scans ORDER BY id DESC LIMIT 1";
     sqlite3_stmt *stmt = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(store_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
@@ -324,20 +325,48 @@ static void detach(struct store *st)
     sqlite3_exec(st->db, "DETACH DATABASE shard", NULL, NULL, NULL);
 }
 
+/* The merged_from JSON of a merge of these shards: the same shards in the same states give
+ * the same text. */
+static void merged_from_json(const struct shard *s, size_t n, struct sbuf *from)
+{
+    sbuf_putc(from, '[');
+    for (size_t i = 0; i < n; i++) {
+        sbuf_puts(from, i ? ",{\"db\":" : "{\"db\":");
+        esc_json_str(from, s[i].path);
+        sbuf_printf(from, ",\"scan\":%lld,\"shard\":%d,\"state\":", (long long)s[i].scan,
+                    s[i].index);
+        esc_json_str(from, s[i].state);
+        sbuf_putc(from, '}');
+    }
+    sbuf_putc(from, ']');
+}
+
+/* A scan of st already merged from exactly these shards in these states: merging again would
+ * add the same scan twice. Returns its id, 0 when there is none. */
+static int64_t same_merge(struct store *st, const struct shard *s, size_t n)
+{
+    struct sbuf from = SBUF_INIT;
+    merged_from_json(s, n, &from);
+    sqlite3_stmt *stmt = NULL;
+    int64_t id = 0;
+    if (!from.oom && sqlite3_prepare_v2(st->db,
+                                        "SELECT id FROM scans WHERE merged_from = ?1 ORDER BY id "
+                                        "DESC LIMIT 1",
+                                        -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, sbuf_str(&from), -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+            id = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    sbuf_free(&from);
+    return id;
+}
+
 /* The merged scan's row, state 'running' until every shard is in. */
 static int insert_merged_scan(struct store *st, struct shard *s, size_t n, int64_t *id)
 {
     struct sbuf from = SBUF_INIT;
-    sbuf_putc(&from, '[');
-    for (size_t i = 0; i < n; i++) {
-        sbuf_puts(&from, i ? ",{\"db\":" : "{\"db\":");
-        esc_json_str(&from, s[i].path);
-        sbuf_printf(&from, ",\"scan\":%lld,\"shard\":%d,\"state\":", (long long)s[i].scan,
-                    s[i].index);
-        esc_json_str(&from, s[i].state);
-        sbuf_putc(&from, '}');
-    }
-    sbuf_putc(&from, ']');
+    merged_from_json(s, n, &from);
     sqlite3_stmt *stmt = NULL;
     const char *sql = "INSERT INTO scans (started_at, state, tool_version, inputs, options, "
                       "merged_from) VALUES (?, 'running', ?, ?, ?, ?)";
@@ -518,6 +547,14 @@ int store_merge(const char *out, const char *const *shards, size_t n_shards, int
     }
     /* merge is a command of its own: 64 MiB of cache keeps the destination's indexes in
      * memory (1M rows: 61 s -> 40 s, sys 8.7 s -> 2.1 s, RSS 83 MB; 256 MiB: 35 s, 296 MB) */
+    int64_t dup = rc == 0 ? same_merge(st, s, n_shards) : 0;
+    if (dup > 0) {
+        snprintf(err, errlen,
+                 "%s already holds scan %lld, merged from these shards in these states: "
+                 "nothing new to merge (merge into a new file, or resume a shard first)",
+                 out, (long long)dup);
+        rc = -1;
+    }
     if (rc == 0)
         store_exec(st, "PRAGMA cache_size = -65536", "cannot set the cache size");
     if (rc == 0 && merge_into(st, s, n_shards, merged_id) < 0) {

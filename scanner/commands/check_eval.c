@@ -427,6 +427,12 @@ static void layer_tlsrpt(const struct sts_result *r, struct check_layer *l)
         check_text_add(l->observed, "_smtp._tls not looked up");
         return;
     }
+    /* A domain that does not exist gets no advice to publish records under it. */
+    if (v->status == STS_STATUS_DOMAIN_NXDOMAIN) {
+        l->state = CHECK_SKIP;
+        check_text_add(l->observed, "not applicable: %s does not exist", d);
+        return;
+    }
     if (sts_dns_outcome_failed(o->tlsrpt_outcome)) {
         l->state = CHECK_WARN;
         check_text_add(l->observed, "TXT lookup of _smtp._tls.%s: %s", d,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/sbuf.h"
+#include "scanner/commands/check_list.h"
 #include "scanner/commands/check_render.h"
 #include "scanner/commands/check_tlsrpt.h"
 #include "scanner/commands/commands.h"
@@ -67,20 +68,22 @@ static bool check_sink(void *arg, const struct sts_result *res)
     return true;
 }
 
-/* Normalises every argument; duplicates are checked once. Returns -1 on a bad name. */
-static int collect(struct check_run *r, const struct scan_options *o)
+/* Normalises every argument and every name of the lists (--file, -); duplicates are
+ * checked once. Returns -1 on a bad name. */
+static int collect(struct check_run *r, const struct scan_options *o, const struct check_list *l)
 {
-    r->items = calloc(o->n_args, sizeof *r->items);
+    size_t total = o->n_args + l->n;
+    r->items = calloc(total ? total : 1, sizeof *r->items);
     if (!r->items) {
         fprintf(stderr, "mtasts check: out of memory\n");
         return -1;
     }
-    for (size_t i = 0; i < o->n_args; i++) {
+    for (size_t i = 0; i < total; i++) {
         const char *reason;
+        const char *name = i < o->n_args ? o->args[i] : l->names[i - o->n_args];
         struct check_item *it = &r->items[r->n];
-        if (domain_normalize(o->args[i], strlen(o->args[i]), it->domain, sizeof it->domain,
-                             &reason) < 0) {
-            fprintf(stderr, "mtasts check: '%s' is not a domain name: %s\n", o->args[i], reason);
+        if (domain_normalize(name, strlen(name), it->domain, sizeof it->domain, &reason) < 0) {
+            fprintf(stderr, "mtasts check: '%s' is not a domain name: %s\n", name, reason);
             return -1;
         }
         bool dup = false;
@@ -118,30 +121,51 @@ int cmd_check(int argc, char **argv)
     struct check_tlsrpt tl;
     if (check_tlsrpt_take_args(&argc, argv, &tl, err, sizeof err) < 0) {
         fprintf(stderr, "mtasts check: %s\n", err);
-        return 3;
+        return 64;
     }
+    /* --file LIST and `-`: names from a file or standard input, beside the arguments. */
+    struct check_list list;
+    if (check_list_take_args(&argc, argv, &list, err, sizeof err) < 0) {
+        fprintf(stderr, "mtasts check: %s\n", err);
+        check_list_free(&list);
+        return 64; /* a usage error: the list could not be used */
+    }
+    /* scan_options wants one domain at least: a list's first name stands in for it
+     * (collect() checks it once, duplicates are dropped). */
+    char *argv2[argc + 2];
+    memcpy(argv2, argv, (size_t)argc * sizeof *argv);
+    int argc2 = argc;
+    if (list.n > 0)
+        argv2[argc2++] = list.names[0];
+    argv2[argc2] = NULL;
     int status = 3;
-    struct scan_options *o = scan_options_from_argv(SCAN_CMD_CHECK, argc, argv, &status);
-    if (!o)
+    struct scan_options *o = scan_options_from_argv(SCAN_CMD_CHECK, argc2, argv2, &status);
+    if (!o) {
+        check_list_free(&list);
         return status;
+    }
     struct check_run r = {0};
     r.tlsrpt = tl;
     r.json = o->json;
     r.color = !o->json && isatty(STDOUT_FILENO);
-    if (collect(&r, o) == 0) {
+    if (collect(&r, o, &list) == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         struct scan_stats stats;
         memset(&stats, 0, sizeof stats);
+        status = 3; /* could not check, unless the engine runs */
         if (engine_run(&o->engine, check_source, &r, check_sink, &r, &stats, err, sizeof err) < 0)
             fprintf(stderr, "mtasts check: %s\n", err);
         else
             status = report(&r);
+    } else {
+        status = 64; /* a name that is not a domain name: a usage error */
     }
     for (size_t i = 0; i < r.n; i++)
         sbuf_free(&r.items[i].out);
     free(r.items);
     check_tlsrpt_close(&r.tlsrpt);
+    check_list_free(&list);
     free(o);
     return status;
 }

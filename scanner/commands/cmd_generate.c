@@ -11,6 +11,8 @@
 #include "lib/atomic_file.h"
 #include "scanner/commands/cli.h"
 #include "scanner/commands/commands.h"
+#include "scanner/commands/generate_host.h"
+#include "scanner/commands/generate_mx.h"
 #include "lib/sbuf.h"
 #include "rules/sts_mx.h"
 #include "rules/sts_policy.h"
@@ -30,12 +32,17 @@ struct gen_opts {
     const char *rua[GEN_MAX_ITEMS];
     size_t n_rua;
     bool policy_only;
+    const char *host;               /* --host STACK: write the stack's files under --out */
+    const char *mx_from_dns;        /* --mx-from-dns D: the mx lines from D's MX records */
+    const char *resolver;           /* for --mx-from-dns */
+    const char *tls_cert, *tls_key; /* --host nginx|caddy */
+    struct generate_mx dns_mx;
 };
 
 static const struct cli_help gen_help = {
     .synopsis = "mtasts generate --domain D --mode enforce|testing|none --mx HOST...\n"
                 "                --max-age SECONDS [--rua URI...] [--id ID] [--out DIR]\n"
-                "                [--policy-only]",
+                "                [--policy-only] [--host STACK] [--mx-from-dns D [--resolver IP]]",
     .summary =
         "Prints the _mta-sts TXT record, the _smtp._tls TXT record (with --rua) and the\n"
         "policy file (CRLF line endings) to serve at\n"
@@ -48,9 +55,18 @@ static const struct cli_help gen_help = {
         "                   required unless the mode is none\n"
         "  --max-age N      seconds senders cache the policy, 0-31557600 (604800 is a week)\n"
         "  --rua URI...     TLS-RPT report addresses: mailto:... or https://...\n"
-        "  --id ID          the policy id (1-32 letters and digits); default: the UTC time,\n"
-        "                   e.g. 20261122T120000. Change it whenever the policy changes.\n"
+        "  --id ID          the policy id (1-32 letters and digits); default: the UTC time\n"
+        "                   in ISO 8601 basic format, YYYYMMDDTHHMMSSZ (20261122T120000Z).\n"
+        "                   Change it whenever the policy changes.\n"
         "  --out DIR        also write DIR/.well-known/mta-sts.txt (atomically)\n"
+        "  --host STACK     with --out: the files STACK needs to serve the policy as\n"
+        "                   text/plain: nginx (server block + www/), caddy (Caddyfile +\n"
+        "                   www/), cloudflare-worker (worker.js, wrangler.toml), github-pages\n"
+        "                   (.nojekyll, CNAME, .well-known/), netlify (_headers), vercel\n"
+        "                   (vercel.json), s3-cloudfront (upload.sh with the content type)\n"
+        "  --tls-cert F, --tls-key F  certificate files for --host nginx|caddy\n"
+        "  --mx-from-dns D  the mx lines from D's MX records (and a note where *.parent\n"
+        "                   would cover three or more of them); --resolver IP[:PORT]\n"
         "  --policy-only    print only the policy file (for `| mtasts lint -`)\n"
         "  -h, --help       this text\n",
     .footer = "Exit status: 0 generated, 1 refused (lint would reject it), 2 usage or I/O error.\n",
@@ -93,7 +109,21 @@ static int take_list(const char *opt, int argc, char **argv, const char **list, 
 /* Returns 0, 1 after --help, or 2 after a usage error. */
 static int parse_opts(int argc, char **argv, struct gen_opts *o)
 {
-    enum { O_DOMAIN = 256, O_MODE, O_MAX_AGE, O_ID, O_OUT, O_MX, O_RUA, O_POLICY_ONLY };
+    enum {
+        O_DOMAIN = 256,
+        O_MODE,
+        O_MAX_AGE,
+        O_ID,
+        O_OUT,
+        O_MX,
+        O_RUA,
+        O_POLICY_ONLY,
+        O_HOST,
+        O_MX_DNS,
+        O_RESOLVER,
+        O_TLS_CERT,
+        O_TLS_KEY
+    };
     static const struct option opts[] = {{"domain", required_argument, NULL, O_DOMAIN},
                                          {"mode", required_argument, NULL, O_MODE},
                                          {"max-age", required_argument, NULL, O_MAX_AGE},
@@ -102,6 +132,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
                                          {"mx", required_argument, NULL, O_MX},
                                          {"rua", required_argument, NULL, O_RUA},
                                          {"policy-only", no_argument, NULL, O_POLICY_ONLY},
+                                         {"host", required_argument, NULL, O_HOST},
+                                         {"mx-from-dns", required_argument, NULL, O_MX_DNS},
+                                         {"resolver", required_argument, NULL, O_RESOLVER},
+                                         {"tls-cert", required_argument, NULL, O_TLS_CERT},
+                                         {"tls-key", required_argument, NULL, O_TLS_KEY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     char err[256];
@@ -133,6 +168,21 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
         case O_POLICY_ONLY:
             o->policy_only = true;
             break;
+        case O_HOST:
+            o->host = optarg;
+            break;
+        case O_MX_DNS:
+            o->mx_from_dns = optarg;
+            break;
+        case O_RESOLVER:
+            o->resolver = optarg;
+            break;
+        case O_TLS_CERT:
+            o->tls_cert = optarg;
+            break;
+        case O_TLS_KEY:
+            o->tls_key = optarg;
+            break;
         case 'h':
             gen_usage(stdout);
             return 1;
@@ -151,6 +201,12 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
         return gen_error(2, "--mode is required (enforce, testing or none)");
     if (!o->max_age)
         return gen_error(2, "--max-age is required (seconds, e.g. 604800 for a week)");
+    if (o->host && !generate_host_known(o->host))
+        return gen_error(2, "unknown --host '%s' (%s)", o->host, generate_host_names);
+    if (o->host && !o->out_dir)
+        return gen_error(2, "--host needs --out DIR (where the files go)");
+    if (o->mx_from_dns && o->n_mx)
+        return gen_error(2, "give --mx or --mx-from-dns, not both");
     return 0;
 }
 
@@ -200,7 +256,7 @@ static void default_id(char *buf, size_t n)
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y%m%dT%H%M%S", &tm);
+    strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm); /* one format: ISO 8601 basic, UTC */
 }
 
 /* Writes DIR/.well-known/mta-sts.txt atomically (lib/atomic_file.h). */
@@ -319,11 +375,36 @@ int cmd_generate(int argc, char **argv)
         rc = check_printable(&o);
     if (rc)
         return rc;
+    char wild[1024] = "";
+    if (o.mx_from_dns) {
+        char err[512];
+        if (generate_mx_lookup(o.mx_from_dns, o.resolver, 10.0, &o.dns_mx, err, sizeof err) < 0)
+            return gen_error(1, "--mx-from-dns: %s", err);
+        for (size_t i = 0; i < o.dns_mx.n; i++)
+            o.mx[o.n_mx++] = o.dns_mx.hosts[i];
+        generate_mx_wildcards(&o.dns_mx, wild, sizeof wild);
+    }
     struct generated g = {SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT};
     rc = build(&o, &g);
     struct sbuf path = SBUF_INIT;
-    if (rc == 0 && o.out_dir)
+    if (rc == 0 && o.out_dir && !o.host)
         rc = write_policy_file(o.out_dir, &g.policy, &path);
+    struct sbuf host_log = SBUF_INIT;
+    if (rc == 0 && o.host) {
+        char err[1024];
+        char *log = NULL;
+        size_t loglen = 0;
+        FILE *lf = open_memstream(&log, &loglen);
+        if (!lf ||
+            generate_host_write(o.host, o.out_dir, sbuf_str(&g.domain), g.policy.data, g.policy.len,
+                                o.tls_cert, o.tls_key, lf, err, sizeof err) < 0)
+            rc = gen_error(2, "--host %s: %s", o.host, lf ? err : "out of memory");
+        if (lf)
+            fclose(lf);
+        if (log)
+            sbuf_puts(&host_log, log);
+        free(log);
+    }
     if (rc == 0 && o.policy_only) {
         fwrite(g.policy.data, 1, g.policy.len, stdout);
     } else if (rc == 0) {
@@ -335,8 +416,17 @@ int cmd_generate(int argc, char **argv)
             printf("_smtp._tls.%s. IN TXT \"%s\"\n", d, sbuf_str(&g.tlsrpt));
         }
         printf("; DNS: mta-sts.%s needs an A or AAAA record and a certificate for that name\n", d);
-        if (o.out_dir)
+        if (o.mx_from_dns)
+            printf("; mx lines from the MX records of %s\n", o.mx_from_dns);
+        for (const char *w = wild; *w;) { /* suggestions only: the exact hosts are listed */
+            size_t n = strcspn(w, "\n");
+            printf("; suggestion: mx: %.*s (one line instead of several)\n", (int)n, w);
+            w += n + (w[n] == '\n');
+        }
+        if (o.out_dir && !o.host)
             printf("; policy written to %s\n", sbuf_str(&path));
+        if (o.host)
+            printf("; --host %s files:\n%s", o.host, sbuf_str(&host_log));
         printf("; policy file (CRLF line endings), served as text/plain at\n"
                "; https://mta-sts.%s/.well-known/mta-sts.txt\n",
                d);
@@ -345,6 +435,8 @@ int cmd_generate(int argc, char **argv)
     if (fflush(stdout) != 0 && rc == 0)
         rc = gen_error(2, "cannot write standard output: %s", strerror(errno));
     sbuf_free(&path);
+    sbuf_free(&host_log);
     generated_free(&g);
+    generate_mx_free(&o.dns_mx);
     return rc;
 }

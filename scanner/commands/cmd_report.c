@@ -10,29 +10,36 @@
 #include "store/store.h"
 
 static const struct cli_help report_help = {
-    .synopsis = "mtasts report [--db FILE] [--scan ID] [--format FMT] [-o FILE] [--section NAME]\n"
-                "              [--top N] [--timestamp]\n"
-                "mtasts report --per-domain [--status S] [--category C] [--sort FIELD] [--desc]\n"
-                "              [--db FILE] [--scan ID] [--format FMT] [-o FILE]\n"
-                "mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
-                "mtasts report tlsrpt [--db FILE] [--domain D] ... (mtasts report tlsrpt --help)",
+    .synopsis =
+        "mtasts report [--db FILE] [--scan ID] [--format FMT] [-o FILE] [--section NAME]\n"
+        "              [--top N] [--timestamp]\n"
+        "mtasts report --per-domain [--status S,...] [--category C,...] [--readiness R,...]\n"
+        "              [--would-fail-delivery] [--sort FIELD] [--desc] [--db FILE] [--scan ID]\n"
+        "              [--format FMT] [-o FILE]\n"
+        "mtasts report trend [--db FILE] [--format FMT] [-o FILE]\n"
+        "mtasts report tlsrpt [--db FILE] [--domain D] ... (mtasts report tlsrpt --help)",
     .summary = "The survey report of one scan (adoption funnel, modes, max_age, failure\n"
                "categories, warnings, certificates, TLS-RPT, providers), a per-domain worklist,\n"
                "or the trend across every scan of the database.\n",
-    .options = "  --db FILE        result database (default mtasts.db)\n"
-               "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
-               "  --format FMT     output format (below; default text)\n"
-               "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
-               "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
-               "  --top N          rows of the provider tables (default 25)\n"
-               "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
-               "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
-               "  --status S       per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
-               "  --category C     per-domain filter: a failure category code\n"
-               "  --sort FIELD     domain (default), rank, status, category, readiness, max_age, "
-               "mode\n"
-               "  --desc           reverse the sort (ties still by domain)\n"
-               "  -h, --help       this text\n",
+    .options =
+        "  --db FILE        result database (default mtasts.db)\n"
+        "  --scan ID        scan to report (default: the latest complete, else the latest)\n"
+        "  --format FMT     output format (below; default text)\n"
+        "  -o, --output F   write to F (atomically: F.tmp renamed) instead of stdout\n"
+        "  --section NAME   only this table or section (e.g. funnel, categories, rollups)\n"
+        "  --top N          rows of the provider tables (default 25)\n"
+        "  --timestamp      print the generation time (otherwise output is byte-stable)\n"
+        "  --per-domain     one row per domain: status, category, warnings, readiness, fix\n"
+        "  --status S,...   per-domain filter: valid, invalid, no_policy, dns_error, ...\n"
+        "                   (several values, comma-separated or the option repeated)\n"
+        "  --category C,... per-domain filter: failure category codes\n"
+        "  --readiness R,.. per-domain filter: ready_to_enforce, not_ready, enforcing\n"
+        "  --would-fail-delivery  per-domain filter: only domains whose mail would fail\n"
+        "  --sort FIELD     severity (default: would fail delivery, invalid, not ready,\n"
+        "                   warnings, dns_error, the rest), domain, rank, status, category,\n"
+        "                   readiness, max_age, mode, would_fail_delivery\n"
+        "  --desc           reverse the sort (ties still by domain)\n"
+        "  -h, --help       this text\n",
     .footer = "Exit status: 0 written, 1 database or write error, 2 usage error.\n"
               "Sections and formulas: reports/README.md.\n",
     .formats = true,
@@ -49,7 +56,20 @@ struct report_args {
     size_t top;
     bool per_domain, trend, timestamp;
     struct report_worklist_opts wl;
+    /* Repeated --status/--category/--readiness accumulate here, comma-joined. */
+    char status[512], category[1024], readiness[128];
 };
+
+/* Appends a comma list to buf (a repeated filter option adds values). */
+static bool add_list(char *buf, size_t len, const char *v, const char **dst)
+{
+    size_t used = strlen(buf);
+    int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", v);
+    if (n < 0 || (size_t)n >= len - used)
+        return false;
+    *dst = buf;
+    return true;
+}
 
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
@@ -64,7 +84,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
         O_CATEGORY,
         O_SORT,
         O_DESC,
-        O_TOP
+        O_TOP,
+        O_READINESS,
+        O_WOULD_FAIL
     };
     static const struct option opts[] = {{"db", required_argument, NULL, O_DB},
                                          {"scan", required_argument, NULL, O_SCAN},
@@ -78,6 +100,8 @@ static int parse_args(int argc, char **argv, struct report_args *a)
                                          {"sort", required_argument, NULL, O_SORT},
                                          {"desc", no_argument, NULL, O_DESC},
                                          {"top", required_argument, NULL, O_TOP},
+                                         {"readiness", required_argument, NULL, O_READINESS},
+                                         {"would-fail-delivery", no_argument, NULL, O_WOULD_FAIL},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
@@ -118,10 +142,25 @@ static int parse_args(int argc, char **argv, struct report_args *a)
             a->per_domain = true;
             break;
         case O_STATUS:
-            a->wl.status = optarg;
+            if (!add_list(a->status, sizeof a->status, optarg, &a->wl.status)) {
+                snprintf(err, sizeof err, "--status: too many values");
+                goto usage_error;
+            }
             break;
         case O_CATEGORY:
-            a->wl.category = optarg;
+            if (!add_list(a->category, sizeof a->category, optarg, &a->wl.category)) {
+                snprintf(err, sizeof err, "--category: too many values");
+                goto usage_error;
+            }
+            break;
+        case O_READINESS:
+            if (!add_list(a->readiness, sizeof a->readiness, optarg, &a->wl.readiness)) {
+                snprintf(err, sizeof err, "--readiness: too many values");
+                goto usage_error;
+            }
+            break;
+        case O_WOULD_FAIL:
+            a->wl.would_fail = true;
             break;
         case O_SORT:
             a->wl.sort = optarg;
@@ -147,9 +186,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
             return 2;
         }
     }
-    if ((a->wl.status || a->wl.category || a->wl.sort || a->wl.desc) && !a->per_domain) {
-        fprintf(stderr, "mtasts report: --status, --category, --sort and --desc need "
-                        "--per-domain\n");
+    if ((a->wl.status || a->wl.category || a->wl.readiness || a->wl.would_fail || a->wl.sort ||
+         a->wl.desc) &&
+        !a->per_domain) {
+        fprintf(stderr, "mtasts report: --status, --category, --readiness, --would-fail-delivery, "
+                        "--sort and --desc need --per-domain\n");
         return 2;
     }
     if (a->per_domain && report_worklist_check(&a->wl, err, sizeof err) < 0) {
@@ -193,6 +234,9 @@ static int render(struct report_out *o, struct report_args *a, struct sqlite3 *d
         snprintf(title, title_len, "mtasts per-domain worklist, scan %" PRId64, scan);
         o->title = title;
         o->kind = "per_domain";
+        /* One table: a plain CSV file with its header row, no block marker line. */
+        if (!o->only && !strcmp(o->r->name, "csv"))
+            o->only = "domains";
         if (report_write_worklist(o, db, scan, &a->wl, err, sizeof err) < 0)
             goto fail;
         return 0;
@@ -249,8 +293,28 @@ int cmd_report(int argc, char **argv)
     }
     rc = render(&o, &a, store_db(st), rs);
     if (rc == 0 && a.section && !o.matched) {
-        fprintf(stderr, "mtasts report: no table or section named '%s' (see reports/README.md)\n",
-                a.section);
+        /* The same report once more, through a renderer that only collects the ids. */
+        struct sbuf names = SBUF_INIT;
+        struct render_state *rs2 = calloc(1, sizeof *rs2);
+        FILE *null = fopen("/dev/null", "w");
+        if (rs2 && null) {
+            struct report_out n;
+            report_out_init(&n, &report_render_names, null, "report", NULL);
+            n.top = a.top;
+            n.rstate = &names;
+            if (render(&n, &a, store_db(st), rs2) == 0) {
+                n.rstate = NULL;
+                report_out_discard(&n);
+            }
+            report_data_free(&rs2->data);
+        }
+        if (null)
+            fclose(null);
+        free(rs2);
+        fprintf(stderr, "mtasts report: no table or section named '%s'%s%s%s\n", a.section,
+                names.len ? " (" : " (see reports/README.md)", names.len ? sbuf_str(&names) : "",
+                names.len ? ")" : "");
+        sbuf_free(&names);
         report_out_discard(&o);
         rc = 2;
     } else if (rc == 0 && report_out_finish(&o) < 0) {

@@ -36,6 +36,7 @@ struct scan_run {
     bool input_failed;
     char input_err[512];
     char store_err[512];
+    struct progress *prog; /* told the exact total once the input is read */
 };
 
 static void on_signal(int sig)
@@ -110,6 +111,10 @@ static bool source_next(void *arg, const char **domain, long *rank)
         if (k == INPUT_ERROR) {
             r->input_failed = true;
             snprintf(r->input_err, sizeof r->input_err, "%s", input_error(r->in));
+        } else if (r->prog) {
+            /* The estimate counted every line; now the domains handed out are known, so
+             * the progress ends at 100%, not 99.9% (invalid lines, duplicates). */
+            progress_set_total(r->prog, (long long)input_get_counts(r->in)->domains);
         }
         return false;
     }
@@ -165,8 +170,10 @@ static int inputs_json(const struct scan_options *o, struct sbuf *out)
 }
 
 /* Options that change verdicts: a resume under other values would mix rows made under other
- * rules into one scan, so resume refuses them (rate limits, threads, the resolver,
- * --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict input).
+ * rules into one scan, so resume refuses them (rate limits and windows: --dns-qps, --per-ip,
+ * --per-ip-conns, --dns-inflight, --dns-inflight-min, --inflight, --https-conns; threads, the
+ * resolver, --keep-certs, --smtp-conns and --ehlo may change; the EHLO name is not a verdict
+ * input).
  * Keys of scan_options_json. "checks" holds smtp, smtp:all and dane too. */
 static const struct store_option_key verdict_options[] = {
     {"checks", "--checks", NULL},
@@ -180,6 +187,8 @@ static const struct store_option_key verdict_options[] = {
     {"dns_timeout_s", "--dns-timeout", NULL},
     {"dns_tries", "--dns-tries", NULL},
     {"domain_timeout_s", "--domain-timeout", "90"}, /* scans recorded before it existed */
+    /* past it a fetch waiting for its turn at a busy address is https_timeout */
+    {"per_ip_wait_s", "--per-ip-wait", "300"}, /* scans recorded before it existed */
 };
 
 static int begin_scan(struct scan_run *r)
@@ -321,6 +330,33 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
     if (stats->alloc_failures)
         fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
                 (unsigned long long)stats->alloc_failures);
+    if (stats->dnsw_epochs)
+        fprintf(out,
+                "dns window: final %llu (all workers); per worker min %llu, max %llu, mean %.0f; "
+                "%llu cuts for losses, %llu for round-trip growth\n",
+                (unsigned long long)stats->dns_window, (unsigned long long)stats->dnsw_min,
+                (unsigned long long)stats->dnsw_max,
+                (double)stats->dnsw_sum / (double)stats->dnsw_epochs,
+                (unsigned long long)stats->dnsw_cuts_loss,
+                (unsigned long long)stats->dnsw_cuts_latency);
+}
+
+/* The adaptive DNS window's history, stored with the scan's options ("dns_window"). Per-worker
+ * figures: min, max and mean are of one worker's window; final is the sum over workers. */
+static void note_dns_window(struct scan_run *r, const struct scan_stats *s)
+{
+    if (!s->dnsw_epochs)
+        return;
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"final\":%llu,\"worker_min\":%llu,\"worker_max\":%llu,\"worker_mean\":%.1f,"
+             "\"epochs\":%llu,\"cuts_loss\":%llu,\"cuts_latency\":%llu,\"lost\":%llu}",
+             (unsigned long long)s->dns_window, (unsigned long long)s->dnsw_min,
+             (unsigned long long)s->dnsw_max, (double)s->dnsw_sum / (double)s->dnsw_epochs,
+             (unsigned long long)s->dnsw_epochs, (unsigned long long)s->dnsw_cuts_loss,
+             (unsigned long long)s->dnsw_cuts_latency, (unsigned long long)s->dnsw_lost);
+    if (store_scan_note_option(r->st, r->scan_id, "dns_window", json) < 0)
+        fprintf(stderr, "mtasts scan: %s\n", store_error(r->st));
 }
 
 static int open_inputs(struct scan_run *r, struct exclude_list **xl, struct input_options *io)
@@ -368,13 +404,20 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     char limits[256], err[1024];
     scan_options_limits(o, limits, sizeof limits);
     long long total = progress_total(r, io);
-    struct progress_options popt = {o->progress, stderr, 10,
-                                    total,       limits, (o->engine.checks & SCAN_CHECK_SMTP) != 0};
+    struct progress_options popt = {.mode = o->progress,
+                                    .out = stderr,
+                                    .interval_s = 10,
+                                    .total = total,
+                                    .limits = limits,
+                                    .smtp = (o->engine.checks & SCAN_CHECK_SMTP) != 0,
+                                    .status_file = o->status_file};
     struct progress *prog = progress_start(&popt, &stats);
+    r->prog = prog;
     install_signals();
     double t0 = now_s();
     int rc = engine_run(&o->engine, source_next, r, sink_row, r, &stats, err, sizeof err);
     double elapsed = now_s() - t0;
+    r->prog = NULL;
     progress_stop(prog);
     if (rc < 0)
         fprintf(stderr, "mtasts scan: %s\n", err); /* setup failed: nothing was scanned */
@@ -395,6 +438,7 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
         .excluded = (int64_t)c->excluded,
         .elapsed_s = elapsed,
     };
+    note_dns_window(r, &stats);
     int frc =
         store_scan_finish(r->st, r->scan_id, interrupted ? "interrupted" : "complete", &counts);
     if (frc < 0)
@@ -417,6 +461,16 @@ static int run_scan(struct scan_run *r, const struct input_options *io, int argc
     }
     if (frc < 0 || r->write_errors)
         return 1;
+    /* A binary file or a list of garbage: no valid name at all is an error, not a scan of
+     * nothing (the invalid lines are stored: `mtasts report --section input_errors`). */
+    if (c->domains + c->skipped + c->duplicates + c->excluded + c->other_shard == 0 &&
+        c->invalid > 0) {
+        fprintf(stderr,
+                "mtasts scan: no valid domain name in the input (%llu invalid lines): is it "
+                "a domain list?\n",
+                (unsigned long long)c->invalid);
+        return 1;
+    }
     return 0;
 }
 
@@ -444,6 +498,16 @@ int cmd_scan(int argc, char **argv)
     if (!r.st) {
         fprintf(stderr, "mtasts scan: %s\n", err);
         goto out;
+    }
+    /* Every list must be readable before a scan row is created: a missing list leaves no
+     * 'interrupted' scan behind. */
+    for (size_t i = 0; i < o->n_args; i++) {
+        /* access(), not open(): a FIFO opened and closed here would lose its writer. */
+        if (strcmp(o->args[i], "-") != 0 && access(o->args[i], R_OK) != 0) {
+            fprintf(stderr, "mtasts scan: cannot read the list %s: %s\n", o->args[i],
+                    strerror(errno));
+            goto out;
+        }
     }
     if (begin_scan(&r) < 0)
         goto out;

@@ -1,5 +1,6 @@
 /* The scan's progress display: a status line rewritten on a terminal, or periodic log lines. */
 #include "scanner/commands/progress.h"
+#include "scanner/commands/status_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -78,6 +79,8 @@ size_t progress_format(char *buf, size_t buflen, const struct progress_view *v)
             (unsigned long long)v->smtp_inflight, (unsigned long long)v->mx_probes,
             (unsigned long long)v->mx_shared,
             v->port25 == SCAN_PORT25_BLOCKED ? " PORT 25 BLOCKED" : "");
+    if (v->dns_window)
+        put(buf, buflen, &off, " | dns window %llu", (unsigned long long)v->dns_window);
     static const enum sts_status order[] = {STS_STATUS_VALID, STS_STATUS_INVALID,
                                             STS_STATUS_NO_POLICY, STS_STATUS_DOMAIN_NXDOMAIN,
                                             STS_STATUS_DNS_ERROR};
@@ -108,6 +111,9 @@ struct progress {
     double start;
     double hist_t[PROGRESS_WINDOW + 1];
     uint64_t hist_done[PROGRESS_WINDOW + 1];
+    uint64_t hist_q[PROGRESS_WINDOW + 1];
+    bool quiet;         /* no line printed (the status file may still be written) */
+    bool status_failed; /* the status file could not be written (said once) */
     size_t hist_n;
 };
 
@@ -135,10 +141,13 @@ static void sample(struct progress *p, struct progress_view *v)
     pthread_mutex_unlock(&p->lock);
     v->elapsed_s = t - p->start;
     v->dns_inflight = load(&s->dns_inflight);
+    v->dns_window = load(&s->dns_window);
     v->https_inflight = load(&s->https_inflight);
     for (int i = 0; i < STS_STATUS_COUNT && i < 5; i++)
         v->by_status[i] = load(&s->by_status[i]);
     v->dns_retries = load(&s->dns_retries);
+    v->dns_queries = load(&s->dns_queries);
+    v->https_fetches = load(&s->https_fetches);
     v->limits = p->opt.limits;
     v->smtp_on = p->opt.smtp;
     v->smtp_inflight = load(&s->smtp_inflight);
@@ -149,16 +158,21 @@ static void sample(struct progress *p, struct progress_view *v)
     if (p->hist_n == PROGRESS_WINDOW + 1) {
         memmove(p->hist_t, p->hist_t + 1, PROGRESS_WINDOW * sizeof p->hist_t[0]);
         memmove(p->hist_done, p->hist_done + 1, PROGRESS_WINDOW * sizeof p->hist_done[0]);
+        memmove(p->hist_q, p->hist_q + 1, PROGRESS_WINDOW * sizeof p->hist_q[0]);
         p->hist_n--;
     }
     p->hist_t[p->hist_n] = t;
     p->hist_done[p->hist_n] = v->done;
+    p->hist_q[p->hist_n] = v->dns_queries;
     p->hist_n++;
     double dt = t - p->hist_t[0];
-    if (dt > 0.2)
+    if (dt > 0.2) {
         v->rate = (double)(v->done - p->hist_done[0]) / dt;
-    else if (v->elapsed_s > 0)
+        v->qps = (double)(v->dns_queries - p->hist_q[0]) / dt;
+    } else if (v->elapsed_s > 0) {
         v->rate = (double)v->done / v->elapsed_s;
+        v->qps = (double)v->dns_queries / v->elapsed_s;
+    }
 }
 
 static unsigned terminal_width(FILE *out)
@@ -169,11 +183,26 @@ static unsigned terminal_width(FILE *out)
     return 0;
 }
 
+/* The status file, when asked for: a failure to write it is said once, the scan goes on. */
+static void write_status(struct progress *p, const struct progress_view *v, bool final)
+{
+    if (!p->opt.status_file)
+        return;
+    char err[512];
+    if (status_file_write(p->opt.status_file, v, final, err, sizeof err) < 0 && !p->status_failed) {
+        fprintf(stderr, "mtasts scan: --status-file: %s\n", err);
+        p->status_failed = true;
+    }
+}
+
 static void emit(struct progress *p, bool final)
 {
     struct progress_view v;
     char line[1024];
     sample(p, &v);
+    write_status(p, &v, final);
+    if (p->quiet)
+        return;
     size_t n = progress_format(line, sizeof line, &v);
     if (p->tty) {
         /* Wider than the terminal would wrap, and \r would then rewrite only the last row. */
@@ -197,6 +226,7 @@ static void *progress_thread(void *arg)
     struct progress *p = arg;
     unsigned interval = p->tty ? 1 : (p->opt.interval_s ? p->opt.interval_s : 10);
     unsigned ticks = 0;
+    const unsigned status_every = 5; /* seconds between status file rewrites */
     pthread_mutex_lock(&p->lock);
     while (!p->stopping) {
         struct timespec deadline;
@@ -208,11 +238,14 @@ static void *progress_thread(void *arg)
         if (rc != ETIMEDOUT)
             continue;
         pthread_mutex_unlock(&p->lock);
-        if (++ticks % interval == 0) {
+        ++ticks;
+        if (!p->quiet && ticks % interval == 0) {
             emit(p, false);
         } else {
             struct progress_view v;
             sample(p, &v); /* keeps the rate window fed between log lines */
+            if (ticks % status_every == 0)
+                write_status(p, &v, false);
         }
         pthread_mutex_lock(&p->lock);
     }
@@ -235,7 +268,8 @@ struct progress *progress_start(const struct progress_options *opt, const struct
     enum progress_mode mode = opt->mode;
     if (mode == PROGRESS_AUTO)
         mode = isatty(fileno(p->out)) ? PROGRESS_TTY : PROGRESS_LOG;
-    if (mode == PROGRESS_QUIET)
+    p->quiet = mode == PROGRESS_QUIET;
+    if (p->quiet && !opt->status_file)
         return p;
     p->tty = mode == PROGRESS_TTY;
     if (pthread_create(&p->thread, NULL, progress_thread, p) != 0) {

@@ -18,12 +18,14 @@ enum progress_mode {
 
 struct progress_options {
     enum progress_mode mode;
-    FILE *out;           /* NULL: stderr */
-    unsigned interval_s; /* PROGRESS_LOG period; 0: 10 seconds */
-    long long total;     /* domains expected, -1 when unknown (stdin): no ETA then */
-    const char *limits;  /* rate limits in effect, shown as is, e.g. "qps 2000, inflight
-                            5000, https 500, per-ip 4"; NULL: none shown */
-    bool smtp;           /* the SMTP stage runs: its figures are shown */
+    FILE *out;               /* NULL: stderr */
+    unsigned interval_s;     /* PROGRESS_LOG period; 0: 10 seconds */
+    long long total;         /* domains expected, -1 when unknown (stdin): no ETA then */
+    const char *limits;      /* rate limits in effect, shown as is, e.g. "qps 2000, inflight
+                                5000, https 500, per-ip 4"; NULL: none shown */
+    const char *status_file; /* JSON status rewritten atomically (status_file.c), or NULL;
+                                written even with PROGRESS_QUIET */
+    bool smtp;               /* the SMTP stage runs: its figures are shown */
 };
 
 /* What one status line shows; filled from struct scan_stats by the progress thread, or
@@ -34,10 +36,13 @@ struct progress_view {
     double elapsed_s;      /* since the start */
     double rate;           /* domains per second, recent (a sliding window) */
     uint64_t dns_inflight; /* DNS queries outstanding */
+    uint64_t dns_window;   /* the adaptive DNS window (all workers); 0: not shown */
     uint64_t https_inflight;
     uint64_t by_status[5]; /* enum sts_status order: no_policy valid invalid dns_error nxdomain */
     uint64_t dns_retries;
     const char *limits; /* may be NULL */
+    uint64_t dns_queries, https_fetches;
+    double qps; /* DNS queries per second achieved, recent (the same window as rate) */
     /* The SMTP stage (shown when smtp_on): probes in flight, MX hosts probed, probes saved
      * by sharing, port 25 (enum scan_port25). */
     bool smtp_on;

@@ -22,11 +22,20 @@ static const struct cli_help scan_help = {
                "  --shard I/N            scan only shard I (0-based) of N\n"
                "  --exclude FILE         never touch these domains (and names below them)\n"
                "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
-               "  --dns-qps N            DNS queries per second, all threads (default 500)\n"
+               "  --dns-qps N            DNS queries per second, all threads (default 500;\n"
+               "                         0: unlimited)\n"
                "  --inflight N           domains in flight (default 2000)\n"
-               "  --dns-inflight N       DNS queries outstanding at once (default 1000)\n"
+               "  --dns-inflight N       DNS queries outstanding at most (default 1000): the\n"
+               "                         ceiling of the adaptive window, which follows the\n"
+               "                         resolver's latency and losses\n"
+               "  --dns-inflight-min N   the window's floor and start (default 32;\n"
+               "                         = --dns-inflight fixes it)\n"
                "  --https-conns N        HTTPS transfers in flight (default 200)\n"
-               "  --per-ip N             connections per destination IP at once (default 4)\n"
+               "  --per-ip R             new connections per second per destination IP\n"
+               "                         (default 20, evenly spaced; 0: no rate limit)\n"
+               "  --per-ip-conns N       connections per destination IP at once (default 8)\n"
+               "  --per-ip-wait S        longest wait for a turn at a busy IP, then\n"
+               "                         https_timeout (default 300)\n"
                "  --timeout S            HTTPS total time limit per fetch (default 10)\n"
                "  --connect-timeout S    TCP+TLS connect limit (default 5)\n"
                "  --domain-timeout S     deadline per domain (default 90): a fetch still waiting\n"
@@ -52,16 +61,21 @@ static const struct cli_help scan_help = {
                "  --contact URL          contact URL sent in the User-Agent\n"
                "  --keep-certs           store each policy host's certificate chain (PEM)\n"
                "  --progress | --quiet   status line on stderr / nothing\n"
+               "  --status-file FILE     JSON status (counts, rates, queries/s, in flight, ETA)\n"
+               "                         rewritten atomically every 5 s and at the end\n"
                "  -h, --help             this text\n",
     .footer =
         "Exit status: 0 complete, 130 interrupted (resume with --resume), 1 error, 2 usage.\n",
 };
 
 static const struct cli_help check_help = {
-    .synopsis = "mtasts check DOMAIN... [options]",
+    .synopsis = "mtasts check DOMAIN... [options]\n"
+                "mtasts check --file LIST [DOMAIN...] [options]    mtasts check - [options]",
     .summary = "Checks each domain layer by layer (DNS record, policy fetch, policy, MX coverage,\n"
                "TLS-RPT, readiness) and says how to fix each problem.\n",
     .options =
+        "  --file LIST            also check the names in LIST (one a line, # comments,\n"
+        "                         rank,domain lines; at most 10000); `-` reads stdin\n"
         "  --json                 one JSON object per domain\n"
         "  --resolver IP[:PORT]   resolver to use, repeatable (default: /etc/resolv.conf)\n"
         "  --ca-file FILE         trust these CAs instead of the system store\n"
@@ -84,7 +98,8 @@ static const struct cli_help check_help = {
         "  --db FILE              add the TLS-RPT reports ingested into FILE to readiness\n"
         "  --window DAYS          days of clean reports ready_to_enforce needs (default 14)\n"
         "  -h, --help             this text\n",
-    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check.\n",
+    .footer = "Exit status: 0 pass, 1 warnings, 2 failures, 3 could not check, 64 usage error\n"
+              "(a bad option or name, an unreadable --file).\n",
 };
 
 void scan_options_usage(enum scan_command cmd, FILE *out)
@@ -332,13 +347,17 @@ enum {
     O_EXCLUDE,
     O_DNS_QPS,
     O_DNS_INFLIGHT,
+    O_DNS_INFLIGHT_MIN,
     O_INFLIGHT,
     O_HTTPS_CONNS,
     O_PER_IP,
+    O_PER_IP_CONNS,
+    O_PER_IP_WAIT,
     O_THREADS,
     O_KEEP_CERTS,
     O_PROGRESS,
     O_QUIET,
+    O_STATUS_FILE,
     O_JSON, /* check only */
 };
 
@@ -362,22 +381,27 @@ enum {
         "help", no_argument, NULL, 'h'                                                             \
     }
 
-static const struct option scan_opts[] = {COMMON_OPTIONS,
-                                          {"db", required_argument, NULL, O_DB},
-                                          {"resume", no_argument, NULL, O_RESUME},
-                                          {"scan", required_argument, NULL, O_SCAN},
-                                          {"shard", required_argument, NULL, O_SHARD},
-                                          {"exclude", required_argument, NULL, O_EXCLUDE},
-                                          {"dns-qps", required_argument, NULL, O_DNS_QPS},
-                                          {"dns-inflight", required_argument, NULL, O_DNS_INFLIGHT},
-                                          {"inflight", required_argument, NULL, O_INFLIGHT},
-                                          {"https-conns", required_argument, NULL, O_HTTPS_CONNS},
-                                          {"per-ip", required_argument, NULL, O_PER_IP},
-                                          {"threads", required_argument, NULL, O_THREADS},
-                                          {"keep-certs", no_argument, NULL, O_KEEP_CERTS},
-                                          {"progress", no_argument, NULL, O_PROGRESS},
-                                          {"quiet", no_argument, NULL, O_QUIET},
-                                          {NULL, 0, NULL, 0}};
+static const struct option scan_opts[] = {
+    COMMON_OPTIONS,
+    {"db", required_argument, NULL, O_DB},
+    {"resume", no_argument, NULL, O_RESUME},
+    {"scan", required_argument, NULL, O_SCAN},
+    {"shard", required_argument, NULL, O_SHARD},
+    {"exclude", required_argument, NULL, O_EXCLUDE},
+    {"dns-qps", required_argument, NULL, O_DNS_QPS},
+    {"dns-inflight", required_argument, NULL, O_DNS_INFLIGHT},
+    {"dns-inflight-min", required_argument, NULL, O_DNS_INFLIGHT_MIN},
+    {"inflight", required_argument, NULL, O_INFLIGHT},
+    {"https-conns", required_argument, NULL, O_HTTPS_CONNS},
+    {"per-ip", required_argument, NULL, O_PER_IP},
+    {"per-ip-conns", required_argument, NULL, O_PER_IP_CONNS},
+    {"per-ip-wait", required_argument, NULL, O_PER_IP_WAIT},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"keep-certs", no_argument, NULL, O_KEEP_CERTS},
+    {"progress", no_argument, NULL, O_PROGRESS},
+    {"quiet", no_argument, NULL, O_QUIET},
+    {"status-file", required_argument, NULL, O_STATUS_FILE},
+    {NULL, 0, NULL, 0}};
 
 static const struct option check_opts[] = {
     COMMON_OPTIONS, {"json", no_argument, NULL, O_JSON}, {NULL, 0, NULL, 0}};
@@ -465,8 +489,15 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
         return cli_parse_int("--inflight", v, 1, 1000000, &cfg->inflight, err, errlen);
     case O_HTTPS_CONNS:
         return cli_parse_int("--https-conns", v, 1, 100000, &cfg->https_conns, err, errlen);
+    case O_DNS_INFLIGHT_MIN:
+        return cli_parse_int("--dns-inflight-min", v, 1, 1000000, &cfg->dns_inflight_min, err,
+                             errlen);
     case O_PER_IP:
-        return cli_parse_int("--per-ip", v, 0, 100000, &cfg->per_ip, err, errlen);
+        return cli_parse_double("--per-ip", v, 0, 100000, &cfg->per_ip, err, errlen);
+    case O_PER_IP_CONNS:
+        return cli_parse_int("--per-ip-conns", v, 0, 100000, &cfg->per_ip_conns, err, errlen);
+    case O_PER_IP_WAIT:
+        return cli_parse_double("--per-ip-wait", v, 0.1, 86400, &cfg->per_ip_wait_s, err, errlen);
     case O_THREADS:
         return cli_parse_int("--threads", v, 1, 256, &cfg->threads, err, errlen);
     case O_KEEP_CERTS:
@@ -477,6 +508,9 @@ static int apply_option(struct scan_options *o, int c, int argc, char **argv, ch
         return 0;
     case O_QUIET:
         o->progress = PROGRESS_QUIET;
+        return 0;
+    case O_STATUS_FILE:
+        o->status_file = v;
         return 0;
     case O_JSON:
         o->json = true;
@@ -532,7 +566,9 @@ struct scan_options *scan_options_from_argv(enum scan_command cmd, int argc, cha
 {
     const char *name = cmd == SCAN_CMD_SCAN ? "scan" : "check";
     /* check: any failure is "could not check" (3); scan: usage 2, out of memory 1. */
-    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 3, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
+    /* check: 0-3 are verdicts (3 "could not check"); a usage error has its own code,
+     * EX_USAGE from sysexits.h, so a script never mistakes a typo for a DNS failure. */
+    int usage_status = cmd == SCAN_CMD_SCAN ? 2 : 64, oom_status = cmd == SCAN_CMD_SCAN ? 1 : 3;
     struct scan_options *o = malloc(sizeof *o);
     if (!o) {
         cli_error(name, "out of memory");
@@ -576,13 +612,15 @@ void scan_options_json(const struct scan_options *o, struct sbuf *out)
     json_checks(c->checks, out);
     sbuf_printf(out,
                 ",\"probe_orphans\":%s,\"dns_qps\":%g,\"inflight\":%d,\"https_conns\":%d,"
-                "\"per_ip\":%d,\"dns_inflight\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
+                "\"per_ip\":%g,\"per_ip_conns\":%d,\"per_ip_wait_s\":%g,\"dns_inflight\":%d,\"dns_"
+                "inflight_min\":%d,\"timeout_s\":%g,\"connect_timeout_s\":%g,\"dns_"
                 "timeout_s\":%g,"
                 "\"dns_tries\":%d,\"domain_timeout_s\":%g,\"threads\":%d,\"keep_certs\":%s,"
                 "\"smtp_timeout_s\":%g,\"smtp_conns\":%d,\"ehlo\":",
                 c->probe_orphans ? "true" : "false", c->dns_qps, c->inflight, c->https_conns,
-                c->per_ip, c->dns_inflight, c->timeout_s, c->connect_timeout_s, c->dns_timeout_s,
-                c->dns_tries, c->domain_timeout_s, c->threads, c->keep_cert_pem ? "true" : "false",
+                c->per_ip, c->per_ip_conns, c->per_ip_wait_s, c->dns_inflight, c->dns_inflight_min,
+                c->timeout_s, c->connect_timeout_s, c->dns_timeout_s, c->dns_tries,
+                c->domain_timeout_s, c->threads, c->keep_cert_pem ? "true" : "false",
                 c->smtp_timeout_s, c->smtp_conns);
     esc_json_str(out, c->ehlo_name);
     sbuf_puts(out, ",\"ca_file\":");
@@ -618,8 +656,9 @@ void scan_options_limits(const struct scan_options *o, char *buf, size_t buflen)
         snprintf(qps, sizeof qps, "%g", c->dns_qps);
     else
         snprintf(qps, sizeof qps, "unlimited");
-    int n = snprintf(buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %d, timeout %gs",
-                     qps, c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->timeout_s);
+    int n = snprintf(
+        buf, buflen, "qps %s, dns %d, inflight %d, https %d, per-ip %g/s x%d, timeout %gs", qps,
+        c->dns_inflight, c->inflight, c->https_conns, c->per_ip, c->per_ip_conns, c->timeout_s);
     if ((c->checks & (SCAN_CHECK_SMTP | SCAN_CHECK_DANE)) && n > 0 && (size_t)n < buflen)
         snprintf(buf + n, buflen - (size_t)n, ", smtp %d", c->smtp_conns);
 }

@@ -32,6 +32,7 @@ struct scan_options {
     unsigned shard_index, shard_count;
     const char *exclude_file;
     enum progress_mode progress;
+    const char *status_file; /* --status-file: JSON status rewritten atomically, or NULL */
 
     /* check */
     bool json;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "scanner/engine/addr_policy.h"
 #include "scanner/engine/scan_state.h"
@@ -63,6 +64,7 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
     s->on_answer = on_answer;
     s->ctx = ctx;
     s->max_outstanding = max_outstanding ? max_outstanding : 1;
+    dns_window_init(&s->win, (double)s->max_outstanding, (double)s->max_outstanding);
     s->jitter_state =
         ((uint64_t)(uintptr_t)s << 1) ^ (uint64_t)evl_now_ms() ^ 0x9e3779b97f4a7c15ULL;
     if (s->jitter_state == 0)
@@ -107,8 +109,73 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
     return 0;
 }
 
+/* The window as the progress line sees it: the sum over workers, kept by deltas. */
+static void report_window(struct dns_stage *s)
+{
+    size_t w = dns_window_get(&s->win);
+    if (w == s->win_reported)
+        return;
+    if (w > s->win_reported)
+        __atomic_fetch_add(&s->stats->dns_window, (uint64_t)(w - s->win_reported),
+                           __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_sub(&s->stats->dns_window, (uint64_t)(s->win_reported - w),
+                           __ATOMIC_RELAXED);
+    s->win_reported = w;
+}
+
+void dns_stage_set_floor(struct dns_stage *s, size_t floor)
+{
+    if (floor < 1)
+        floor = 1;
+    if (floor > s->max_outstanding)
+        floor = s->max_outstanding;
+    dns_window_init(&s->win, (double)floor, (double)s->max_outstanding);
+    report_window(s);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void atomic_min(volatile uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while ((cur == 0 || v < cur) &&
+           !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+static void atomic_max(volatile uint64_t *p, uint64_t v)
+{
+    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > cur &&
+           !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* This worker's window history into the scan's counters (sums over workers). */
+static void report_history(struct dns_stage *s)
+{
+    const struct dns_window *w = &s->win;
+    if (!s->stats || w->epochs == 0)
+        return;
+    atomic_min(&s->stats->dnsw_min, (uint64_t)w->w_min);
+    atomic_max(&s->stats->dnsw_max, (uint64_t)w->w_max);
+    __atomic_fetch_add(&s->stats->dnsw_sum, (uint64_t)w->w_sum, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_epochs, w->epochs, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_cuts_loss, w->cuts_loss, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_cuts_latency, w->cuts_latency, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&s->stats->dnsw_lost, w->lost, __ATOMIC_RELAXED);
+}
+
 void dns_stage_close(struct dns_stage *s)
 {
+    if (!s->stopping)
+        report_history(s);
     s->stopping = true;
     if (s->channel) {
         ares_destroy(s->channel); /* callbacks run with ARES_EDESTRUCTION and are ignored */
@@ -291,6 +358,12 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
         return;
     s->outstanding--;
     __atomic_fetch_sub(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
+    /* Every answer (or loss) steers the window: a timeout is a query the resolver (or the
+     * path) dropped; any answer, even SERVFAIL, measures the round trip. */
+    int64_t t = now_us();
+    if (dns_window_on_answer(&s->win, t / 1000, (double)(t - ref->sent_us) / 1000.0,
+                             status == ARES_ETIMEOUT))
+        report_window(s);
     enum sts_dns_outcome o = dns_outcome_of_status(status);
     if (o == STS_DNS_OK)
         o = dns_parse_answer(ref->task, ref->q, abuf, alen, s->cfg->addrs);
@@ -313,6 +386,7 @@ static void send_one(struct dns_stage *s, struct dns_qref *ref)
         return;
     }
     s->outstanding++;
+    ref->sent_us = now_us();
     __atomic_fetch_add(&s->stats->dns_inflight, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->stats->dns_queries, 1, __ATOMIC_RELAXED);
     ares_query(s->channel, name, ns_c_in, query_type(ref->q), query_cb, ref);
@@ -327,8 +401,11 @@ void dns_stage_query(struct dns_stage *s, struct dns_qref *ref, bool urgent)
 
 int dns_stage_pump(struct dns_stage *s)
 {
-    while (s->wait_len > 0 && !s->stopping && s->outstanding < s->max_outstanding) {
-        size_t room = s->max_outstanding - s->outstanding;
+    size_t limit = dns_window_get(&s->win);
+    size_t other = s->other_outstanding ? *s->other_outstanding : 0;
+    limit = other < limit ? limit - other : 0; /* the SMTP stage's lookups are pumped first */
+    while (s->wait_len > 0 && !s->stopping && s->outstanding < limit) {
+        size_t room = limit - s->outstanding;
         size_t want = s->wait_len < room ? s->wait_len : room;
         size_t got = want;
         if (s->qps)
@@ -342,7 +419,7 @@ int dns_stage_pump(struct dns_stage *s)
             send_one(s, ref); /* may enqueue again (synchronous failure): loop re-checks */
         }
     }
-    if (s->wait_len == 0 || !s->qps || s->outstanding >= s->max_outstanding)
+    if (s->wait_len == 0 || !s->qps || s->outstanding >= limit)
         return -1;
     uint64_t ns = ratelimit_wait_ns(s->qps, ratelimit_now_ns());
     return (int)((ns + 999999) / 1000000);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scanner/engine/dns_window.h"
 #include "scanner/engine/domain_task.h"
 #include "scanner/engine/event_loop.h"
 
@@ -34,8 +35,14 @@ struct dns_stage {
     struct dns_qref **wait;
     size_t wait_cap, wait_head, wait_len;
     size_t outstanding;     /* queries sent to c-ares and not answered */
-    size_t max_outstanding; /* this worker's share of --dns-inflight */
-    uint64_t jitter_state;  /* xorshift state for retry jitter (no shared rand() lock) */
+    size_t max_outstanding; /* this worker's share of --dns-inflight: the window's ceiling */
+    struct dns_window win;  /* the adaptive window (dns_window.h): what is sent at most */
+    size_t win_reported;    /* this worker's window as last added to stats->dns_window */
+    /* Queries this worker has outstanding on another channel to the same resolvers (the SMTP
+     * stage's MX host lookups), or NULL: they count against the window, so the resolver sees
+     * at most `window` queries from the worker whichever stage sent them. */
+    const size_t *other_outstanding;
+    uint64_t jitter_state; /* xorshift state for retry jitter (no shared rand() lock) */
 };
 
 /* Per (task, query) reference, the argument of c-ares callbacks and retry timers; lives in
@@ -45,6 +52,7 @@ struct dns_qref {
     struct domain_task *task;
     enum task_query q;
     int tries;
+    int64_t sent_us; /* when the current try was sent (CLOCK_MONOTONIC): its round trip */
 };
 
 /* Sets up the channel: resolvers from cfg (or the system's), per-try timeout, EDNS, sockets
@@ -56,6 +64,9 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
                    size_t max_outstanding, dns_answer_fn on_answer, void *ctx, char *err,
                    size_t errlen);
 
+/* The adaptive window's floor for this worker (its share of --dns-inflight-min; the window
+ * starts there). Call after dns_stage_init; floor >= max_outstanding fixes the window. */
+void dns_stage_set_floor(struct dns_stage *s, size_t floor);
 /* Points a channel at the --resolver list (nothing to do without one). Returns 0, or -1 with
  * a message naming the list. Shared with the SMTP stage's channel. */
 int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, char *err,

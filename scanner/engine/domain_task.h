@@ -114,9 +114,10 @@ struct domain_task {
     void *owner;
     uint8_t fetch_order[TASK_MAX_ADDRS]; /* addresses to try (domain_task_fetch_order) */
     uint8_t n_fetch_order, fetch_next;
-    uint8_t alloc_retries;  /* times the domain was restarted after an allocation failure */
-    uint8_t local_retries;  /* fetch attempts repeated after a local failure (EMFILE...) */
-    int64_t local_retry_at; /* monotonic ms: not before, after a local failure; 0: now */
+    uint8_t alloc_retries;   /* times the domain was restarted after an allocation failure */
+    uint8_t local_retries;   /* fetch attempts repeated after a local failure (EMFILE...) */
+    int64_t local_retry_at;  /* monotonic ms: not before, after a local failure; 0: now */
+    int64_t fetch_queued_ms; /* when the fetch (or its next address) began to wait for its turn */
 };
 
 /* True when an allocation for this domain failed (t->arena.oom): something it was told may be

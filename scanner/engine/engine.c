@@ -28,6 +28,12 @@
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_POLL_MAX_MS 250 /* a loop looks at its inbox and the stop flag this often */
 #define ENGINE_WRITER_WAIT_MS 100
+/* Results queued before a worker wakes the sleeping writer: below that the writer finds them
+ * when its wait times out (at most ENGINE_WRITER_WAIT_MS later). Waking it for every result
+ * cost two futex calls per domain. */
+#define ENGINE_WRITER_BATCH 64
+/* Domains a worker takes from its inbox under one lock. */
+#define ENGINE_ADMIT_BATCH 32
 /* Done MX hosts kept once no domain in flight uses them (mx_table.h): about 5.5 KB each. */
 #define ENGINE_MX_KEEP 4096
 
@@ -58,6 +64,7 @@ struct worker {
     size_t pool_used;               /* tasks ever taken: the rest of the pool is untouched */
     struct domain_task *free_tasks; /* worker-local */
     size_t active;                  /* tasks running in this worker (not yet finished) */
+    size_t n_free;                  /* tasks on free_tasks */
 
     pthread_mutex_t lock; /* guards the fields below, shared with the feeder and writer */
     struct inbox_entry inbox[ENGINE_INBOX];
@@ -93,7 +100,8 @@ struct engine {
     pthread_mutex_t out_lock;
     pthread_cond_t out_cond; /* a result is queued, or a worker exited */
     struct domain_task *out_head, *out_tail;
-    bool writer_waiting; /* the writer sleeps on out_cond: a new result must wake it */
+    size_t out_len;      /* results queued */
+    bool writer_waiting; /* the writer sleeps on out_cond: ENGINE_WRITER_BATCH results wake it */
     int workers_running;
     char failure[256]; /* a worker's fatal error (guarded by out_lock), "" when none */
 };
@@ -129,13 +137,13 @@ static void finish_domain(struct worker *w, struct domain_task *t)
     w->active--;
     __atomic_fetch_sub(&e->active_total, 1, __ATOMIC_RELAXED);
     pthread_mutex_lock(&e->out_lock);
-    bool was_empty = e->out_head == NULL;
     if (e->out_tail)
         e->out_tail->next = t;
     else
         e->out_head = t;
     e->out_tail = t;
-    if (was_empty && e->writer_waiting) /* else the writer takes it with the batch */
+    /* once per batch: the writer takes the whole queue when it wakes */
+    if (++e->out_len == ENGINE_WRITER_BATCH && e->writer_waiting)
         pthread_cond_signal(&e->out_cond);
     pthread_mutex_unlock(&e->out_lock);
 }
@@ -159,6 +167,7 @@ static void drop_domain(struct worker *w, struct domain_task *t)
     __atomic_fetch_sub(&w->eng->active_total, 1, __ATOMIC_RELAXED);
     t->next = w->free_tasks;
     w->free_tasks = t;
+    w->n_free++;
 }
 
 /* At most this many restarts of one domain after allocation failures; then the scan stops
@@ -333,6 +342,7 @@ static void take_returned(struct worker *w, bool *input_done)
         release_probes(w, r); /* the writer is done with the probes */
         r->next = w->free_tasks;
         w->free_tasks = r;
+        w->n_free++;
         r = next;
     }
 }
@@ -344,6 +354,7 @@ static struct domain_task *task_get(struct worker *w)
     struct domain_task *t = w->free_tasks;
     if (t) {
         w->free_tasks = t->next;
+        w->n_free--;
         return t;
     }
     if (w->pool_used >= w->pool_size)
@@ -360,30 +371,41 @@ static bool dns_has_room(const struct worker *w)
     return w->dns.wait_len < 2 * w->dns.max_outstanding;
 }
 
+/* Takes domains from the inbox in batches (one lock each), as long as the DNS stage has room
+ * and tasks are free. The feeder is woken only once the inbox is at most half full: waking it
+ * for every slot freed cost a futex wake and a wait per domain. */
 static void admit(struct worker *w)
 {
     struct engine *e = w->eng;
-    bool made_room = false;
+    bool wake_feeder = false;
     while (!stopping() && dns_has_room(w) && (w->free_tasks || w->pool_used < w->pool_size)) {
-        struct inbox_entry entry;
+        size_t free_tasks = w->n_free + (w->pool_size - w->pool_used);
+        size_t want = free_tasks < ENGINE_ADMIT_BATCH ? free_tasks : ENGINE_ADMIT_BATCH;
+        struct inbox_entry batch[ENGINE_ADMIT_BATCH];
+        size_t got = 0;
         pthread_mutex_lock(&w->lock);
-        bool have = w->in_len > 0;
-        if (have) {
-            entry = w->inbox[w->in_head];
+        size_t before = w->in_len;
+        while (got < want && w->in_len > 0) {
+            batch[got++] = w->inbox[w->in_head];
             w->in_head = (w->in_head + 1) % ENGINE_INBOX;
             w->in_len--;
         }
+        if (got && before > ENGINE_INBOX / 2 && w->in_len <= ENGINE_INBOX / 2)
+            wake_feeder = true;
+        else if (got && w->in_len == 0)
+            wake_feeder = true;
         pthread_mutex_unlock(&w->lock);
-        if (!have)
+        if (!got)
             break;
-        made_room = true;
-        struct domain_task *t = task_get(w);
-        w->active++;
-        __atomic_fetch_add(&e->active_total, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
-        start_domain(w, t, entry.domain, entry.rank, 0);
+        for (size_t i = 0; i < got; i++) {
+            struct domain_task *t = task_get(w); /* got <= free tasks */
+            w->active++;
+            __atomic_fetch_add(&e->active_total, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&e->stats->started, 1, __ATOMIC_RELAXED);
+            start_domain(w, t, batch[i].domain, batch[i].rank, 0);
+        }
     }
-    if (made_room) {
+    if (wake_feeder) {
         pthread_mutex_lock(&e->feed_lock);
         pthread_cond_signal(&e->feed_cond);
         pthread_mutex_unlock(&e->feed_lock);
@@ -585,6 +607,7 @@ static void writer_loop(struct engine *e)
         }
         struct domain_task *batch = e->out_head;
         e->out_head = e->out_tail = NULL;
+        e->out_len = 0;
         bool last = !batch && e->workers_running == 0;
         pthread_mutex_unlock(&e->out_lock);
         if (last)
@@ -630,6 +653,9 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
                        share(e->cfg->dns_inflight, e->n_workers), on_dns_answer, w, err,
                        errlen) < 0)
         return -1;
+    dns_stage_set_floor(&w->dns, share(e->cfg->dns_inflight_min > 0 ? e->cfg->dns_inflight_min
+                                                                    : e->cfg->dns_inflight,
+                                       e->n_workers));
     if (https_stage_init(&w->https, &w->loop, e->cfg, e->stats, e->perip, e->cert_store, transfers,
                          on_fetch_done, w, err, errlen) < 0)
         return -1;
@@ -638,6 +664,9 @@ static int worker_init(struct engine *e, struct worker *w, size_t tasks, size_t 
         if (smtp_stage_init(&w->smtp, &w->loop, e->cfg, e->stats, qps, e->perip, e->cert_store,
                             e->smtp_ctx, e->mx, probes, err, errlen) < 0)
             return -1;
+        /* one window for both channels to the resolvers: MX host lookups first, within it */
+        w->smtp.window = &w->dns.win;
+        w->dns.other_outstanding = &w->smtp.dns_outstanding;
     }
     return 0;
 }
@@ -728,9 +757,12 @@ static int engine_setup(struct engine *e, char *err, size_t errlen)
             return -1;
         }
     }
-    /* Port 25 and 443 connections share the per-IP limit: one map for both stages. */
-    e->perip =
-        ratelimit_perip_new(cfg->per_ip, (size_t)cfg->https_conns + (size_t)cfg->smtp_conns + 16);
+    /* Port 25 and 443 connections share the per-IP limits: one map for both stages; its
+     * capacity: the addresses held plus those whose next connection is not due yet. */
+    e->perip = ratelimit_perip_new(cfg->per_ip_conns,
+                                   2 * ((size_t)cfg->https_conns + (size_t)cfg->smtp_conns) + 64);
+    if (e->perip)
+        ratelimit_perip_set_rate(e->perip, cfg->per_ip);
     e->n_workers = cfg->threads;
     e->workers = calloc((size_t)e->n_workers, sizeof *e->workers);
     if (!e->perip || !e->workers) {

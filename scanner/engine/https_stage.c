@@ -253,6 +253,7 @@ int https_stage_init(struct https_stage *s, struct evl *loop, const struct scan_
     s->cfg = cfg;
     s->stats = stats;
     s->perip = perip;
+    s->hold_max_ms = (int64_t)(cfg->per_ip_wait_s * 1000);
     s->on_done = on_done;
     s->ctx = ctx;
     s->timer_at = -1;
@@ -322,6 +323,7 @@ void https_stage_fetch(struct https_stage *s, struct domain_task *t)
     t->n_fetch_order = domain_task_fetch_order(t, t->fetch_order, HTTPS_MAX_ATTEMPTS);
     t->fetch_next = 0;
     t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
+    t->fetch_queued_ms = evl_now_ms();
     wait_push(s, t, false);
 }
 
@@ -401,9 +403,10 @@ static void finish_task(struct https_stage *s, struct domain_task *t)
 }
 
 enum start_result {
-    START_RUNNING, /* the transfer is running */
-    START_HELD,    /* the per-IP limit (or no free slot) holds it back: try again later */
-    START_FINISHED /* could not start: the task was finished with a failure */
+    START_RUNNING,    /* the transfer is running */
+    START_HELD,       /* no free slot: try again later */
+    START_HELD_PERIP, /* the per-IP limits hold it back: try again later, within the deadline */
+    START_FINISHED    /* could not start: the task was finished with a failure */
 };
 
 /* Starts t on its next address. */
@@ -418,7 +421,7 @@ static enum start_result try_start(struct https_stage *s, struct domain_task *t)
         return START_HELD; /* after a local failure: not yet */
     const struct task_addr *a = &t->addrs[t->fetch_order[t->fetch_next]];
     if (s->perip && !ratelimit_perip_acquire(s->perip, a->family, a->bytes))
-        return START_HELD;
+        return START_HELD_PERIP;
     struct https_slot *slot = slot_get(s);
     if (!slot) {
         if (s->perip)
@@ -463,9 +466,10 @@ static void deadline_passed(struct https_stage *s, struct domain_task *t)
         task_addr_text(&t->addrs[t->fetch_order[t->fetch_next]], addr, sizeof addr);
     snprintf(why, sizeof why,
              "not checked: the domain deadline (--domain-timeout %gs) passed while the fetch "
-             "waited for a connection slot to %s (--per-ip %d, --https-conns %d); it never "
-             "started",
-             s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->https_conns);
+             "waited for a connection slot to %s (--per-ip %g/s, --per-ip-conns %d, "
+             "--https-conns %d); it never started",
+             s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->per_ip_conns,
+             s->cfg->https_conns);
     if (t->fetch.attempts == 0) {
         t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
         t->fetch.addr[0] = '\0';
@@ -482,11 +486,23 @@ int https_stage_pump(struct https_stage *s)
     size_t budget = s->waiting < HTTPS_SCAN_WAITING ? s->waiting : HTTPS_SCAN_WAITING;
     while (budget-- > 0 && s->wait_head && !s->stopping && s->active < s->max_slots) {
         struct domain_task *t = wait_pop(s);
-        if (try_start(s, t) == START_HELD) {
-            if (past_deadline(s, t)) {
-                deadline_passed(s, t);
-                continue;
-            }
+        enum start_result r = try_start(s, t);
+        if (r != START_HELD && r != START_HELD_PERIP)
+            continue;
+        if (past_deadline(s, t)) {
+            /* the domain deadline first: a fetch still waiting then never starts */
+            deadline_passed(s, t);
+        } else if (r == START_HELD_PERIP && evl_now_ms() - t->fetch_queued_ms > s->hold_max_ms) {
+            /* a domain never waits forever for its turn at a busy address */
+            char why[160];
+            snprintf(why, sizeof why,
+                     "waited %.0f s for a turn at this address (--per-ip %g, --per-ip-conns %d)",
+                     (double)(evl_now_ms() - t->fetch_queued_ms) / 1000.0, s->cfg->per_ip,
+                     s->cfg->per_ip_conns);
+            t->fetch.outcome = STS_HTTPS_TIMEOUT;
+            t->fetch.error = domain_task_put(t, why, strlen(why));
+            finish_task(s, t);
+        } else {
             wait_push(s, t, false);
             held = true;
         }
@@ -664,6 +680,7 @@ static void transfer_done(struct https_stage *s, CURL *easy, CURLcode code)
     release_addr(s, slot);
     slot_put(s, slot);
     if (https_should_try_next(code, connected) && t->fetch_next < t->n_fetch_order) {
+        t->fetch_queued_ms = evl_now_ms();
         wait_push(s, t, true);
         return;
     }

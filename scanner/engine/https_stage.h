@@ -53,6 +53,7 @@ struct https_stage {
     size_t active;
     struct domain_task *wait_head, *wait_tail; /* fetches waiting for a slot or an address */
     size_t waiting;
+    int64_t hold_max_ms; /* --per-ip-wait: the longest a fetch waits for its turn at an address */
     bool stopping;
 };
 

@@ -76,14 +76,18 @@ uint64_t ratelimit_now_ns(void)
 
 struct perip_slot {
     uint8_t key[17]; /* family tag (4 or 6) then 16 address bytes, zero-padded */
-    int count;       /* 0: empty slot */
+    bool live;       /* false: empty slot */
+    int count;       /* connections held */
+    uint64_t tat_ns; /* the earliest time of the next new connection (GCRA's theoretical
+                        arrival time); an entry with count 0 lives until then */
 };
 
 struct ratelimit_perip {
     pthread_mutex_t lock;
     int limit;
-    size_t capacity; /* most distinct addresses held at once */
-    size_t mask;     /* slots - 1; slots a power of two >= 2 * capacity */
+    uint64_t interval_ns; /* 1 / rate; 0: no rate limit */
+    size_t capacity;      /* most distinct addresses held at once */
+    size_t mask;          /* slots - 1; slots a power of two >= 2 * capacity */
     size_t used;
     struct perip_slot *slots;
 };
@@ -152,9 +156,16 @@ static size_t key_hash(const uint8_t key[17])
 static size_t find_slot(const struct ratelimit_perip *m, const uint8_t key[17])
 {
     size_t i = key_hash(key) & m->mask;
-    while (m->slots[i].count != 0 && memcmp(m->slots[i].key, key, 17) != 0)
+    while (m->slots[i].live && memcmp(m->slots[i].key, key, 17) != 0)
         i = (i + 1) & m->mask;
     return i;
+}
+
+void ratelimit_perip_set_rate(struct ratelimit_perip *m, double per_s)
+{
+    pthread_mutex_lock(&m->lock);
+    m->interval_ns = per_s > 0 ? (uint64_t)(1e9 / per_s) : 0;
+    pthread_mutex_unlock(&m->lock);
 }
 
 /* Backward-shift deletion keeps linear probing correct without tombstones. */
@@ -162,10 +173,11 @@ static void remove_slot(struct ratelimit_perip *m, size_t i)
 {
     size_t j = i;
     for (;;) {
+        m->slots[i].live = false;
         m->slots[i].count = 0;
         for (;;) {
             j = (j + 1) & m->mask;
-            if (m->slots[j].count == 0)
+            if (!m->slots[j].live)
                 return;
             size_t home = key_hash(m->slots[j].key) & m->mask;
             /* Move j back to i unless its home lies cyclically in (i, j]. */
@@ -178,24 +190,45 @@ static void remove_slot(struct ratelimit_perip *m, size_t i)
     }
 }
 
-bool ratelimit_perip_acquire(struct ratelimit_perip *m, int family, const void *addr)
+/* Drops the entries that hold nothing and whose next connection is due (the table is full
+ * of recently used addresses). Caller holds the lock. */
+static void sweep(struct ratelimit_perip *m, uint64_t now_ns)
+{
+    for (size_t i = 0; i <= m->mask; i++) {
+        while (m->slots[i].live && m->slots[i].count == 0 && m->slots[i].tat_ns <= now_ns) {
+            remove_slot(m, i); /* may move another entry into i: look at it too */
+            m->used--;
+        }
+    }
+}
+
+bool ratelimit_perip_acquire_at(struct ratelimit_perip *m, int family, const void *addr,
+                                uint64_t now_ns)
 {
     uint8_t key[17];
     if (!make_key(family, addr, key))
         return false;
-    if (m->limit <= 0)
+    if (m->limit <= 0 && m->interval_ns == 0)
         return true;
     bool granted = false;
     pthread_mutex_lock(&m->lock);
     size_t i = find_slot(m, key);
-    if (m->slots[i].count > 0) {
-        if (m->slots[i].count < m->limit) {
-            m->slots[i].count++;
+    if (!m->slots[i].live && m->used >= m->capacity) {
+        sweep(m, now_ns);
+        i = find_slot(m, key);
+    }
+    struct perip_slot *e = &m->slots[i];
+    if (e->live) {
+        if ((m->limit <= 0 || e->count < m->limit) && e->tat_ns <= now_ns) {
+            e->count++;
+            e->tat_ns = now_ns + m->interval_ns;
             granted = true;
         }
     } else if (m->used < m->capacity) {
-        memcpy(m->slots[i].key, key, 17);
-        m->slots[i].count = 1;
+        memcpy(e->key, key, 17);
+        e->live = true;
+        e->count = 1;
+        e->tat_ns = now_ns + m->interval_ns;
         m->used++;
         granted = true;
     }
@@ -203,18 +236,30 @@ bool ratelimit_perip_acquire(struct ratelimit_perip *m, int family, const void *
     return granted;
 }
 
-void ratelimit_perip_release(struct ratelimit_perip *m, int family, const void *addr)
+bool ratelimit_perip_acquire(struct ratelimit_perip *m, int family, const void *addr)
+{
+    return ratelimit_perip_acquire_at(m, family, addr, ratelimit_now_ns());
+}
+
+void ratelimit_perip_release_at(struct ratelimit_perip *m, int family, const void *addr,
+                                uint64_t now_ns)
 {
     uint8_t key[17];
-    if (!make_key(family, addr, key) || m->limit <= 0)
+    if (!make_key(family, addr, key) || (m->limit <= 0 && m->interval_ns == 0))
         return;
     pthread_mutex_lock(&m->lock);
     size_t i = find_slot(m, key);
-    if (m->slots[i].count > 0 && --m->slots[i].count == 0) {
+    struct perip_slot *e = &m->slots[i];
+    if (e->live && e->count > 0 && --e->count == 0 && e->tat_ns <= now_ns) {
         remove_slot(m, i);
         m->used--;
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+void ratelimit_perip_release(struct ratelimit_perip *m, int family, const void *addr)
+{
+    ratelimit_perip_release_at(m, family, addr, ratelimit_now_ns());
 }
 
 int ratelimit_perip_count(struct ratelimit_perip *m, int family, const void *addr)

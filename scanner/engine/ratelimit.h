@@ -40,10 +40,15 @@ uint64_t ratelimit_wait_ns(struct ratelimit *b, uint64_t now_ns);
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t ratelimit_now_ns(void);
 
-/* ---- Connections per destination IP (`--per-ip N`) -------------------------------------
- * A small open-addressing map from address to in-flight count; an entry disappears when
- * its count returns to 0, so its size is bounded by the connections in flight. Thread-safe
- * (one mutex). */
+/* ---- Connections per destination IP (`--per-ip R`, `--per-ip-conns N`) ------------------
+ * A small open-addressing map from address to (connections held, time of the next new
+ * connection). Two limits per address: at most `limit` connections at once, and new
+ * connections at most `rate` per second, evenly spaced (GCRA with a burst of one: the next
+ * connection is due 1/rate after the last one started). An entry disappears when it holds
+ * no connection and its next one is due, so the map's size is bounded by the connections in
+ * flight plus those started in the last 1/rate seconds; entries past their due time are
+ * swept when the map is full. Thread-safe (one mutex). Shared by the HTTPS stage and any
+ * other stage that connects to remote hosts (SMTP). */
 struct ratelimit_perip;
 
 /* limit: connections allowed per address at once (<= 0: unlimited, acquire always
@@ -52,15 +57,24 @@ struct ratelimit_perip;
 struct ratelimit_perip *ratelimit_perip_new(int limit, size_t capacity);
 void ratelimit_perip_free(struct ratelimit_perip *m);
 
+/* New connections per second per address (<= 0: no rate limit, the default). */
+void ratelimit_perip_set_rate(struct ratelimit_perip *m, double per_s);
+
 /* Reserves one connection to the address (family AF_INET: 4 bytes, AF_INET6: 16 bytes).
- * True when granted (release it later); false when the address is at its limit, or when
- * `capacity` distinct addresses are already in flight: try again after a release. */
+ * True when granted (release it later); false when the address is at its limit, its next
+ * connection is not due yet, or `capacity` distinct addresses are already held: try again
+ * later (a caller bounds how long it keeps trying). The _at form takes the time (ns of
+ * CLOCK_MONOTONIC, ratelimit_now_ns()), for tests. */
 bool ratelimit_perip_acquire(struct ratelimit_perip *m, int family, const void *addr);
+bool ratelimit_perip_acquire_at(struct ratelimit_perip *m, int family, const void *addr,
+                                uint64_t now_ns);
 /* Text form ("192.0.2.1", "2001:db8::1"); false as well for text that is not an address. */
 bool ratelimit_perip_acquire_text(struct ratelimit_perip *m, const char *addr);
 
 /* Releases one connection granted by acquire. Releasing an address not held is ignored. */
 void ratelimit_perip_release(struct ratelimit_perip *m, int family, const void *addr);
+void ratelimit_perip_release_at(struct ratelimit_perip *m, int family, const void *addr,
+                                uint64_t now_ns);
 void ratelimit_perip_release_text(struct ratelimit_perip *m, const char *addr);
 
 /* Connections currently held to an address, and distinct addresses held. */

@@ -14,13 +14,16 @@ void scan_config_defaults(struct scan_config *cfg)
     cfg->dns_qps = 500;
     cfg->inflight = 2000;
     cfg->https_conns = 200;
-    cfg->per_ip = 4;
+    cfg->per_ip = 20;
+    cfg->per_ip_conns = 8;
+    cfg->per_ip_wait_s = 300;
     cfg->timeout_s = 10;
     cfg->connect_timeout_s = 5;
     cfg->dns_timeout_s = 3;
     cfg->dns_tries = 3;
     cfg->dns_inflight = 1000;
     cfg->domain_timeout_s = 90;
+    cfg->dns_inflight_min = 32;
     cfg->smtp_timeout_s = 10;
     cfg->smtp_conns = 50;
     scan_default_ehlo(cfg->ehlo_name, sizeof cfg->ehlo_name);

@@ -35,7 +35,9 @@ struct scan_config {
     double dns_qps;                         /* DNS queries per second, all workers together */
     int inflight;                           /* domains in flight, all workers together */
     int https_conns;                        /* HTTPS transfers in flight, all workers together */
-    int per_ip;                             /* concurrent connections per destination IP */
+    double per_ip;                          /* new connections per second per destination IP */
+    int per_ip_conns;                       /* concurrent connections per destination IP */
+    double per_ip_wait_s;                   /* longest wait for a turn at one IP, then timeout */
     double timeout_s;                       /* HTTPS total time limit per fetch */
     double connect_timeout_s;               /* TCP+TLS connect limit */
     double dns_timeout_s;                   /* per DNS try */
@@ -47,6 +49,9 @@ struct scan_config {
     /* DNS queries outstanding at once, all workers together (added by the engine): a
      * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
     int dns_inflight;
+    /* The adaptive DNS window's floor (--dns-inflight-min): it starts there and never goes
+     * below; --dns-inflight is its ceiling. Equal values fix the window. */
+    int dns_inflight_min;
     /* The SMTP stage (SCAN_CHECK_SMTP, SCAN_CHECK_DANE). */
     char ehlo_name[256];   /* the name sent in EHLO */
     double smtp_timeout_s; /* limit of each step: connect, greeting, EHLO, STARTTLS, handshake */
@@ -72,6 +77,12 @@ void scan_default_ehlo(char *buf, size_t buflen);
 struct scan_stats {
     volatile uint64_t started, finished;
     volatile uint64_t dns_inflight, https_inflight;
+    volatile uint64_t dns_window; /* the adaptive DNS windows of all workers, summed */
+    /* The windows' history, summed over workers when each worker's DNS stage closes:
+     * smallest and largest window, sum of windows over epochs and number of epochs (the
+     * mean), cuts for losses and for round-trip growth, queries lost (timeouts). */
+    volatile uint64_t dnsw_min, dnsw_max, dnsw_sum, dnsw_epochs, dnsw_cuts_loss, dnsw_cuts_latency,
+        dnsw_lost;
     volatile uint64_t dns_queries, dns_retries, https_fetches;
     volatile uint64_t by_status[8]; /* indexed by enum sts_status */
     /* The SMTP stage: MX hosts probed (each once per scan unless evicted, see mx_table.h),

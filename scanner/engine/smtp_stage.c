@@ -820,7 +820,10 @@ static bool pump_connections(struct smtp_stage *s)
 int smtp_stage_pump(struct smtp_stage *s)
 {
     int wait = -1;
-    while (s->dns_head && !s->stopping && s->dns_outstanding < SMTP_DNS_MAX_OUTSTANDING) {
+    size_t cap = SMTP_DNS_MAX_OUTSTANDING;
+    if (s->window && dns_window_get(s->window) < cap)
+        cap = dns_window_get(s->window);
+    while (s->dns_head && !s->stopping && s->dns_outstanding < cap) {
         if (s->qps && !ratelimit_take(s->qps, ratelimit_now_ns())) {
             uint64_t ns = ratelimit_wait_ns(s->qps, ratelimit_now_ns());
             wait = (int)((ns + 999999) / 1000000);

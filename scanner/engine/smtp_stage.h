@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "rules/sts_delivery.h"
+#include "scanner/engine/dns_window.h"
 #include "scanner/engine/event_loop.h"
 
 struct scan_config;
@@ -36,6 +37,11 @@ struct smtp_stage {
     bool stopping;
     struct mx_query *dns_head, *dns_tail; /* waiting for a rate-limit token */
     size_t dns_outstanding;
+    /* The worker's adaptive DNS window (the DNS stage's), or NULL: these lookups go to the
+     * same resolvers, so at most that many are outstanding (below SMTP_DNS_MAX_OUTSTANDING),
+     * and the DNS stage counts them against its window. They do not steer it: set by the
+     * engine after init. */
+    const struct dns_window *window;
     struct mx_job *jobs;       /* every host under way in this worker */
     struct mx_job *start_head; /* hosts with addresses not yet connected */
     struct smtp_conn *conns;   /* max_conns connection slots */

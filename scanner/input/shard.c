@@ -2,6 +2,7 @@
 #include "scanner/input/shard.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -100,7 +101,11 @@ int shard_parse(const char *spec, unsigned *index, unsigned *count, const char *
         return -1;
     }
     if (i >= n) {
-        *reason = "shard index I is 0-based and must be below N (0/4 .. 3/4)";
+        /* The hint names the N given: "3/3" is told 0/3 .. 2/3. */
+        static __thread char msg[128];
+        snprintf(msg, sizeof msg, "shard index I is 0-based and must be below N (0/%u .. %u/%u)",
+                 n, n - 1, n);
+        *reason = msg;
         return -1;
     }
     *index = i;

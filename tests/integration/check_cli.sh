@@ -45,7 +45,7 @@ expect_exit "no policy ($nopol)" 2 "$nopol"
 expect_exit "dns error ($servfail)" 3 "$servfail"
 expect_exit "nonexistent domain ($nx)" 3 "$nx"
 expect_exit "several domains: the worst wins" 2 "$valid" "$warn" "$fail"
-expect_exit "a bad domain name" 3 "not a domain!"
+expect_exit "a bad domain name (usage error)" 64 "not a domain!"
 
 # Proxy variables in the environment change nothing: the policy host is fetched directly.
 "${world[@]}" env https_proxy=http://127.0.0.5:3128 HTTPS_PROXY=http://127.0.0.5:3128 \

@@ -322,6 +322,11 @@ static void test_could_not_check(void)
               "nxdomain: exit 3", "status %d exit %d", x.v.status, x.exit_status);
     TAP_CHECK(json_ok(sbuf_str(&x.json), "d['status']=='domain_nxdomain' and d['exit_status']==3"),
               "nxdomain: JSON", "%s", sbuf_str(&x.json));
+    TAP_CHECK(x.layers[CHECK_LAYER_TLSRPT].state == CHECK_SKIP &&
+                  !strstr(x.layers[CHECK_LAYER_TLSRPT].fix, "Publish") &&
+                  !strstr(sbuf_str(&x.text), "Publish a TLS-RPT"),
+              "nxdomain: no advice to publish TLS-RPT under a name that does not exist", "fix '%s'",
+              x.layers[CHECK_LAYER_TLSRPT].fix);
     release(&x);
 
     TAP_CHECK(check_exit_combine(0, 2) == 2 && check_exit_combine(3, 1) == 3 &&
@@ -424,7 +429,7 @@ static void test_names(void)
 
 int main(void)
 {
-    TAP_PLAN(37);
+    TAP_PLAN(38);
     test_valid();
     test_no_policy();
     test_mx_not_covered();

@@ -167,11 +167,14 @@ static void test_parse(void)
         TAP_CHECK(shard_parse(bad[k], &i, &n, &reason) == -1 && reason, name, "accepted");
     }
     TAP_CHECK(shard_parse(NULL, &i, &n, &reason) == -1, "refuse NULL", "accepted");
+    TAP_CHECK(shard_parse("3/3", &i, &n, &reason) == -1 && reason &&
+                  strstr(reason, "(0/3 .. 2/3)") && !strstr(reason, "/4"),
+              "3/3 is refused with the hint for N = 3", "got %s", reason ? reason : "");
 }
 
 int main(void)
 {
-    TAP_PLAN(42);
+    TAP_PLAN(43);
     test_vectors();
     test_stability();
     test_balance(2);

@@ -137,10 +137,68 @@ static void test_perip_text(void)
     ratelimit_perip_free(m);
 }
 
+/* --per-ip as a rate: new connections per second per address, evenly spaced, with a cap on
+ * concurrent ones; entries outlive their connections until the next one is due. */
+static void test_perip_rate(void)
+{
+    uint8_t a[4] = {192, 0, 2, 1}, b[4] = {192, 0, 2, 2};
+    struct ratelimit_perip *m = ratelimit_perip_new(8, 4);
+    ratelimit_perip_set_rate(m, 10); /* one new connection per 100 ms */
+    uint64_t t = 1000 * MS;
+    TAP_CHECK(ratelimit_perip_acquire_at(m, AF_INET, a, t), "rate: the first connection is granted",
+              "refused");
+    TAP_CHECK(!ratelimit_perip_acquire_at(m, AF_INET, a, t + 50 * MS),
+              "rate: a second one 50 ms later waits (10/s)", "granted");
+    TAP_CHECK(ratelimit_perip_acquire_at(m, AF_INET, a, t + 100 * MS),
+              "rate: granted once 100 ms have passed", "refused");
+    TAP_CHECK(ratelimit_perip_acquire_at(m, AF_INET, b, t + 100 * MS),
+              "rate: another address has its own turn", "refused");
+    int granted = 0;
+    for (int i = 2; i < 40; i++) /* 10 s at 10/s, 8 at once at most, none released */
+        granted += ratelimit_perip_acquire_at(m, AF_INET, a, t + (uint64_t)i * 100 * MS);
+    TAP_CHECK(granted == 6 && ratelimit_perip_count(m, AF_INET, a) == 8,
+              "rate: never more than --per-ip-conns (8) at once", "granted %d more, held %d",
+              granted, ratelimit_perip_count(m, AF_INET, a));
+    for (int i = 0; i < 8; i++)
+        ratelimit_perip_release_at(m, AF_INET, a, t + 4000 * MS);
+    ratelimit_perip_release_at(m, AF_INET, b, t + 150 * MS); /* next due at t + 200 ms */
+    TAP_CHECK(ratelimit_perip_addresses(m) == 1,
+              "rate: an entry whose next connection is due goes away on release; one not yet due "
+              "stays",
+              "%zu addresses", ratelimit_perip_addresses(m));
+    /* fill the map (capacity 4) with entries not yet due, then one is due: it is swept */
+    uint8_t c[4] = {192, 0, 2, 10};
+    int held = 0;
+    for (int i = 0; i < 6; i++) {
+        c[3] = (uint8_t)(10 + i);
+        if (ratelimit_perip_acquire_at(m, AF_INET, c, t + 5000 * MS)) {
+            ratelimit_perip_release_at(m, AF_INET, c, t + 5000 * MS);
+            held++;
+        }
+    }
+    TAP_CHECK(held == 4,
+              "rate: capacity (4) bounds the addresses remembered; a due entry is swept for a new "
+              "one",
+              "%d granted", held);
+    c[3] = 99;
+    TAP_CHECK(ratelimit_perip_acquire_at(m, AF_INET, c, t + 5200 * MS),
+              "rate: a full map sweeps entries that are due and grants a new address", "refused");
+    ratelimit_perip_free(m);
+    m = ratelimit_perip_new(2, 16); /* no rate: the old concurrent cap */
+    bool g1 = ratelimit_perip_acquire_at(m, AF_INET, a, t),
+         g2 = ratelimit_perip_acquire_at(m, AF_INET, a, t),
+         g3 = ratelimit_perip_acquire_at(m, AF_INET, a, t);
+    ratelimit_perip_release_at(m, AF_INET, a, t);
+    TAP_CHECK(g1 && g2 && !g3 && ratelimit_perip_acquire_at(m, AF_INET, a, t),
+              "no rate: only the concurrent cap applies", "%d %d %d", g1, g2, g3);
+    ratelimit_perip_free(m);
+}
+
 int main(void)
 {
-    TAP_PLAN(21);
+    TAP_PLAN(30);
     test_bucket();
+    test_perip_rate();
     test_perip_model();
     test_perip_text();
     TAP_DONE();

@@ -69,7 +69,7 @@ static bool exists(const char *path)
 
 int main(void)
 {
-    TAP_PLAN(27);
+    TAP_PLAN(36);
     sqlite3 *db = fx_build(DB);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)
@@ -123,6 +123,7 @@ int main(void)
         {{"report", "--db", DB, "--scan", "abc"}, 2, "--scan wants a scan id"},
         {{"report", "--db", DB, "--scan", "99"}, 1, "no scan with id 99"},
         {{"report", "--db", DB, "--section", "nope"}, 2, "no table or section named 'nope'"},
+        {{"report", "--db", DB, "--section", "bogus"}, 2, "'bogus' (headline, funnel, modes"},
         {{"report", "--db", DB, "--status", "valid"}, 2, "need --per-domain"},
         {{"report", "--db", DB, "--per-domain", "--sort", "x"}, 2, "unknown --sort 'x'"},
         {{"report", "--db", DB, "--per-domain", "--category", "nope"}, 2, "unknown --category"},
@@ -131,7 +132,10 @@ int main(void)
         {{"report", "--db", DB, "bogus"}, 2, "unexpected argument 'bogus'"},
         {{"report", "--db", DB, "-o", "/tmp/mtasts-no-such-dir/x"}, 1, "cannot write"},
         {{"diff", "--db", DB, "1"}, 2, "give two scan ids or none"},
-        {{"diff", "--db", DB, "1", "77"}, 1, "no scan with id 77"},
+        {{"diff", "--db", DB, "1", "77"}, 2, "no scan with id 77"},
+        {{"diff", "--db", "/tmp/mtasts-no-such.db"}, 2, "/tmp/mtasts-no-such.db"},
+        {{"diff", "--db", DB, "--only", "broke,nope"}, 2, "unknown change kind 'nope'"},
+        {{"diff", "--db", DB, "--min-severity", "urgent"}, 2, "--min-severity wants"},
     };
     for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
         const char *const *a = errors[i].args;
@@ -170,6 +174,49 @@ int main(void)
     free(s);
     rc = run(cmd_diff, "diff", "--db", DB, "2", "2", "--exit-code", "--format", "json", NULL);
     CHECK(rc == 0, "diff --exit-code exits 0 without changes", "rc %d", rc);
+    rc = run(cmd_report, "report", "--db", DB, "--per-domain", "--format", "csv", "--status",
+             "valid", "--status", "invalid", "--would-fail-delivery", NULL);
+    s = slurp(OUT ".stdout");
+    CHECK(rc == 0 && s && !strncmp(s, "domain,rank,status,would_fail_delivery,", 39) &&
+              strstr(s, "\r\ng.example,") && !strstr(s, "b.example") && !strstr(s, "# "),
+          "report --per-domain csv: a plain CSV (header first), repeated --status, "
+          "--would-fail-delivery",
+          "rc %d, %.200s", rc, s ? s : "");
+    free(s);
+    rc =
+        run(cmd_diff, "diff", "--db", DB, "--brief", "--min-severity", "high", "--exit-code", NULL);
+    s = slurp(OUT ".stdout");
+    CHECK(rc == 1 && s && strstr(s, "mtasts diff: scan 1") && strstr(s, "  high   broke") &&
+              !strstr(s, "medium "),
+          "diff --brief --min-severity high --exit-code: the high kinds, exit 1", "rc %d, %s", rc,
+          s ? s : "");
+    free(s);
+    rc = run(cmd_diff, "diff", "--db", DB, "--only", "adopted", "--min-severity", "high",
+             "--exit-code", NULL);
+    CHECK(rc == 0, "diff --exit-code exits 0 when the filters leave no change", "rc %d", rc);
+    {
+        /* One complete scan: the baseline, not a change and not trouble. */
+        sqlite3 *b = NULL;
+        sqlite3_open(DB, &b);
+        fx_exec(b, "UPDATE scans SET state = 'interrupted' WHERE id = 1");
+        sqlite3_close(b);
+        rc = run(cmd_diff, "diff", "--db", DB, "--exit-code", "--brief", NULL);
+        s = slurp(OUT ".stdout");
+        CHECK(rc == 0 && s && strstr(s, "baseline: scan 2"),
+              "diff with one complete scan: baseline, exit 0", "rc %d, %s", rc, s ? s : "");
+        free(s);
+        sqlite3_open(DB, &b);
+        fx_exec(b, "UPDATE scans SET state = 'running' WHERE id = 2");
+        sqlite3_close(b);
+        rc = run(cmd_diff, "diff", "--db", DB, "--exit-code", NULL);
+        s = slurp(OUT ".stderr");
+        CHECK(rc == 2 && s && strstr(s, "no complete scan"),
+              "diff without a complete scan is trouble: exit 2", "rc %d, %s", rc, s ? s : "");
+        free(s);
+        sqlite3_open(DB, &b);
+        fx_exec(b, "UPDATE scans SET state = 'complete' WHERE id IN (1, 2)");
+        sqlite3_close(b);
+    }
     rc = run(cmd_report, "report", "trend", "--db", DB, "--format", "md", NULL);
     s = slurp(OUT ".stdout");
     CHECK(rc == 0 && s && strstr(s, "# mtasts trend") && strstr(s, "| 2 | 2026-11-21"),

@@ -1,6 +1,7 @@
 /* Unit tests of the delivery report sections (MX transport, would-fail causes, MTA-STS x DANE),
  * diff's mx_tls_broke / mx_tls_fixed and the trend's MX columns, over a fixture database with
  * exact expected figures in every format. */
+#include "reports/diff.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/test_reports_fixture.h"
 
@@ -59,7 +60,11 @@ static int render_diff(struct report_out *o, sqlite3 *db, void *arg)
 {
     char err[256];
     (void)arg;
-    return report_write_diff(o, db, 1, 2, err, sizeof err) < 0 ? -1 : 0;
+    struct diff_totals t;
+    int64_t n = report_write_diff(o, db, 1, 2, NULL, &t, err, sizeof err);
+    if (n >= 0)
+        diff_totals_free(&t);
+    return n < 0 ? -1 : 0;
 }
 
 static int render_trend(struct report_out *o, sqlite3 *db, void *arg)
@@ -157,15 +162,16 @@ static void check_formats(sqlite3 *db, struct report_data *d)
 static void check_diff_trend(sqlite3 *db)
 {
     char *csv = fx_render("csv", db, render_diff, NULL, "changes");
-    TAP_CHECK(csv && strstr(csv, "x.example,mx_tls_broke,smtp_connect_failed,mx_cert_expired\r\n"),
-              "diff: an MX certificate that broke is mx_tls_broke", "%s", csv ? csv : "(null)");
-    TAP_CHECK(csv && strstr(csv, "b.example,mx_tls_fixed,starttls_not_offered,smtp_ok\r\n"),
+    TAP_CHECK(
+        csv && strstr(csv, "x.example,mx_tls_broke,high,smtp_connect_failed,mx_cert_expired\r\n"),
+        "diff: an MX certificate that broke is mx_tls_broke", "%s", csv ? csv : "(null)");
+    TAP_CHECK(csv && strstr(csv, "b.example,mx_tls_fixed,info,starttls_not_offered,smtp_ok\r\n"),
               "diff: STARTTLS back is mx_tls_fixed", "%s", csv ? csv : "(null)");
     TAP_CHECK(csv && !strstr(csv, "a.example,mx_tls") && !strstr(csv, "g.example,mx_tls"),
               "diff: unchanged MX hosts are no change", "%s", csv ? csv : "(null)");
     free(csv);
     char *sum = fx_render("csv", db, render_diff, NULL, "summary");
-    TAP_CHECK(sum && strstr(sum, "mx_tls_broke,1,\"HIGH:") && strstr(sum, "mx_tls_fixed,1,"),
+    TAP_CHECK(sum && strstr(sum, "mx_tls_broke,high,1,") && strstr(sum, "mx_tls_fixed,info,1,"),
               "diff summary counts the MX kinds", "%s", sum ? sum : "(null)");
     free(sum);
     char *trend = fx_render("csv", db, render_trend, NULL, NULL);

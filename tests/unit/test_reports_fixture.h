@@ -476,7 +476,7 @@ static char *fx_read_schema(void)
 
 /* Builds the fixture at path: scans 1 and 2 complete, scan 3 running and empty. Returns
  * an open handle, or NULL. */
-static sqlite3 *fx_build(const char *path)
+__attribute__((unused)) static sqlite3 *fx_build(const char *path)
 {
     unlink(path);
     sqlite3 *db = NULL;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reports/diff.h"
 #include "reports/groups.h"
 #include "reports/json_list.h"
 #include "reports/stats.h"
@@ -17,7 +18,10 @@ static int render_diff(struct report_out *o, sqlite3 *db, void *arg)
 {
     struct diff_arg *d = arg;
     char err[256];
-    d->changes = report_write_diff(o, db, d->a, d->b, err, sizeof err);
+    struct diff_totals t;
+    d->changes = report_write_diff(o, db, d->a, d->b, NULL, &t, err, sizeof err);
+    if (d->changes >= 0)
+        diff_totals_free(&t);
     return d->changes < 0 ? -1 : 0;
 }
 
@@ -58,7 +62,7 @@ static void check_diff(sqlite3 *db)
 {
     int64_t a = 0, b = 0;
     char err[256] = "";
-    TAP_CHECK(report_diff_pick(db, &a, &b, err, sizeof err) == 0 && a == 1 && b == 2,
+    TAP_CHECK(report_diff_pick(db, &a, &b, err, sizeof err) == 2 && a == 1 && b == 2,
               "diff defaults to the last two complete scans", "got %lld %lld (%s)", (long long)a,
               (long long)b, err);
     struct diff_arg arg = {1, 2, 0};
@@ -99,7 +103,7 @@ static void check_diff(sqlite3 *db)
     free(h);
     h = fx_render("csv", db, render_diff, &again, "changes");
     /* Stored: ["mx.g.example","<script>x</script>\","]; CSV doubles each quote. */
-    const char *want_csv = "g.example,mx_patterns_changed,\"[\"\"mx.other.example\"\"]\","
+    const char *want_csv = "g.example,mx_patterns_changed,medium,\"[\"\"mx.other.example\"\"]\","
                            "\"[\"\"mx.g.example\"\",\"\"<script>x</script>\\\"\",\"\"]\"\r\n";
     TAP_CHECK(h && strstr(h, want_csv), "diff csv quotes a pattern list with quotes and commas",
               "got %s", h ? h : "");
@@ -183,7 +187,7 @@ static void check_worklist(sqlite3 *db)
     TAP_CHECK(lines == 18, "worklist: block marker, header and 15 domains", "%d lines", lines);
     TAP_CHECK(t && strstr(t, "\"He said \"\"hi\"\", <script>alert(1)</script>\nline2"),
               "worklist csv quotes a hostile detail with quotes, comma and newline", "no");
-    TAP_CHECK(t && strstr(t, "\r\nd.example,20000,invalid,policy_host_no_address,"),
+    TAP_CHECK(t && strstr(t, "\r\nd.example,20000,invalid,0,policy_host_no_address,"),
               "worklist row with rank, status and category", "missing");
     free(t);
 
@@ -286,7 +290,13 @@ static void check_stats(void)
               {"localhost", "localhost"},
               {"co.uk", "co.uk"},
               {"mail.protection.outlook.com", "outlook.com"},
-              {"mx.example.com.au", "example.com.au"}};
+              {"mx.example.com.au", "example.com.au"},
+              /* beyond the old built-in list: the Public Suffix List */
+              {"mx.example.kawasaki.jp", "mx.example.kawasaki.jp"},
+              {"mail.example.org.pl", "example.org.pl"},
+              {"mta-sts.user.github.io", "github.io"},
+              {"d1.cloudfront.net", "cloudfront.net"},
+              {"mx.example.test", "example.test"}};
     for (size_t i = 0; i < sizeof rd / sizeof rd[0]; i++) {
         char buf[256] = "";
         bool ok = report_registered_domain(rd[i].host, buf, sizeof buf);
@@ -349,7 +359,7 @@ static void check_json_list(void)
 
 int main(void)
 {
-    TAP_PLAN(76);
+    TAP_PLAN(81);
     check_stats();
     check_json_list();
     const char *path = "/tmp/mtasts-reports-trend.db";

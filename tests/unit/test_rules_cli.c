@@ -298,10 +298,10 @@ static void test_generate(void)
     zone_value(&r, "_mta-sts.example.com. IN TXT", txt, sizeof txt);
     zone_value(&r, "_smtp._tls.example.com. IN TXT", rpt, sizeof rpt);
     const char *id = strstr(txt, "id=");
-    bool id_ok = id && strlen(id + 3) == 15 && id[3 + 8] == 'T';
+    bool id_ok = id && strlen(id + 3) == 16 && id[3 + 8] == 'T' && id[3 + 15] == 'Z';
     for (size_t i = 0; id_ok && i < 15; i++)
         id_ok = (id[3 + i] >= '0' && id[3 + i] <= '9') || i == 8;
-    TAP_CHECK(id_ok, "cli: generate default id is a UTC timestamp YYYYMMDDTHHMMSS", "txt '%s'",
+    TAP_CHECK(id_ok, "cli: generate default id is a UTC timestamp YYYYMMDDTHHMMSSZ", "txt '%s'",
               txt);
     TAP_CHECK(strcmp(rpt, "v=TLSRPTv1; rua=mailto:tls@example.com,https://r.example.com/tls") == 0,
               "cli: generate TLS-RPT record", "got '%s'", rpt);

@@ -157,6 +157,12 @@ static void test_merge_equals_single(void)
               "merge leaves no lock behind", "lock row left");
     TAP_CHECK(fx_query_int(shards[0], "SELECT count(*) FROM scans") == 1, "shards are not modified",
               "scans changed");
+    /* The same shards again into the same output: refused, no second scan. */
+    int again = merge(out, order, 3, err, sizeof err);
+    TAP_CHECK(again < 0 && strstr(err, "already holds scan 1") &&
+                  fx_query_int(out, "SELECT count(*) FROM scans") == 1,
+              "merging the same shards into the same output again is refused, no duplicate scan",
+              "id %d, %s, %lld scans", again, err, fx_query_int(out, "SELECT count(*) FROM scans"));
 
     /* a second merge appends a second scan to the same output */
     id = merge(out, shards, 3, err, sizeof err);
@@ -280,7 +286,7 @@ static void test_interrupted_and_live_shards(void)
 
 int main(void)
 {
-    TAP_PLAN(33);
+    TAP_PLAN(34);
     fx_mkdir("merge");
     test_merge_equals_single();
     test_refusals();
