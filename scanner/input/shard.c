@@ -103,8 +103,8 @@ int shard_parse(const char *spec, unsigned *index, unsigned *count, const char *
     if (i >= n) {
         /* The hint names the N given: "3/3" is told 0/3 .. 2/3. */
         static __thread char msg[128];
-        snprintf(msg, sizeof msg, "shard index I is 0-based and must be below N (0/%u .. %u/%u)",
-                 n, n - 1, n);
+        snprintf(msg, sizeof msg, "shard index I is 0-based and must be below N (0/%u .. %u/%u)", n,
+                 n - 1, n);
         *reason = msg;
         return -1;
     }

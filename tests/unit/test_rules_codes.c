@@ -48,8 +48,7 @@ static void check_warning_lists(void)
     uint32_t all = (1u << STS_WARN_COUNT) - 1, back;
     sts_warnings_format(all, buf, sizeof buf);
     TAP_CHECK(strncmp(buf, "cert_expiring_soon,dane_and_sts_conflict,dane_failure,", 54) == 0,
-              "warnings sorted",
-              "got '%s'", buf);
+              "warnings sorted", "got '%s'", buf);
     TAP_CHECK(sts_warnings_parse(buf, &back) && back == all, "warnings round trip", "got %x", back);
     size_t n = sts_warnings_format(all, buf, 30);
     TAP_CHECK(n == strlen(buf) && n < 30 && strcmp(buf, "cert_expiring_soon") == 0,
