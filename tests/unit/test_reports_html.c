@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "tests/unit/tap.h"
+#include "tests/unit/test_browser.h"
 #include "tests/unit/test_reports_fixture.h"
 
 static int render_survey(struct report_out *o, sqlite3 *db, void *arg)
@@ -19,33 +20,6 @@ static int render_trend(struct report_out *o, sqlite3 *db, void *arg)
     (void)arg;
     char err[256];
     return report_write_trend(o, db, err, sizeof err);
-}
-
-static const char *find_chromium(void)
-{
-    static const char *const names[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
-                                        "/usr/bin/google-chrome"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (access(names[i], X_OK) == 0)
-            return names[i];
-    return NULL;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
 }
 
 static int count(const char *s, const char *needle)

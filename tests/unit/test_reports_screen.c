@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "tests/unit/tap.h"
+#include "tests/unit/test_browser.h"
 #include "tests/unit/test_reports_fixture.h"
 
 #define NCASES 15
@@ -26,33 +27,6 @@ static int render_trend(struct report_out *o, sqlite3 *db, void *arg)
     (void)arg;
     char err[256];
     return report_write_trend(o, db, err, sizeof err);
-}
-
-static const char *find_chromium(void)
-{
-    static const char *const names[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser",
-                                        "/usr/bin/google-chrome"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (access(names[i], X_OK) == 0)
-            return names[i];
-    return NULL;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
 }
 
 /* The layout probe: one "key value" line per fact, in <pre id="probe">. */
@@ -175,8 +149,9 @@ int main(void)
 {
     const char *chromium = find_chromium();
     if (!chromium) {
-        printf("1..1\nok - first screen in headless chromium # SKIP chromium is not installed "
-               "(scripts/install-report-deps.sh installs it)\n");
+        TAP_PLAN(1);
+        TAP_SKIP("first screen in headless chromium",
+                 "missing chromium (scripts/install-report-deps.sh installs it)");
         TAP_DONE();
     }
     printf("1..%d\n", NCASES);

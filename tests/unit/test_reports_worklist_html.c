@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tests/unit/tap.h"
+#include "tests/unit/test_browser.h"
 #include "tests/unit/test_reports_fixture.h"
 
 #define ROWS 100000
@@ -17,23 +18,6 @@ static int render(struct report_out *o, sqlite3 *db, void *arg)
     o->kind = "per_domain";
     char err[256];
     return report_write_worklist(o, db, 4, &(struct report_worklist_opts){0}, err, sizeof err);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
 }
 
 static double now_s(void)
@@ -79,10 +63,11 @@ static const char *fact(const char *probe, const char *key, char *buf, size_t le
 
 int main(void)
 {
-    const char *chromium = access("/usr/bin/chromium", X_OK) == 0 ? "/usr/bin/chromium" : NULL;
+    const char *chromium = find_chromium();
     if (!chromium) {
-        printf("1..1\nok - html worklist in chromium # SKIP chromium is not installed "
-               "(scripts/install-report-deps.sh installs it)\n");
+        TAP_PLAN(1);
+        TAP_SKIP("html worklist in chromium",
+                 "missing chromium (scripts/install-report-deps.sh installs it)");
         TAP_DONE();
     }
     printf("1..12\n");
