@@ -88,7 +88,7 @@ else
 fi
 # down stops the proxy too
 "${W[@]}" down --dir "$DIR" >/dev/null 2>&1
-if [ -z "$(pgrep -f "latency_proxy.py.*$DIR/latency/map.txt")" ]; then
+if [ -z "$(pgrep -f "run/latency-proxy.*$DIR/latency/map.txt")" ]; then
     ok "world down stops the delay proxy"
 else
     nok "world down stops the delay proxy" "still running"
