@@ -107,7 +107,11 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static int64_t now_us; /* refreshed after every epoll wait */
+/* Refreshed after every wait and after every read: an arrival's delay counts from a time taken
+ * after the read returned it, never before (a send can yield the CPU for milliseconds when
+ * the two cores are busy, and stamping later packets with an earlier time would let them out
+ * early). */
+static int64_t now_us;
 
 static int64_t clock_us(void)
 {
@@ -317,6 +321,7 @@ static const char *addr_str(const struct sockaddr_in *a)
 static struct {
     uint64_t udp_in, udp_fwd, udp_ans, udp_drop_queue, udp_drop_ids, udp_drop_send, udp_late;
     uint64_t tcp_acc, tcp_over, tcp_refused, tcp_resets;
+    uint64_t early;
 } st;
 
 /* --- UDP (DNS) ---------------------------------------------------------------------------- */
@@ -551,6 +556,8 @@ static int udp_recv_batch(int fd)
         ib.msgs[i].msg_hdr.msg_namelen = sizeof ib.from[i];
     }
     int r = recvmmsg(fd, ib.msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+    if (r > 0)
+        now_us = clock_us(); /* after the read: the delay counts from a time >= arrival */
     return r < 0 ? 0 : r;
 }
 
@@ -789,6 +796,7 @@ static bool dir_pump(struct dir *d)
         return true;
     while (d->can_read && !d->src_done && d->queued < TCP_CAP) {
         ssize_t n = recv(dir_src(d), buf, sizeof buf, MSG_DONTWAIT);
+        now_us = clock_us(); /* after the read (sends before it may have yielded the CPU) */
         if (n > 0) {
             dir_push(d, C_DATA, buf, (uint32_t)n);
         } else if (n == 0) {
@@ -912,6 +920,7 @@ static void tcp_accept(struct tcp_proxy *p)
             continue;
         }
         st.tcp_acc++;
+        now_us = clock_us();
         int one = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         struct conn *c = calloc(1, sizeof *c);
@@ -987,6 +996,8 @@ static struct tcp_proxy *tcp_start(const struct sockaddr_in *la, const struct so
 
 static void timer_fire(struct timer *t)
 {
+    if (now_us < t->due)
+        st.early++; /* the wheel's own check: must stay 0 */
     switch (t->kind) {
     case T_UDP_FWD:
         udp_forward(container_of(t, struct pkt, t));
@@ -1126,10 +1137,11 @@ int main(int argc, char **argv)
             break;
         }
         int n;
-        if (wheel_count > 0 || busy) {
-            /* Busy: wake once per tick, whatever arrives, and take everything at once. Waking
-             * per datagram costs more CPU (a context switch each) than the work itself; an
-             * arrival is timestamped when it is taken, at most one tick late, never early. */
+        if (busy) {
+            /* Busy (the last round had events): wake once per tick, whatever arrives, and
+             * take everything at once. Waking per datagram costs more CPU (a context switch
+             * each) than the work itself; an arrival is then timestamped when it is read, at
+             * most one tick late, never early. */
             int64_t tick_end = (now_us / TICK_US + 1) * TICK_US;
             struct timespec ts = {.tv_sec = tick_end / 1000000,
                                   .tv_nsec = (tick_end % 1000000) * 1000};
@@ -1137,8 +1149,13 @@ int main(int argc, char **argv)
                 ;
             n = epoll_wait(epfd, evs, MAX_EVENTS, 0);
         } else {
-            /* idle: sleep until something arrives (its time is then exact) or the lifetime ends */
-            int64_t wait_us = end - now_us;
+            /* quiet: sleep until the next due slot, an arrival (its time is then exact) or the
+             * end of the lifetime */
+            int64_t next = wheel_next(), wait_us = end - now_us;
+            if (next >= 0 && next * TICK_US - now_us < wait_us)
+                wait_us = next * TICK_US - now_us;
+            if (wait_us < 0)
+                wait_us = 0;
             struct timespec ts = {.tv_sec = wait_us / 1000000,
                                   .tv_nsec = (wait_us % 1000000) * 1000};
             n = epoll_pwait2(epfd, evs, MAX_EVENTS, &ts, NULL);
@@ -1178,12 +1195,13 @@ int main(int argc, char **argv)
     }
     logf_("exiting: udp %llu queries in, %llu forwarded, %llu answers back, dropped %llu (queue "
           "full) %llu (no free ID) %llu (send failed), %llu expired unanswered; tcp %llu "
-          "accepted, %llu over --max-conns, %llu backend refused, %llu resets forwarded, %u open",
+          "accepted, %llu over --max-conns, %llu backend refused, %llu resets forwarded, %u open; "
+          "%llu released early",
           (unsigned long long)st.udp_in, (unsigned long long)st.udp_fwd,
           (unsigned long long)st.udp_ans, (unsigned long long)st.udp_drop_queue,
           (unsigned long long)st.udp_drop_ids, (unsigned long long)st.udp_drop_send,
           (unsigned long long)st.udp_late, (unsigned long long)st.tcp_acc,
           (unsigned long long)st.tcp_over, (unsigned long long)st.tcp_refused,
-          (unsigned long long)st.tcp_resets, nconns);
+          (unsigned long long)st.tcp_resets, nconns, (unsigned long long)st.early);
     return 0;
 }
