@@ -88,7 +88,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HDRS) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
-tests: $(BIN) $(UNIT_TESTS)
+tests: $(BIN) $(UNIT_TESTS) $(BUILD)/latency-proxy
+
+# The test world's delay proxy (`world up --latency` builds its own copy on demand); built
+# here too so the project's warning flags check it.
+$(BUILD)/latency-proxy: scripts/world/latency_proxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D_GNU_SOURCE $(LDFLAGS) -o $@ $<
 
 deps:
 	bash scripts/install-deps.sh

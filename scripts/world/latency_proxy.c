@@ -38,7 +38,9 @@
  * a datagram is dropped, as an overloaded path would). Exits after --lifetime seconds (default
  * 1 day), like the other helpers, or on SIGTERM/SIGINT (exit status 0). Logs to stdout.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* recvmmsg, sendmmsg, accept4, epoll_pwait2 */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,8 @@
                                                prints the smallest time to the answer, in ms
   latency_probe.py tcp-greet ADDR:PORT N       time from connect to a server's first line (SMTP);
                                                prints the smallest of N, in ms
-  latency_probe.py tcp-first ADDR:PORT         connect, send a line, read: prints reset|eof|data
+  latency_probe.py tcp-first ADDR:PORT         connect, send "HOLD", read for 1 s: prints
+                                               reset|eof|data|open (nothing came)
   latency_probe.py hold ADDR:PORT N SECONDS    opens N connections ("HOLD"), keeps them open
   latency_probe.py server ADDR:PORT            a TCP server: "BULK n" -> n bytes of a pattern then
                                                close; "HOLD" -> keep the connection until EOF
@@ -133,10 +134,13 @@ def tcp_first(a):
     s = socket.create_connection(a, timeout=5)
     try:
         s.sendall(b"HOLD\n")
+        s.settimeout(1)
         d = s.recv(100)
         print("data" if d else "eof")
     except ConnectionResetError:
         print("reset")
+    except socket.timeout:
+        print("open")
 
 
 def hold(a, n, secs):
@@ -158,20 +162,22 @@ def server(a):
     ls.listen(64)
 
     def serve(c):
-        f = c.makefile("rb")
-        cmd = f.readline().split()
-        if cmd and cmd[0] == b"BULK":
-            left, off = int(cmd[1]), 0
-            while left > 0:
-                chunk = (PATTERN * (65536 // len(PATTERN) + 2))[off % len(PATTERN):][:min(left, 65536)]
-                c.sendall(chunk)
-                off += len(chunk)
-                left -= len(chunk)
-            c.close()
-        else:  # HOLD
-            while c.recv(4096):
-                pass
-            c.close()
+        try:
+            f = c.makefile("rb")
+            cmd = f.readline().split()
+            if cmd and cmd[0] == b"BULK":
+                left, off = int(cmd[1]), 0
+                while left > 0:
+                    chunk = (PATTERN * (65536 // len(PATTERN) + 2))[off % len(PATTERN):][:min(left, 65536)]
+                    c.sendall(chunk)
+                    off += len(chunk)
+                    left -= len(chunk)
+            else:  # HOLD
+                while c.recv(4096):
+                    pass
+        except OSError:  # a client that resets: nothing to serve
+            pass
+        c.close()
 
     while True:
         c, _ = ls.accept()

@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}"
 MS=30
+J=$((MS / 5)) # the world's default jitter
 BASE_NS=${MTASTS_WORLD_NS:-mtasts-world}
 BASE_DIR=${MTASTS_WORLD_DIR:-$PWD/build/world/default}
 NS=$BASE_NS-lat
@@ -15,7 +16,7 @@ W=(env MTASTS_WORLD_NS="$NS" scripts/world/world)
 tmp=$(mktemp -d)
 trap '"${W[@]}" down --dir "$DIR" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 
-echo "1..10"
+echo "1..19"
 ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1 # $2"; }
 
@@ -59,6 +60,79 @@ check_at_least "HTTPS policy fetch (TCP + TLS + HTTP: 3 round trips)" $((6 * MS)
 greet() { in_w bash -c 'exec 3<>/dev/tcp/127.0.4.1/25 && read -t 5 -r l <&3 && [[ $l == 220* ]] && printf "QUIT\r\n" >&3'; }
 check_at_least "SMTP greeting (one round trip after connect)" $((2 * MS)) "$(min_ms greet)"
 
+# The proxy's own timing, measured in one process (latency_probe.py: times taken just before
+# the send and just after the answer): never less than the delay, and not much more.
+in_range() { # in_range NAME LO HI MEASURED
+    if [[ "$4" =~ ^[0-9]+$ ]] && [ "$4" -ge "$2" ] && [ "$4" -lt "$3" ]; then ok "$1: $4 ms in [$2, $3)"; else nok "$1" "measured '$4' ms, want [$2, $3)"; fi
+}
+T=tests/integration/latency_probe.py
+rtt=$(in_w python3 $T udp-rtt 127.0.0.2:53 20 2>&1)
+in_range "DNS over UDP: smallest of 20 round trips" $((2 * MS)) $((2 * (MS + J) + 10)) "$(echo "$rtt" | awk '$1 == "min" {print $2}')"
+# TCP, client speaks first: the query reaches the server at accept + 3 x MS, the answer MS later
+in_range "DNS over TCP, query sent at connect (3 x MS floor + MS back)" $((4 * MS)) $((4 * MS + J + 15)) \
+    "$(in_w python3 $T tcp-dns 127.0.0.2:53 5 2>&1)"
+# TCP, server speaks first: the backend connect one delay after accept, the greeting one back
+in_range "SMTP greeting after connect (server speaks first)" $((2 * MS)) $((2 * (MS + J) + 20)) \
+    "$(in_w python3 $T tcp-greet 127.0.4.1:25 5 2>&1)"
+# a burst: 2,000 queries at once from one socket, every answer back with its own ID and question
+burst=$(in_w python3 $T udp-burst 127.0.0.2:53 2000 2>&1)
+if [[ "$burst" =~ ^answered\ 2000\ matched\ 2000\ min\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge $((2 * MS)) ]; then
+    ok "2000 concurrent DNS queries: all answered, IDs restored, none faster than $((2 * MS)) ms ($burst)"
+else
+    nok "2000 concurrent DNS queries: all answered, IDs restored, none faster than $((2 * MS)) ms" "$burst"
+fi
+
+# A second proxy of our own (the world's binary, a map of our own) for what the world's map does
+# not have: a backend that refuses, --max-conns, backpressure, SIGTERM.
+PROXY=$DIR/run/latency-proxy
+printf 'tcp 127.0.250.1:9000 127.100.250.1:9000\ntcp 127.0.250.2:9000 127.100.250.2:9000 # nothing listens\n' >"$tmp/map"
+in_w python3 $T server 127.100.250.1:9000 >"$tmp/server.log" 2>&1 &
+srv=$!
+in_w "$PROXY" --delay "$MS" --map-file "$tmp/map" --pidfile "$tmp/proxy.pid" --max-conns 3 --lifetime 120 >"$tmp/proxy.log" 2>&1 &
+bpid=$!
+for _ in $(seq 50); do [ -s "$tmp/proxy.pid" ] && break; sleep 0.1; done
+first=$(in_w python3 $T tcp-first 127.0.250.2:9000 2>&1)
+[ "$first" = reset ] && ok "a backend that refuses: the client sees a reset after connect" ||
+    nok "a backend that refuses: the client sees a reset after connect" "got '$first'"
+in_w python3 $T hold 127.0.250.1:9000 3 3 >/dev/null 2>&1 &
+holders=$!
+sleep 1
+over=$(in_w python3 $T tcp-first 127.0.250.1:9000 2>&1)
+wait "$holders"
+sleep 0.5
+under=$(in_w python3 $T tcp-first 127.0.250.1:9000 2>&1)
+if [[ "$over" =~ ^(eof|reset)$ ]] && [ "$under" = open ]; then
+    ok "--max-conns 3: a 4th connection is closed at once ($over), one after they end stays open"
+else
+    nok "--max-conns 3: a 4th connection is closed at once, one after they end stays open" "4th: '$over', later: '$under'"
+fi
+# backpressure: 32 MiB from a fast server to a client that reads nothing for 2 s: every byte
+# arrives in order, the proxy's memory grows by about its 1 MiB cap, not by the transfer
+rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
+in_w python3 $T bulk 127.0.250.1:9000 33554432 2 >"$tmp/bulk" 2>&1 &
+bulk_pid=$!
+sleep 1.5 # the reader is paused: the proxy holds what it may
+rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
+wait "$bulk_pid"
+bulk=$(cat "$tmp/bulk")
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")
+[ "$rss1" -gt "$peak" ] && peak=$rss1
+if [ "$bulk" = "bytes 33554432 intact yes" ] && [ $((peak - rss0)) -lt 4096 ]; then
+    ok "32 MiB through a paused reader: intact, proxy RSS $rss0 KiB -> $rss1 KiB paused, peak $peak KiB (< +4 MiB)"
+else
+    nok "32 MiB through a paused reader: intact, proxy RSS < +4 MiB" "$bulk; RSS $rss0 -> $rss1 paused, peak $peak KiB"
+fi
+kill -TERM "$(cat "$tmp/proxy.pid")"
+wait "$bpid"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'exiting: .* 0 released early' "$tmp/proxy.log"; then
+    ok "SIGTERM: the proxy exits 0 with its summary"
+else
+    nok "SIGTERM: the proxy exits 0 with its summary" "exit $rc; $(tail -1 "$tmp/proxy.log")"
+fi
+kill "$srv" 2>/dev/null
+wait "$srv" 2>/dev/null
+
 # the semantics of the world are kept: a refused connection stays refused (not proxied)
 if in_w bash -c 'exec 3<>/dev/tcp/127.0.2.1/443' 2>/dev/null; then
     nok "nothing listens on 127.0.2.1:443 in latency mode" "connected"
@@ -92,4 +166,11 @@ if [ -z "$(pgrep -f "run/latency-proxy.*$DIR/latency/map.txt")" ]; then
     ok "world down stops the delay proxy"
 else
     nok "world down stops the delay proxy" "still running"
+fi
+# its exit summary: nothing dropped by the proxy, nothing released before its time
+sum=$(grep 'exiting:' "$DIR/log/latency-proxy.out" | tail -1)
+if [[ "$sum" == *"dropped 0 (queue full) 0 (no free ID) 0 (send failed)"* && "$sum" == *" 0 released early" ]]; then
+    ok "the world's proxy dropped no datagram and released none early"
+else
+    nok "the world's proxy dropped no datagram and released none early" "${sum:-no summary}"
 fi
