@@ -86,11 +86,13 @@ fi
 # not have: a backend that refuses, --max-conns, backpressure, SIGTERM.
 PROXY=$DIR/run/latency-proxy
 printf 'tcp 127.0.250.1:9000 127.100.250.1:9000\ntcp 127.0.250.2:9000 127.100.250.2:9000 # nothing listens\n' >"$tmp/map"
-in_w python3 $T server 127.100.250.1:9000 >"$tmp/server.log" 2>&1 &
+# started without the in_w function, so $! is the program itself (env, world and ip exec it)
+"${W[@]}" exec --dir "$DIR" -- python3 $T server 127.100.250.1:9000 >"$tmp/server.log" 2>&1 &
 srv=$!
-in_w "$PROXY" --delay "$MS" --map-file "$tmp/map" --pidfile "$tmp/proxy.pid" --max-conns 3 --lifetime 120 >"$tmp/proxy.log" 2>&1 &
+"${W[@]}" exec --dir "$DIR" -- "$PROXY" --delay "$MS" --map-file "$tmp/map" --pidfile "$tmp/proxy.pid" --max-conns 3 --lifetime 120 >"$tmp/proxy.log" 2>&1 &
 bpid=$!
 for _ in $(seq 50); do [ -s "$tmp/proxy.pid" ] && break; sleep 0.1; done
+ppid=$(cat "$tmp/proxy.pid" 2>/dev/null)
 first=$(in_w python3 $T tcp-first 127.0.250.2:9000 2>&1)
 [ "$first" = reset ] && ok "a backend that refuses: the client sees a reset after connect" ||
     nok "a backend that refuses: the client sees a reset after connect" "got '$first'"
@@ -108,21 +110,21 @@ else
 fi
 # backpressure: 32 MiB from a fast server to a client that reads nothing for 2 s: every byte
 # arrives in order, the proxy's memory grows by about its 1 MiB cap, not by the transfer
-rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
+rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$ppid/status")
 in_w python3 $T bulk 127.0.250.1:9000 33554432 2 >"$tmp/bulk" 2>&1 &
 bulk_pid=$!
 sleep 1.5 # the reader is paused: the proxy holds what it may
-rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$bpid/status")
+rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$ppid/status")
 wait "$bulk_pid"
 bulk=$(cat "$tmp/bulk")
-peak=$(awk '/^VmHWM/ {print $2}' "/proc/$bpid/status")
+peak=$(awk '/^VmHWM/ {print $2}' "/proc/$ppid/status")
 [ "$rss1" -gt "$peak" ] && peak=$rss1
 if [ "$bulk" = "bytes 33554432 intact yes" ] && [ $((peak - rss0)) -lt 4096 ]; then
     ok "32 MiB through a paused reader: intact, proxy RSS $rss0 KiB -> $rss1 KiB paused, peak $peak KiB (< +4 MiB)"
 else
     nok "32 MiB through a paused reader: intact, proxy RSS < +4 MiB" "$bulk; RSS $rss0 -> $rss1 paused, peak $peak KiB"
 fi
-kill -TERM "$(cat "$tmp/proxy.pid")"
+kill -TERM "$ppid"
 wait "$bpid"
 rc=$?
 if [ "$rc" -eq 0 ] && grep -q 'exiting: .* 0 released early' "$tmp/proxy.log"; then
