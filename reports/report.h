@@ -372,10 +372,25 @@ void report_section_history(struct report_out *o, const struct report_data *d);
  * milliseconds), else "other". */
 const char *report_txt_id_format(const char *id);
 
-/* The hosting behind a policy host, from the CNAME target of mta-sts.D and the certificate
- * issuer (either may be NULL): "github_pages", "netlify", "vercel", "s3_cloudfront",
- * "cloudflare", "hosted_mta_sts" (a hosted MTA-STS service), "other_cname", "self_hosted". */
-const char *report_hosting_of(const char *cname, const char *issuer);
+/* The hosting behind a policy host (report_ids_hosting.c), the one place it is decided, from
+ * three facts (each may be NULL): the CNAME target of mta-sts.D, the certificate issuer and
+ * the HTTP Server header of the policy fetch. Returns "github_pages", "netlify", "vercel",
+ * "s3_cloudfront", "cloudflare", "hosted_mta_sts" (a hosted MTA-STS service), "other_cname"
+ * or "self_hosted". Precedence, the first that tells:
+ *   1. a CNAME to a platform's suffix (github.io, netlify.app, cloudfront.net, a hosted
+ *      MTA-STS service...): the customer pointed the name there, and a service that sits
+ *      behind a CDN would otherwise be counted as the CDN;
+ *   2. a platform's Server header (GitHub.com, cloudflare, Netlify, Vercel, AmazonS3,
+ *      CloudFront): the platform writes it whatever the site; Cloudflare's proxy replaces the
+ *      origin's, so "cloudflare" means Cloudflare in front, whoever is behind;
+ *   3. any other CNAME: "other_cname" (someone else's name, not recognised);
+ *   4. the certificate issuer (Cloudflare, Amazon): a CDN-fronted A record without a header;
+ *   5. "self_hosted".
+ * *signal (when signal is not NULL) is set to the fact that decided: "cname", "server",
+ * "issuer", or "none" (self_hosted by default; "server" when the header names web server
+ * software people run themselves: nginx, Apache, Caddy, ...). Static strings. */
+const char *report_hosting_of(const char *cname, const char *issuer, const char *server,
+                              const char **signal);
 
 /* Writes the survey report of one scan (all sections) through o. */
 void report_write_survey(struct report_out *o, const struct report_data *d);

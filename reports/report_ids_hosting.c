@@ -1,5 +1,5 @@
 /* Survey figures beyond the main pass: the TXT id formats in use, and the hosting behind
- * policy hosts (CNAME target, certificate issuer) with each hosting's failure rate. */
+ * policy hosts (CNAME target, Server header, certificate issuer) with each failure rate. */
 #include "reports/report.h"
 
 #include <ctype.h>
@@ -76,19 +76,62 @@ static const struct {
     {"mta-sts.cloud", "hosted_mta_sts"},
 };
 
-const char *report_hosting_of(const char *cname, const char *issuer)
+/* The product token of a Server header ("nginx/1.22.1 (Debian)" -> "nginx") equals name,
+ * case-insensitively. */
+static bool server_is(const char *server, const char *name)
 {
-    if (cname && *cname) {
-        for (size_t i = 0; i < sizeof cname_rules / sizeof cname_rules[0]; i++)
-            if (ends_with(cname, cname_rules[i].suffix))
-                return cname_rules[i].hosting;
+    size_t n = strcspn(server, "/ (\t");
+    return n == strlen(name) && strncasecmp(server, name, n) == 0;
+}
+
+/* Server header products that name who serves the response: the platforms answer with their
+ * own value whatever the site is, and a proxy in front (Cloudflare) replaces the origin's. */
+static const struct {
+    const char *product, *hosting;
+} server_rules[] = {
+    {"GitHub.com", "github_pages"}, {"cloudflare", "cloudflare"},  {"Netlify", "netlify"},
+    {"Vercel", "vercel"},           {"AmazonS3", "s3_cloudfront"}, {"CloudFront", "s3_cloudfront"},
+};
+
+/* Web server software people run themselves: with nothing more telling, the Server header
+ * is then the evidence for self_hosted. */
+static const char *const self_hosted_servers[] = {
+    "nginx", "openresty", "Apache", "Caddy", "lighttpd", "Microsoft-IIS", "LiteSpeed", "h2o",
+};
+
+/* Precedence CNAME suffix > platform Server header > other CNAME > issuer > self_hosted; the
+ * reasons are in report.h and reports/README.md. */
+const char *report_hosting_of(const char *cname, const char *issuer, const char *server,
+                              const char **signal)
+{
+    const char *unused;
+    if (!signal)
+        signal = &unused;
+    bool has_cname = cname && *cname;
+    *signal = "cname";
+    for (size_t i = 0; has_cname && i < sizeof cname_rules / sizeof cname_rules[0]; i++)
+        if (ends_with(cname, cname_rules[i].suffix))
+            return cname_rules[i].hosting;
+    *signal = "server";
+    for (size_t i = 0; server && i < sizeof server_rules / sizeof server_rules[0]; i++)
+        if (server_is(server, server_rules[i].product))
+            return server_rules[i].hosting;
+    if (has_cname) {
+        *signal = "cname";
         return "other_cname";
     }
-    /* No CNAME: a proxied or CDN-fronted A record still shows in the certificate. */
+    /* No CNAME, no telling Server header: a CDN-fronted A record still shows in the
+     * certificate. */
+    *signal = "issuer";
     if (issuer && strcasestr(issuer, "cloudflare"))
         return "cloudflare";
     if (issuer && strcasestr(issuer, "amazon"))
         return "s3_cloudfront";
+    *signal = "none";
+    for (size_t i = 0; server && i < sizeof self_hosted_servers / sizeof self_hosted_servers[0];
+         i++)
+        if (server_is(server, self_hosted_servers[i]))
+            *signal = "server";
     return "self_hosted";
 }
 
@@ -101,6 +144,9 @@ static const char *const hostings[] = {"self_hosted",   "other_cname",   "github
                                        "cloudflare",    "netlify",       "vercel",
                                        "s3_cloudfront", "hosted_mta_sts"};
 #define NHOSTINGS 8
+
+static const char *const signals[] = {"cname", "server", "issuer", "none"};
+#define NSIGNALS 4
 
 static int index_of(const char *const *names, size_t n, const char *s)
 {
@@ -115,13 +161,14 @@ void report_section_ids_hosting(struct report_out *o, const struct report_data *
     int64_t ids[NFORMATS] = {0}, nid = 0;
     struct {
         int64_t domains, valid, invalid;
+        int64_t by[NSIGNALS]; /* domains decided by each signal */
     } host[NHOSTINGS] = {{0}};
     int64_t mta_sts = 0;
     bool failed = true;
     sqlite3_stmt *st = NULL;
     if (d->db && sqlite3_prepare_v2(d->db,
-                                    "SELECT txt_id, status, host_cname, cert_issuer FROM results "
-                                    "WHERE scan_id = ?1",
+                                    "SELECT txt_id, status, host_cname, cert_issuer, "
+                                    "policy_http_server FROM results WHERE scan_id = ?1",
                                     -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, d->scan.id);
         int rc;
@@ -137,9 +184,12 @@ void report_section_ids_hosting(struct report_out *o, const struct report_data *
             if (!valid && !invalid)
                 continue;
             mta_sts++;
+            const char *signal = NULL;
             int h = index_of(hostings, NHOSTINGS,
                              report_hosting_of((const char *)sqlite3_column_text(st, 2),
-                                               (const char *)sqlite3_column_text(st, 3)));
+                                               (const char *)sqlite3_column_text(st, 3),
+                                               (const char *)sqlite3_column_text(st, 4), &signal));
+            host[h].by[index_of(signals, NSIGNALS, signal)]++;
             host[h].domains++;
             host[h].valid += valid;
             host[h].invalid += invalid;
@@ -171,21 +221,28 @@ void report_section_ids_hosting(struct report_out *o, const struct report_data *
 
     report_out_section(o, "hosting", "Hosting behind policy hosts");
     report_out_note(o,
-                    "MTA-STS domains (%" PRId64 ") by who serves https://mta-sts.D: the CNAME "
-                    "target of mta-sts.D (suffix rules in reports/report_ids_hosting.c), else "
-                    "the certificate issuer (Cloudflare, Amazon), else self_hosted. The HTTP "
-                    "Server header is not stored by the scanner yet, so proxied hosts without "
-                    "a CNAME or a telling issuer count as self_hosted. Failure rate: invalid "
-                    "among the hosting's MTA-STS domains.",
+                    "MTA-STS domains (%" PRId64 ") by who serves https://mta-sts.D, the first "
+                    "signal that tells: the CNAME target of mta-sts.D (a platform's suffix), "
+                    "the HTTP Server header of the policy fetch (GitHub.com, cloudflare, "
+                    "Netlify, Vercel, AmazonS3, CloudFront: a proxy in front such as "
+                    "Cloudflare replaces the origin's), any other CNAME (other_cname), the "
+                    "certificate issuer (Cloudflare, Amazon), else self_hosted (signal server "
+                    "when the header names web server software such as nginx or Apache). "
+                    "Rules in reports/report_ids_hosting.c. by_cname, by_server, by_issuer, "
+                    "by_none: the domains each signal decided. Failure rate: invalid among the "
+                    "hosting's MTA-STS domains.",
                     mta_sts);
-    static const struct report_col hcols[] = {
-        {"hosting", "hosting", REPORT_TEXT},
-        {"domains", "MTA-STS domains", REPORT_INT},
-        {"share", "share [95% CI]", REPORT_PCT},
-        {"valid", "valid", REPORT_INT},
-        {"invalid", "invalid", REPORT_INT},
-        {"failure_rate", "failure rate [95% CI]", REPORT_PCT}};
-    report_out_table_begin(o, "hosting", NULL, hcols, 6);
+    static const struct report_col hcols[] = {{"hosting", "hosting", REPORT_TEXT},
+                                              {"domains", "MTA-STS domains", REPORT_INT},
+                                              {"share", "share [95% CI]", REPORT_PCT},
+                                              {"valid", "valid", REPORT_INT},
+                                              {"invalid", "invalid", REPORT_INT},
+                                              {"failure_rate", "failure rate [95% CI]", REPORT_PCT},
+                                              {"by_cname", "by CNAME", REPORT_INT},
+                                              {"by_server", "by Server", REPORT_INT},
+                                              {"by_issuer", "by issuer", REPORT_INT},
+                                              {"by_none", "by none", REPORT_INT}};
+    report_out_table_begin(o, "hosting", NULL, hcols, 10);
     int order[NHOSTINGS];
     for (int i = 0; i < NHOSTINGS; i++)
         order[i] = i;
@@ -197,12 +254,16 @@ void report_section_ids_hosting(struct report_out *o, const struct report_data *
         }
     for (int i = 0; i < NHOSTINGS; i++) {
         int h = order[i];
-        struct report_cell c[6] = {report_text(hostings[h]),
-                                   report_int(host[h].domains),
-                                   report_pct(host[h].domains, mta_sts),
-                                   report_int(host[h].valid),
-                                   report_int(host[h].invalid),
-                                   report_pct(host[h].invalid, host[h].domains)};
+        struct report_cell c[10] = {report_text(hostings[h]),
+                                    report_int(host[h].domains),
+                                    report_pct(host[h].domains, mta_sts),
+                                    report_int(host[h].valid),
+                                    report_int(host[h].invalid),
+                                    report_pct(host[h].invalid, host[h].domains),
+                                    report_int(host[h].by[0]),
+                                    report_int(host[h].by[1]),
+                                    report_int(host[h].by[2]),
+                                    report_int(host[h].by[3])};
         report_out_row(o, c);
     }
     report_out_table_end(o);

@@ -17,9 +17,12 @@ struct sts_result {
     const struct sts_verdict *verdict;
     const char *const *addrs; /* policy host addresses as text */
     size_t n_addrs;
-    const char *host_cname;  /* NULL when none */
-    const char *https_addr;  /* address of the final fetch attempt, NULL when none */
-    const char *location;    /* redirect Location, NULL when none */
+    const char *host_cname; /* NULL when none */
+    const char *https_addr; /* address of the final fetch attempt, NULL when none */
+    const char *location;   /* redirect Location, NULL when none */
+    /* HTTP Server header of the fetch's response (at most HTTPS_SERVER_MAX bytes, a longer
+     * value cut and marked "[cut]"; remote bytes, escaped on output), NULL when none */
+    const char *policy_http_server;
     const char *tls_version; /* NULL when no TLS */
     const char *cert_verify_text;
     const char *cert_pem; /* peer chain, PEM; NULL when none */

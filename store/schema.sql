@@ -1,9 +1,10 @@
 -- The mtasts result database: what every scan saw, one row per (scan, domain).
 --
--- Version 3 (PRAGMA user_version = 3; version 2 added the TLS-RPT tables, version 3 the
--- delivery side). store/store_schema_sql.c embeds this file (regenerate it with
--- store/schema_to_c.sh); store/store.c migrates older versions forward (1 -> 2 -> 3); a database
--- with a newer version is refused, never touched. PRAGMA application_id is 0x4d545354 ("MTST").
+-- Version 4 (PRAGMA user_version = 4; version 2 added the TLS-RPT tables, version 3 the
+-- delivery side, version 4 the policy host's HTTP Server header). store/store_schema_sql.c
+-- embeds this file (regenerate it with store/schema_to_c.sh); store/store.c migrates older
+-- versions forward (1 -> 2 -> 3 -> 4); a database with a newer version is refused, never
+-- touched. PRAGMA application_id is 0x4d545354 ("MTST").
 -- Codes (status, category, warnings, outcomes) are the stable names of docs/taxonomy.md.
 -- Lists are JSON arrays of strings, so SQLite's json_each() can unnest them in reports.
 -- Times are UTC: ISO 8601 text for people, Unix seconds where arithmetic is needed.
@@ -137,6 +138,10 @@ CREATE TABLE IF NOT EXISTS results (
     dane_summary       TEXT,                -- none, partial, full (MX hosts with DNSSEC-validated usable TLSA); NULL when not checked
     dane_outcome       TEXT,                -- worst MX host DANE outcome (dane_valid, dane_mismatch, ...); NULL when none or not checked
     readiness_reasons  TEXT,                -- not_ready only: the category and the blocking warnings, comma-separated
+
+    -- added in version 4: who serves the policy (reports/README.md, hosting). NULL in rows
+    -- written before version 4.
+    policy_http_server TEXT,                -- HTTP Server header of the policy fetch's response (at most 256 bytes; a longer one is cut and ends "[cut]"); NULL when no response or no header
 
     -- One result per domain and scan. A rowid table with a UNIQUE index, not a WITHOUT ROWID
     -- table keyed by domain: rows arrive in input order, so appending them by rowid and keeping

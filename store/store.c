@@ -19,6 +19,7 @@ const struct store_migration store_migrations[] = {
     {1, store_schema_sql},
     {2, store_schema_tlsrpt_sql}, /* TLS-RPT reports (the section of schema.sql) */
     {3, STORE_MIGRATION_V3},      /* the delivery side: results columns and mx_probes */
+    {4, STORE_MIGRATION_V4},      /* results.policy_http_server */
 };
 const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
 

@@ -93,6 +93,8 @@ static const struct export_field {
     {"dane_summary", "r.dane_summary", F_TEXT},
     {"dane_outcome", "r.dane_outcome", F_TEXT},
     {"readiness_reasons", "r.readiness_reasons", F_CODES},
+    /* added with schema version 4 */
+    {"policy_http_server", "r.policy_http_server", F_TEXT},
 };
 #define RFC8460_FIELD 4
 

@@ -10,7 +10,7 @@
 
 #include "store/store.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x4d545354 /* "MTST" in the file header: an mtasts database */
 
 /* Default batch: commit after this many rows or this many milliseconds, whichever first. */
@@ -47,6 +47,9 @@ extern const struct store_migration store_migrations[];
     "NULL, addrs_dropped INTEGER NOT NULL, starttls_offered INTEGER, tls_version TEXT, "           \
     "cert_verify_code INTEGER, cert_name_matches INTEGER, cert_not_after INTEGER, "                \
     "cert_issuer TEXT, addrs TEXT NOT NULL, PRIMARY KEY (scan_id, host)) WITHOUT ROWID;"
+
+/* Version 3 -> 4: the HTTP Server header of the policy fetch (reports' hosting figure). */
+#define STORE_MIGRATION_V4 "ALTER TABLE results ADD COLUMN policy_http_server TEXT;"
 
 extern const size_t store_n_migrations;
 /* The migration engine (store.c), with its steps as parameters so a test can run a future
@@ -125,6 +128,7 @@ enum store_col {
     SC_DANE_SUMMARY,
     SC_DANE_OUTCOME,
     SC_READINESS_REASONS,
+    SC_POLICY_HTTP_SERVER, /* version 4 */
     SC_COUNT
 };
 

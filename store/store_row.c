@@ -76,6 +76,7 @@ const char *const store_col_names[SC_COUNT] = {
     [SC_DANE_SUMMARY] = "dane_summary",
     [SC_DANE_OUTCOME] = "dane_outcome",
     [SC_READINESS_REASONS] = "readiness_reasons",
+    [SC_POLICY_HTTP_SERVER] = "policy_http_server",
 };
 
 const char *const store_mx_col_names[SM_COUNT] = {
@@ -357,6 +358,7 @@ static void build_https(struct row_builder *b, const struct sts_result *r)
         set_int(b, SC_HTTP_STATUS, obs->http_status);
     set_text(b, SC_CONTENT_TYPE, obs->content_type);
     set_text(b, SC_LOCATION, r->location);
+    set_text(b, SC_POLICY_HTTP_SERVER, r->policy_http_server);
     set_text(b, SC_TLS_VERSION, r->tls_version);
     if (obs->cert.present) {
         const struct sts_cert_facts *c = &obs->cert;

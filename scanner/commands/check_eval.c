@@ -178,6 +178,10 @@ static void add_fetch_facts(const struct sts_result *r, char *buf)
         if (o->body)
             check_text_add(buf, ", %zu bytes", o->body_len);
     }
+    if (r->policy_http_server) {
+        check_text_add(buf, "\nServer: ");
+        check_text_remote_str(buf, r->policy_http_server);
+    }
     if (r->location) {
         check_text_add(buf, "\nLocation: ");
         check_text_remote_str(buf, r->location);

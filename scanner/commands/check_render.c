@@ -148,6 +148,8 @@ static void json_facts(struct sbuf *out, const struct sts_result *r)
         sbuf_puts(out, "null");
     json_key(out, "content_type", &first);
     esc_json_str(out, o->content_type);
+    json_key(out, "policy_http_server", &first);
+    esc_json_str(out, r->policy_http_server);
     json_key(out, "cert_not_after", &first);
     if (o->cert.present && o->cert.not_after)
         sbuf_printf(out, "%lld", (long long)o->cert.not_after);

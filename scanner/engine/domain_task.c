@@ -457,6 +457,7 @@ static void view_fetch(const struct domain_task *t, struct domain_task_view *v)
     struct sts_result *r = &v->result;
     r->https_addr = f->addr[0] ? f->addr : NULL;
     r->location = span_or_null(t, f->has_location, f->location);
+    r->policy_http_server = f->server.len ? domain_task_str(t, f->server) : NULL;
     r->tls_version = nonempty(t, f->tls_version);
     r->cert_verify_text = nonempty(t, f->verify_text);
     r->cert_pem = nonempty(t, f->cert_pem);

@@ -65,6 +65,7 @@ struct task_fetch {
     long http_status;
     bool has_body, has_content_type, has_location;
     struct task_span body, content_type, location, error, tls_version, verify_text, cert_pem;
+    struct task_span server;   /* Server header of the response (https_server_value), len 0: none */
     char addr[TASK_ADDR_TEXT]; /* address of the final attempt, "" when none */
     int attempts;
     int time_connect_ms, time_tls_ms, time_total_ms;

@@ -572,6 +572,23 @@ static void put_text(struct domain_task *t, struct task_span *dst, const char *s
         *dst = domain_task_put(t, s, strlen(s));
 }
 
+size_t https_server_value(const char *value, char *out)
+{
+    size_t n = value ? strlen(value) : 0;
+    if (n <= HTTPS_SERVER_MAX) {
+        memcpy(out, value ? value : "", n);
+        out[n] = '\0';
+        return n;
+    }
+    size_t keep = HTTPS_SERVER_MAX - (sizeof HTTPS_SERVER_CUT - 1);
+    memcpy(out, value, keep);
+    memcpy(out + keep, HTTPS_SERVER_CUT, sizeof HTTPS_SERVER_CUT);
+    return HTTPS_SERVER_MAX;
+}
+
+/* The facts of the response that ended the attempt. libcurl does not follow redirects here,
+ * so request -1 (the last) is the one response of the fetch: its headers are the policy
+ * host's, whether it served the policy or not. */
 static void record_response(struct https_slot *slot, struct domain_task *t)
 {
     CURL *e = slot->easy;
@@ -588,6 +605,13 @@ static void record_response(struct https_slot *slot, struct domain_task *t)
     if (curl_easy_header(e, "Location", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value) {
         f->location = domain_task_put(t, h->value, strlen(h->value));
         f->has_location = f->location.off != 0;
+    }
+    h = NULL;
+    if (curl_easy_header(e, "Server", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value) {
+        char server[HTTPS_SERVER_MAX + 1];
+        size_t n = https_server_value(h->value, server);
+        if (n)
+            f->server = domain_task_put(t, server, n);
     }
     if (status > 0) {
         f->body = domain_task_put(t, slot->body, slot->body_len);
@@ -618,6 +642,7 @@ static void record_attempt(struct https_slot *slot, struct domain_task *t, CURLc
     memset(&f->error, 0, sizeof f->error);
     memset(&f->verify_text, 0, sizeof f->verify_text);
     memset(&f->cert_pem, 0, sizeof f->cert_pem);
+    memset(&f->server, 0, sizeof f->server);
     if (slot->cert.pem_len)
         f->cert_pem = domain_task_put(t, slot->cert.pem, slot->cert.pem_len);
     memset(&f->tls_version, 0, sizeof f->tls_version);

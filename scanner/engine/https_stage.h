@@ -32,6 +32,17 @@ extern long https_test_emfile;
  * block must end the transfer at once, whatever the libcurl version's own limits. */
 #define HTTPS_HEADER_MAX (64 * 1024)
 
+/* Bytes of the Server response header kept: real values are a product token or two
+ * ("cloudflare", "nginx/1.22.1", "Apache/2.4.57 (Debian)"); a longer one is cut to
+ * HTTPS_SERVER_MAX - 5 bytes followed by "[cut]", so the stored value says it was cut. */
+#define HTTPS_SERVER_MAX 256
+#define HTTPS_SERVER_CUT "[cut]"
+
+/* The Server header value to keep: `value` (NUL-terminated, as libcurl gives it, surrounding
+ * blanks already trimmed) copied into out (at least HTTPS_SERVER_MAX + 1 bytes), cut and
+ * marked when longer; returns its length (0: empty or NULL value, nothing to keep). */
+size_t https_server_value(const char *value, char *out);
+
 /* Called when the fetch of t is over; t->fetch holds the outcome. */
 typedef void (*https_done_fn)(void *ctx, struct domain_task *t);
 

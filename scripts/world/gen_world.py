@@ -79,6 +79,8 @@ SMTP_FAILS_DELIVERY = {"starttls_not_offered", "starttls_failed", "mx_cert_expir
 SMTP_OPTION = "--checks +smtp:all,+dane"
 SEC_ZONE = "sec.test"  # DNSSEC-signed (ldns-signzone), delegated from test.; trust anchor in unbound
 NGINX_ADDRS = ["127.0.1.%d" % i for i in range(1, 17)]  # nginx :443, policy hosts spread by hash
+# nginx's headers-more module (Debian: libnginx-mod-http-headers-more-filter): Server headers
+HEADERS_MORE_MODULE = "/usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so"
 PRIVATE_ADDRS = ["10.20.30.40", "192.168.77.7", "172.16.5.5"]
 
 DAY = 86400
@@ -105,20 +107,28 @@ SOON_DAYS = 7  # cert-expiring-soon: notAfter = generation time + 7 days (thresh
 #   smtp2:  listener of the second own MX host (mx2.D), default "ok"
 #   tlsa:   None | "ee" | "ta" | "mismatch" | "bogus" | "invalid" | "unsigned" (TLSA at
 #           _25._tcp.<mx1>; all but "unsigned" with mx="sec": the MX host lives in sec.test)
+#   server: None (nginx's own "Server: nginx", server_tokens off) or the Server header the
+#           policy host sends instead, as a hosting platform does (nginx's headers-more module,
+#           more_set_headers; Debian package libnginx-mod-http-headers-more-filter)
 #   status/category: expected outcome (taxonomy.md)
 
 S = {}
-DELIVERY = []  # scenarios added with the delivery side (their domains take no-sts ranks: plan())
+# Scenarios added after the first set, by generation (the delivery side, then the hosting
+# platforms): their domains take no-sts ranks, so earlier domains keep theirs (plan()).
+LATER_FIRST = ("mx-starttls-missing", "hosting-github-pages")  # first scenario of each
+LATER = []  # [[names of generation 1], [names of generation 2], ...]
 
 
 def sc(name, d, b, status, category=None, **spec):
     base = dict(txt="std", host="nginx", http="ok", cert="good", policy="enforce", mx="own",
-                tlsrpt="valid", smtp="ok", smtp2="ok", tlsa=None)
+                tlsrpt="valid", smtp="ok", smtp2="ok", tlsa=None, server=None)
     base.update(spec)
     base.update(name=name, share_default=d, share_bench=b, status=status, category=category)
     S[name] = base
-    if name == "mx-starttls-missing" or DELIVERY:
-        DELIVERY.append(name)
+    if name in LATER_FIRST:
+        LATER.append([])
+    if LATER:
+        LATER[-1].append(name)
 
 
 # no MTA-STS at all (the vast majority: it takes whatever is left)
@@ -225,6 +235,11 @@ sc("tlsa-invalid", 0.001, 0.00002, "no_policy", txt="none", host="none", policy=
 sc("tlsa-unsigned", 0.001, 0.00002, "valid", mx="single", tlsa="unsigned")
 sc("dane-sts-conflict", 0.001, 0.00002, "valid", mx="sec", tlsa="mismatch")
 sc("mx-starttls-failed", 0.001, 0.00002, "valid", mx="single", smtp="starttls-failed")
+# the hosting behind policy hosts (reports' hosting figure): policy hosts that answer with a
+# platform's Server header. Added after the delivery side, so like it they take no-sts ranks.
+sc("hosting-github-pages", 0.001, 0.00002, "valid", server="GitHub.com")
+sc("hosting-cloudflare-404", 0.001, 0.00002, "invalid", "http_status", http="404",
+   server="cloudflare")
 
 POLICY_ONLY = {"valid-enforce": 0.6, "valid-testing": 0.4}
 
@@ -645,17 +660,19 @@ def plan(n, seed, mix):
         counts["no-sts"] = rest
     domains = []
     for name in S:
-        if name in DELIVERY:
+        if any(name in g for g in LATER):
             continue
         for k in range(1, counts.get(name, 0) + 1):
             domains.append((name, k, "%s-%d.test" % (name, k)))
-    # The delivery-side scenarios came later: their domains take the places (before the
-    # shuffle) of the last no-sts domains, whose count shrank by as many, so every other
-    # domain keeps the name and rank it had before they existed.
+    # Later scenarios (LATER): their domains take the places (before the shuffle) of the last
+    # no-sts domains, whose count shrank by as many, so every other domain keeps the name and
+    # rank it had before they existed. The newest generation goes first: it takes exactly the
+    # places its own domains freed, and the earlier generations stay where they were.
     assert next(iter(S)) == "no-sts"
     pos = counts.get("no-sts", 0)
-    domains[pos:pos] = [(name, k, "%s-%d.test" % (name, k)) for name in DELIVERY
-                        for k in range(1, counts.get(name, 0) + 1)]
+    for gen in LATER:
+        domains[pos:pos] = [(name, k, "%s-%d.test" % (name, k)) for name in gen
+                            for k in range(1, counts.get(name, 0) + 1)]
     rng = random.Random("%s|%s|%s" % (seed, n, mix))
     rng.shuffle(domains)
     return counts, domains
@@ -737,6 +754,22 @@ def smtp_verdict(t, probes):
     return {"would_fail_delivery": wfd, "readiness": ready, "warnings": sorted(w)}
 
 
+# The Server header the scanner stores (results.policy_http_server): a v=STSv1 record makes it
+# fetch, and nginx answers unless the TLS handshake fails or the certificate is refused (no
+# HTTP response then, so no header). The slow-drip helper's fetch times out: no response.
+VERSION_TXT = {"std", "split", "cname", "multiple", "no-id", "bad-id", "long-id"}
+RESPONSE_CERTS = {"good", "soon"}
+# reports/report_ids_hosting.c: the world has no CNAME on mta-sts.D and one issuer (its own
+# CA), so the Server header alone decides; nginx is self-hosted software.
+HOSTING_OF_SERVER = {"GitHub.com": "github_pages", "cloudflare": "cloudflare"}
+
+
+def http_server(scn):
+    if scn["host"] != "nginx" or scn["http"] == "tlsfail" or scn["cert"] not in RESPONSE_CERTS:
+        return None
+    return scn["server"] or "nginx"
+
+
 def truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt, mx):
     st, cat = scn["status"], scn["category"]
     hosts = sorted({h.lower() for _, h in mx_hosts if h != "."})
@@ -765,11 +798,15 @@ def truth_for(scn, domain, rank, k, pf, mx_kind, mx_hosts, tlsrpt, mx):
         "mx_covered": covered, "tlsrpt": tlsrpt,
         "would_fail_delivery": bool(mode == "enforce" and covered is False),
         "valid_strict": bool(st == "valid" and pf is not None and pf["strict"]),
+        "policy_http_server": http_server(scn) if scn["txt"] in VERSION_TXT else None,
     }
+    t["hosting"] = (HOSTING_OF_SERVER.get(t["policy_http_server"], "self_hosted")
+                    if st in ("valid", "invalid") else None)
     t["mx_probes"] = [mx.probe(h) for h in hosts]
     wo = {}
     if scn["name"] == "orphan-policy":
-        wo["--probe-orphans"] = {"warnings": ["policy_without_txt"]}
+        wo["--probe-orphans"] = {"warnings": ["policy_without_txt"],
+                                 "policy_http_server": http_server(scn)}
     if scn["name"] == "txt-at-apex":
         wo["--checks +apex"] = {"warnings": ["txt_at_apex"]}
     wo[SMTP_OPTION] = smtp_verdict(t, t["mx_probes"])
@@ -900,10 +937,10 @@ def main():
             with open(os.path.join(d, "tls", "certs", host + ".pem"), "wb") as f:
                 f.write(pki.leaf([host], scn["cert"]))
             ncerts += 1
-            if scn["http"] == "ok":
+            if scn["http"] == "ok" and not scn["server"]:
                 normal.append((host, addr))
             else:
-                special.append((host, addr, scn["http"]))
+                special.append((host, addr, scn["http"], scn["server"]))
             if name == "valid-enforce" and k == 1:
                 redirect_target = host
         elif hk == "slowdrip":
@@ -1160,7 +1197,7 @@ http {{
     addrs = NGINX_ADDRS
     # special hosts: identical blocks in both modes, each with its static certificate
     sp = []
-    for host, addr, kind in special:
+    for host, addr, kind, server in special:
         sp.append("    server {")
         sp.append("        listen %s:443 ssl;" % addr)
         sp.append("        server_name %s;" % host)
@@ -1169,6 +1206,9 @@ http {{
             sp.append("    }")
             continue
         sp.append("        ssl_certificate %s/tls/certs/%s.pem;" % (d, host))
+        if server:
+            # replaces nginx's own header on every response, error pages included
+            sp.append('        more_set_headers "Server: %s";' % server)
         if kind == "404":
             sp.append("        location / { return 404; }")
         elif kind == "500":
@@ -1179,15 +1219,18 @@ http {{
         else:
             extra = {"html": "types { } default_type text/html; ",
                      "charset": "charset utf-8; charset_types text/plain; ",
-                     "big": ""}[kind]
+                     "big": "", "ok": ""}[kind]
             sp.append("        location = /.well-known/mta-sts.txt { %salias %s/www/%s.txt; }"
                       % (extra, d, host))
             sp.append("        location / { return 404; }")
         sp.append("    }")
     special_txt = "\n".join(sp) + "\n"
 
+    # the headers-more module only when a host sets its Server header (world up checks it is
+    # installed: scripts/world/install-deps.sh)
+    load = ("load_module %s;\n" % HEADERS_MORE_MODULE) if any(s[3] for s in special) else ""
     for mode in ("var", "static"):
-        out = [common.format(mode=mode, d=d, access="off")]
+        out = [load + common.format(mode=mode, d=d, access="off")]
         if mode == "var":
             out.append("    ssl_certificate %s/tls/certs/$ssl_server_name.pem;\n" % d)
             out.append("    server {\n")

@@ -11,6 +11,7 @@ PKGS=(
     nsd                 # authoritative DNS (zone test.)
     unbound             # recursive resolver in front of it
     nginx               # policy hosts (HTTPS, certificate per SNI)
+    libnginx-mod-http-headers-more-filter # more_set_headers: policy hosts that answer as a hosting platform (Server: GitHub.com, cloudflare)
     postfix             # MX hosts (SMTP + STARTTLS on port 25, one listener per scenario address)
     ldnsutils           # ldns-keygen, ldns-signzone: the DNSSEC-signed zone sec.test.
     swaks               # SMTP checks by hand (never used to send a message)

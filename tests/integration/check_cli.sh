@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..17" # the plan: tests/run fails a suite that reports another count
+echo "1..19" # the plan: tests/run fails a suite that reports another count
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 opts=(--resolver "$MTASTS_WORLD_RESOLVER" --ca-file "$MTASTS_WORLD_CA" --allow-private 127.0.0.0/8
@@ -53,6 +53,20 @@ expect_exit "a bad domain name (usage error)" 64 "not a domain!"
 rc=$?
 [ $rc -eq 0 ] && echo "ok - proxy variables in the environment are ignored" ||
     echo "not ok - proxy variables in the environment are ignored # status $rc: $(head -4 "$tmp/out" | tr '\n' ' ')"
+
+# The policy host's Server header, a fact of the fetch (text) and of facts (--json).
+gh=$(pick hosting-github-pages)
+"${world[@]}" "$MTASTS_BIN" check "$gh" "${opts[@]}" >"$tmp/out" 2>&1
+grep -q '^ *Server: GitHub.com$' "$tmp/out" && echo "ok - check shows the policy host's Server header ($gh)" ||
+    echo "not ok - check shows the policy host's Server header # $(grep -i server "$tmp/out" | tr '\n' ' ')"
+"${world[@]}" "$MTASTS_BIN" check --json "$gh" "$fail" "${opts[@]}" >"$tmp/sjson" 2>&1
+python3 -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert a["facts"]["policy_http_server"] == "GitHub.com", a["facts"]
+assert b["facts"]["policy_http_server"] is None, b["facts"]  # certificate refused: no response
+' "$tmp/sjson" 2>"$tmp/serr" && echo "ok - check --json: facts.policy_http_server (GitHub.com; null without a response)" ||
+    echo "not ok - check --json: facts.policy_http_server # $(tail -1 "$tmp/serr")"
 
 # JSON: one object per line, in the order given, agreeing with the truth.
 "${world[@]}" "$MTASTS_BIN" check --json "$fail" "$valid" "$warn" "${opts[@]}" >"$tmp/json" 2>"$tmp/err"

@@ -13,7 +13,8 @@ Prints `ok - scenario <name> (<n> domains)` or `not ok - scenario <name> # <doma
 expected <x>, got <y>` (the first mismatches, then a count), a line asserting that every
 domain of the truth has exactly one row and the scan has no extra rows, and exits 0 (the
 runner counts the lines). Fields compared: status, category, warnings, mode, max_age,
-mx_covered, tlsrpt, would_fail_delivery, valid_strict.
+mx_covered, tlsrpt, would_fail_delivery, valid_strict, policy_http_server (the Server header
+of the policy fetch's response).
 """
 
 import argparse
@@ -23,7 +24,7 @@ import sqlite3
 import sys
 
 FIELDS = ["status", "category", "warnings", "mode", "max_age", "mx_covered", "tlsrpt",
-          "would_fail_delivery", "valid_strict"]
+          "would_fail_delivery", "valid_strict", "policy_http_server"]
 SHOW_MISMATCHES = 3
 
 
@@ -43,6 +44,7 @@ def row_facts(row):
         "tlsrpt": row["tlsrpt_status"] or "none",
         "would_fail_delivery": bool(row["would_fail_delivery"]),
         "valid_strict": bool(row["valid_strict"]),
+        "policy_http_server": row["policy_http_server"],
     }
 
 

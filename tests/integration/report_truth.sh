@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-# The plan: 93 cases, one report figure per warning code of the rules (enum sts_warning), and
-# one per provider row checked (the first 5 groups of the truth's MX hosts, counted as below:
+# The plan: 102 cases (8 of them the hosting rows), one report figure per warning code of the
+# rules (enum sts_warning), and one per provider row checked (the first 5 groups of the truth's MX hosts, counted as below:
 # the world's providers and (self-hosted)).
 n_warn=$(sed -n '/^enum sts_warning {/,/STS_WARN_COUNT/p' rules/sts_codes.h | grep -c '^ *STS_WARN_[A-Z_]*\( = 0\)\?,')
 n_prov=$(python3 -c '
@@ -21,7 +21,7 @@ for line in open(sys.argv[1]):
     if t and t["status"] != "domain_nxdomain":
         groups |= {reg(h) if reg(h) != reg(t["domain"]) else "(self-hosted)" for h in t["mx_hosts"]}
 print(min(5, len(groups)))' "$MTASTS_WORLD_TRUTH")
-echo "1..$((93 + n_warn + n_prov))"
+echo "1..$((102 + n_warn + n_prov))"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -178,6 +178,21 @@ for row in rows[:5]:
     check("providers.%s.domains" % row["group"], row["domains"], prov[row["group"]])
 want_top = sorted(prov.items(), key=lambda kv: (-kv[1], kv[0]))[:len(rows)]
 check("providers order", [(r["group"], r["domains"]) for r in rows], want_top)
+
+# Hosting (reports/report_ids_hosting.c): the truth's hosting of each MTA-STS domain, from
+# the Server header the world's policy hosts send (no CNAME on mta-sts.D, one issuer: the
+# world's CA). The signal: "server" when a header was stored (a platform's, or nginx), else
+# "none". One case per row of the table (8 hostings).
+for row in report["tables"]["hosting"]["rows"]:
+    mine = [t for t in sts if t["hosting"] == row["hosting"]]
+    got = (row["domains"], row["valid"], row["invalid"], row["by_cname"], row["by_server"],
+           row["by_issuer"], row["by_none"])
+    want = (len(mine), sum(1 for t in mine if t["status"] == "valid"),
+            sum(1 for t in mine if t["status"] == "invalid"), 0,
+            sum(1 for t in mine if t["policy_http_server"]), 0,
+            sum(1 for t in mine if not t["policy_http_server"]))
+    check("hosting.%s (domains, valid, invalid, by cname/server/issuer/none)" % row["hosting"],
+          got, want)
 EOF
 
 # Every format renders, and twice gives the same bytes.
@@ -190,6 +205,17 @@ for fmt in text md csv json html; do
         echo "not ok - report --format $fmt renders the world scan # $(cat "$tmp/err")"
     fi
 done
+# The hosting figure in every format, with the platforms the world's Server headers name and
+# the signal columns (Markdown escapes the underscore: github\_pages).
+miss=""
+for fmt in text md csv json html; do
+    if ! grep -qE 'github\\?_pages' "$tmp/a.$fmt" || ! grep -q cloudflare "$tmp/a.$fmt" ||
+        ! grep -qiE 'by_server|by Server' "$tmp/a.$fmt"; then
+        miss="$miss $fmt"
+    fi
+done
+[ -z "$miss" ] && echo "ok - every format shows the hosting figure (github_pages, cloudflare, by Server)" ||
+    echo "not ok - every format shows the hosting figure # missing in:$miss"
 n=$("$MTASTS_BIN" report --db "$db" --per-domain --format csv --section domains | python3 -c \
     'import csv,sys; r=list(csv.reader(sys.stdin)); assert all(len(x)==len(r[0]) for x in r); print(len(r)-1)')
 n_in=$(grep -vc '^\s*$' "$MTASTS_WORLD_DOMAINS")

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}" "${MTASTS_WORLD_TRUTH:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-# The plan: 8 cases here, and compare_truth.py's lines for the whole truth.
-echo "1..$((8 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH")))"
+# The plan: 10 cases here, and compare_truth.py's lines for the whole truth.
+echo "1..$((10 + $(python3 tests/integration/compare_truth.py --count - "$MTASTS_WORLD_TRUTH")))"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -53,4 +53,18 @@ if [ -n "$retries" ] && [ "$retries" -ge $((2 * n_fail)) ]; then
 else
     echo "not ok - failed lookups retried # '$retries' retries for $n_fail failed TXT lookups"
 fi
+# The policy hosts' Server headers (compare_truth.py compares each domain's; here the
+# platform ones by name) and the export field that carries them.
+want=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["policy_http_server"] == "GitHub.com"))' "$MTASTS_WORLD_TRUTH")
+got=$(sqlite3 "$db" "SELECT count(*) FROM results WHERE policy_http_server = 'GitHub.com' AND domain LIKE 'hosting-github-pages-%'")
+[ "$want" -ge 1 ] && [ "$got" = "$want" ] && echo "ok - the scan stores Server: GitHub.com for the $got GitHub Pages-like policy hosts" ||
+    echo "not ok - the scan stores Server: GitHub.com # $got rows, truth $want"
+"$MTASTS_BIN" export --db "$db" --format jsonl -o "$tmp/export.jsonl" 2>"$tmp/err"
+ex=$(python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(sum(1 for r in rows if r["domain"].startswith("hosting-cloudflare-404-") and r["policy_http_server"] == "cloudflare"),
+      sum(1 for r in rows if "policy_http_server" not in r))' "$tmp/export.jsonl" 2>&1)
+[ "$ex" = "3 0" ] && echo "ok - export --format jsonl has policy_http_server (Server: cloudflare of the 3 hosting-cloudflare-404 domains)" ||
+    echo "not ok - export has policy_http_server # $ex $(cat "$tmp/err")"
 python3 tests/integration/compare_truth.py "$db" "$MTASTS_WORLD_TRUTH"

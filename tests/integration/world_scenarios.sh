@@ -26,7 +26,7 @@ wx() { $W exec -- "$@"; }
 
 # The plan, for the world tests/run brings up (default mix, n 3000, seed 1: deterministic); the
 # per-scenario checks differ by scenario, so another world reports another count and fails.
-echo "1..1367"
+echo "1..1461"
 
 if ! $W status >/dev/null 2>&1; then
     nok "world is up" "scripts/world/world status says the world in $D is not up"
@@ -165,7 +165,7 @@ for s, t in seen.items():
     print("\t".join([s, t["domain"], t["status"], t["category"] or "-", t["tlsrpt"],
                      ",".join(t["mx_hosts"]) or "-", ",".join(t["mx_patterns"]) or "-",
                      t["mode"] or "-", str(t["max_age"]) if t["max_age"] is not None else "-",
-                     ",".join(t["warnings"]) or "-"]))
+                     ",".join(t["warnings"]) or "-", t["policy_http_server"] or "-"]))
 EOF
 
 # The suite's own statement of each scenario's expected status/category (pins the generator to
@@ -175,7 +175,7 @@ expected_of() {
     no-sts | no-sts-tlsrpt | no-sts-other-txt | no-sts-stsv10 | txt-at-apex | orphan-policy) echo "no_policy -" ;;
     nxdomain) echo "domain_nxdomain -" ;;
     dns-servfail | dns-timeout) echo "dns_error -" ;;
-    valid-* | lf-only | txt-split | txt-cname | ctype-charset | max-age-short | lenient-* | mx-wildcard | null-mx | no-mx | tlsrpt-missing | tlsrpt-invalid | testing-no-tlsrpt | cert-expiring-soon) echo "valid -" ;;
+    valid-* | hosting-github-pages | lf-only | txt-split | txt-cname | ctype-charset | max-age-short | lenient-* | mx-wildcard | null-mx | no-mx | tlsrpt-missing | tlsrpt-invalid | testing-no-tlsrpt | cert-expiring-soon) echo "valid -" ;;
     txt-multiple) echo "invalid txt_multiple" ;;
     txt-no-id | txt-bad-id | txt-long-id) echo "invalid txt_syntax" ;;
     policy-host-no-address | policy-host-nodata) echo "invalid policy_host_no_address" ;;
@@ -188,7 +188,7 @@ expected_of() {
     cert-wrong-name) echo "invalid cert_name_mismatch" ;;
     cert-self-signed) echo "invalid cert_self_signed" ;;
     cert-untrusted) echo "invalid cert_untrusted" ;;
-    http-404 | http-500) echo "invalid http_status" ;;
+    http-404 | http-500 | hosting-cloudflare-404) echo "invalid http_status" ;;
     http-redirect) echo "invalid http_redirect" ;;
     content-type) echo "invalid content_type" ;;
     body-too-large) echo "invalid body_too_large" ;;
@@ -235,7 +235,7 @@ cert_pem() { # cert_pem HOST ADDR: the leaf certificate the server presents
         sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' | sed '/-----END/q'
 }
 
-while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
+while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _ server; do
     exp=$(expected_of "$scn")
     [ "$exp" = "$status $cat" ]
     expect $? "$scn: truth says $exp" "truth for $dom: $status $cat"
@@ -387,9 +387,10 @@ while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
         *) true ;;
         esac
         expect $? "$scn: only the named defect (chain otherwise valid)" "openssl verify failed" ;;
-    http-404 | http-500)
+    http-404 | http-500 | hosting-cloudflare-404)
         fetch "$host" "$addr"
-        [ "$CRC" = 0 ] && [ "$CODE" = "${scn#http-}" ]; expect $? "$scn: HTTP status ${scn#http-}" "curl rc $CRC code $CODE: $CERR" ;;
+        code=${scn#http-}; code=${code##*-}
+        [ "$CRC" = 0 ] && [ "$CODE" = "$code" ]; expect $? "$scn: HTTP status $code" "curl rc $CRC code $CODE: $CERR" ;;
     http-redirect)
         fetch "$host" "$addr"
         [ "$CODE" = 301 ] && grep -qi '^location: https://mta-sts\.' "$TMP/headers"
@@ -441,6 +442,11 @@ while IFS=$'\t' read -r scn dom status cat tlsrpt mxh mxp mode maxage _; do
         fi
         ;;
     esac
+    # the Server header of the response the scanner stores (truth policy_http_server)
+    if [ "$server" != - ]; then
+        got=$(tr -d '\r' <"$TMP/headers" | sed -n 's/^[Ss]erver: //p' | head -n1)
+        [ "$got" = "$server" ]; expect $? "$scn: the policy host answers Server: $server" "got '$got'"
+    fi
 done <"$TMP/reps.tsv"
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,8 @@ struct rendered {
     int exit_status;
 };
 
+static const char *render_server; /* the Server header of the next render, NULL: none */
+
 static void render(const struct sts_observation *o, struct rendered *out)
 {
     memset(out, 0, sizeof *out);
@@ -77,6 +79,7 @@ static void render(const struct sts_observation *o, struct rendered *out)
     r.n_addrs = o->n_addrs < 2 ? o->n_addrs : 2;
     r.https_addr = o->https != STS_HTTPS_NOT_ATTEMPTED ? "192.0.2.10" : NULL;
     r.tls_version = o->https == STS_HTTPS_OK ? "TLSv1.3" : NULL;
+    r.policy_http_server = render_server;
     check_layers(&r, out->layers);
     check_render_text(&out->text, &r, false);
     check_render_json(&out->json, &r);
@@ -402,6 +405,39 @@ static void test_hostile(void)
     release(&x);
 }
 
+/* The policy host's Server header: a fact of the fetch layer in text and JSON, escaped. */
+static void test_server_header(void)
+{
+    struct sts_observation o = base_obs();
+    struct rendered x;
+    render_server = "GitHub.com";
+    render(&o, &x);
+    TAP_CHECK(strstr(x.layers[CHECK_LAYER_FETCH].observed, "\nServer: GitHub.com") &&
+                  strstr(sbuf_str(&x.text), "Server: GitHub.com"),
+              "text: the fetch layer shows the Server header", "%s",
+              x.layers[CHECK_LAYER_FETCH].observed);
+    TAP_CHECK(json_ok(sbuf_str(&x.json), "d['facts']['policy_http_server'] == 'GitHub.com'"),
+              "json: facts.policy_http_server", "%s", sbuf_str(&x.json));
+    release(&x);
+    render_server = "cloud\x1b[31mflare\xc2\x9b"
+                    "2J\"<b>";
+    render(&o, &x);
+    TAP_CHECK(no_control_bytes(sbuf_str(&x.text)) && no_c1_controls(sbuf_str(&x.text)) &&
+                  strstr(sbuf_str(&x.text), "Server: cloud"),
+              "text: a hostile Server header reaches the terminal without control bytes", "%s",
+              sbuf_str(&x.text));
+    TAP_CHECK(json_ok(sbuf_str(&x.json),
+                      "d['facts']['policy_http_server'].startswith('cloud\\x1b[31mflare')"),
+              "json: a hostile Server header round-trips, escaped", "%s", sbuf_str(&x.json));
+    release(&x);
+    render_server = NULL;
+    render(&o, &x);
+    TAP_CHECK(!strstr(sbuf_str(&x.text), "Server:") &&
+                  json_ok(sbuf_str(&x.json), "d['facts']['policy_http_server'] is None"),
+              "no header: no Server line, null in JSON", "%s", sbuf_str(&x.json));
+    release(&x);
+}
+
 static void test_mx_order(void)
 {
     static struct sts_mx_host reversed[] = {{"a.mail.example.net", 20}, {"mx1.example.com", 10}};
@@ -429,7 +465,7 @@ static void test_names(void)
 
 int main(void)
 {
-    TAP_PLAN(38);
+    TAP_PLAN(43);
     test_valid();
     test_no_policy();
     test_mx_not_covered();
@@ -438,6 +474,7 @@ int main(void)
     test_could_not_check();
     test_txt_syntax();
     test_hostile();
+    test_server_header();
     test_mx_order();
     test_names();
     TAP_DONE();

@@ -77,7 +77,7 @@ static void test_cert_ranking(void)
               "unknown issuer is untrusted", "got %d", cert_most_significant(e2, 2));
     TAP_CHECK(cert_most_significant(NULL, 0) == 0, "no error: 0", "x");
 
-    struct cert_capture c;
+    struct cert_capture c = {0}; /* cert_capture_reset keeps c.pem: it must start NULL */
     cert_capture_reset(&c, "mta-sts.example.test");
     c.leaf_seen = true;
     c.facts.name_matches = false;
@@ -324,6 +324,30 @@ static void test_header_budget(void)
               lines);
 }
 
+/* The Server header kept: real values whole, a longer one cut to the bound and marked. */
+static void test_server_value(void)
+{
+    char out[HTTPS_SERVER_MAX + 1];
+    TAP_CHECK(https_server_value("GitHub.com", out) == 10 && !strcmp(out, "GitHub.com"),
+              "a real Server value is kept whole", "got %s", out);
+    TAP_CHECK(https_server_value(NULL, out) == 0 && out[0] == '\0' &&
+                  https_server_value("", out) == 0,
+              "no header, or an empty one: nothing kept", "got %s", out);
+    char exact[HTTPS_SERVER_MAX + 1];
+    memset(exact, 'a', HTTPS_SERVER_MAX);
+    exact[HTTPS_SERVER_MAX] = '\0';
+    TAP_CHECK(https_server_value(exact, out) == HTTPS_SERVER_MAX && !strcmp(out, exact),
+              "a value of exactly the bound is kept whole, unmarked", "len %zu", strlen(out));
+    static char huge[5000];
+    memset(huge, 'b', sizeof huge - 1);
+    size_t n = https_server_value(huge, out);
+    size_t keep = HTTPS_SERVER_MAX - strlen(HTTPS_SERVER_CUT);
+    TAP_CHECK(n == HTTPS_SERVER_MAX && strlen(out) == n && out[keep - 1] == 'b' &&
+                  !strcmp(out + keep, HTTPS_SERVER_CUT),
+              "a longer value is cut to the bound and ends with the cut mark", "n %zu: %s", n,
+              out + keep);
+}
+
 /* A run of the engine with no checks: every domain finishes at once, nothing is sent. */
 struct mask_probe {
     int fed, sunk;
@@ -388,9 +412,10 @@ static void test_engine_signal_mask(void)
 
 int main(void)
 {
-    TAP_PLAN(63);
+    TAP_PLAN(67);
     test_outcomes();
     test_header_budget();
+    test_server_value();
     test_cert_ranking();
     test_leaf_facts();
     test_event_loop();

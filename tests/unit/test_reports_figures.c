@@ -37,7 +37,15 @@ static const char history_db[] =
     "(4,'newtest.test','no_policy',NULL,NULL,NULL,NULL);"
     "INSERT INTO results (scan_id, domain, scanned_at, status, valid_strict, valid_lenient, "
     "would_fail_delivery, policy_mode, txt_id, host_cname, cert_issuer) SELECT s, d, 0, st, "
-    "st = 'valid', st = 'valid', 0, m, id, cn, iss FROM h; DROP TABLE h;";
+    "st = 'valid', st = 'valid', 0, m, id, cn, iss FROM h; DROP TABLE h;"
+    /* The Server headers of scan 3: Cloudflare's proxy (issuer agrees), nginx behind a CNAME
+     * to GitHub Pages (the CNAME decides), nginx alone (self-hosted by its header). */
+    "UPDATE results SET policy_http_server = 'cloudflare' WHERE scan_id = 3 AND domain = "
+    "'careful.test';"
+    "UPDATE results SET policy_http_server = 'GitHub.com' WHERE scan_id = 3 AND domain = "
+    "'longtest.test';"
+    "UPDATE results SET policy_http_server = 'nginx/1.22.1' WHERE scan_id = 3 AND domain = "
+    "'first.test';";
 
 static int render_survey(struct report_out *o, sqlite3 *db, void *arg)
 {
@@ -54,7 +62,7 @@ static bool has(const char *t, const char *s)
 
 int main(void)
 {
-    printf("1..33\n");
+    printf("1..55\n");
     static const struct {
         const char *id, *want;
     } ids[] = {{"20260801T000000Z", "iso_basic_z"},
@@ -71,24 +79,59 @@ int main(void)
         snprintf(name, sizeof name, "id format of %s is %s", ids[i].id, ids[i].want);
         TAP_STR_EQ(report_txt_id_format(ids[i].id), ids[i].want, name);
     }
+    /* (CNAME, issuer, Server header as real platforms send it) -> hosting, deciding signal */
     static const struct {
-        const char *cname, *issuer, *want;
-    } hosts[] = {{"example.github.io.", NULL, "github_pages"},
-                 {"site.netlify.app", NULL, "netlify"},
-                 {"cname.vercel-dns.com", NULL, "vercel"},
-                 {"d111.cloudfront.net", NULL, "s3_cloudfront"},
-                 {"mta-sts.mailhardener.com", NULL, "hosted_mta_sts"},
-                 {"notgithub.io", NULL, "other_cname"},
-                 {NULL, "Cloudflare Inc ECC CA-3", "cloudflare"},
-                 {NULL, "Amazon RSA 2048 M02", "s3_cloudfront"},
-                 {NULL, "R3", "self_hosted"}};
+        const char *cname, *issuer, *server, *want, *signal;
+    } hosts[] = {
+        {"example.github.io.", NULL, NULL, "github_pages", "cname"},
+        {"site.netlify.app", NULL, NULL, "netlify", "cname"},
+        {"cname.vercel-dns.com", NULL, NULL, "vercel", "cname"},
+        {"d111.cloudfront.net", NULL, NULL, "s3_cloudfront", "cname"},
+        {"mta-sts.mailhardener.com", NULL, NULL, "hosted_mta_sts", "cname"},
+        {"notgithub.io", NULL, NULL, "other_cname", "cname"},
+        {NULL, "Cloudflare Inc ECC CA-3", NULL, "cloudflare", "issuer"},
+        {NULL, "Amazon RSA 2048 M02", NULL, "s3_cloudfront", "issuer"},
+        {NULL, "R3", NULL, "self_hosted", "none"},
+        /* the Server header alone */
+        {NULL, "R3", "GitHub.com", "github_pages", "server"},
+        {NULL, "Cloudflare Inc ECC CA-3", "cloudflare", "cloudflare", "server"},
+        {NULL, "R3", "Netlify", "netlify", "server"},
+        {NULL, "R3", "Vercel", "vercel", "server"},
+        {NULL, "Amazon RSA 2048 M02", "AmazonS3", "s3_cloudfront", "server"},
+        {NULL, "Amazon RSA 2048 M02", "CloudFront", "s3_cloudfront", "server"},
+        {NULL, "R3", "nginx/1.22.1", "self_hosted", "server"},
+        {NULL, "R3", "Apache/2.4.57 (Debian)", "self_hosted", "server"},
+        {NULL, "R3", "Caddy", "self_hosted", "server"},
+        {NULL, "R3", "gws", "self_hosted", "none"},
+        /* precedence: a platform CNAME over the header (a hosted service behind Cloudflare) */
+        {"mta-sts.mailhardener.com", NULL, "cloudflare", "hosted_mta_sts", "cname"},
+        {"user.github.io", "R3", "GitHub.com", "github_pages", "cname"},
+        /* Cloudflare's proxy in front of an unknown CNAME or another issuer: Cloudflare */
+        {"web.example-isp.net", "R3", "cloudflare", "cloudflare", "server"},
+        {NULL, "Let's Encrypt R11", "cloudflare", "cloudflare", "server"},
+        /* the header over the issuer; generic server software does not outrank an issuer */
+        {NULL, "Cloudflare Inc ECC CA-3", "Netlify", "netlify", "server"},
+        {NULL, "Amazon RSA 2048 M02", "nginx", "s3_cloudfront", "issuer"},
+        {"web.example-isp.net", "R3", "nginx", "other_cname", "cname"},
+        /* product tokens, not substrings: case-insensitive, the version and comment ignored */
+        {NULL, "R3", "CLOUDFLARE", "cloudflare", "server"},
+        {NULL, "R3", "cloudflare-nginx-fake", "self_hosted", "none"},
+        {NULL, "R3", "GitHub.com.evil", "self_hosted", "none"},
+        {NULL, "R3", "", "self_hosted", "none"},
+    };
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
-        char name[128];
-        snprintf(name, sizeof name, "hosting of %s / %s is %s",
+        char name[192];
+        const char *signal = NULL;
+        const char *got =
+            report_hosting_of(hosts[i].cname, hosts[i].issuer, hosts[i].server, &signal);
+        snprintf(name, sizeof name, "hosting of %s / %s / %s is %s by %s",
                  hosts[i].cname ? hosts[i].cname : "-", hosts[i].issuer ? hosts[i].issuer : "-",
-                 hosts[i].want);
-        TAP_STR_EQ(report_hosting_of(hosts[i].cname, hosts[i].issuer), hosts[i].want, name);
+                 hosts[i].server ? hosts[i].server : "-", hosts[i].want, hosts[i].signal);
+        TAP_CHECK(got && signal && !strcmp(got, hosts[i].want) && !strcmp(signal, hosts[i].signal),
+                  name, "got %s by %s", got ? got : "NULL", signal ? signal : "NULL");
     }
+    TAP_STR_EQ(report_hosting_of(NULL, NULL, "Vercel", NULL), "vercel",
+               "the signal is optional (NULL)");
 
     const char *path = "/tmp/mtasts-reports-figures.db";
     unlink(path);

@@ -362,7 +362,7 @@ static void test_export(const char *path)
     TAP_CHECK(d && strstr(d, "\"smtp_checked\":true,\"mx_verified\":true,\"mx_smtp_outcome\":"
                              "\"mx_cert_expired\",\"mx_probed\":1,\"mx_failing\":1,"
                              "\"dane_summary\":\"none\",\"dane_outcome\":null,"
-                             "\"readiness_reasons\":null}"),
+                             "\"readiness_reasons\":null,\"policy_http_server\":\"nginx/1.22.1\"}"),
               "export: the per-domain delivery fields are appended", "%.400s", d ? d : "");
     free(d);
 }

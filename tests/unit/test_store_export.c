@@ -215,6 +215,13 @@ static void test_csv(void)
                "CSV RFC 8460 result type of the category");
     TAP_STR_EQ(csv[4][csv_col("category")], "", "CSV NULL is an empty field");
     TAP_STR_EQ(csv[2][csv_col("valid_strict")], "true", "CSV booleans are true/false");
+    int sv = csv_col("policy_http_server");
+    TAP_CHECK(sv >= 0 && !strcmp(csv[2][sv], "nginx/1.22.1") && !strcmp(csv[1][sv], ""),
+              "CSV policy_http_server: the Server header, empty without a response", "got %s",
+              sv >= 0 ? csv[2][sv] : "(no column)");
+    const char *hostile_sv = sv >= 0 ? csv[3][sv] : "(no column)";
+    TAP_STR_EQ(hostile_sv, "evil\xef\xbf\xbd[2J\"a,b\" <script>=1+1",
+               "CSV policy_http_server: quotes and commas kept, the ESC byte neutralised");
     TAP_STR_EQ(csv[2][csv_col("policy_raw")], FX_SHARED_POLICY,
                "--artifacts adds the policy body, CRLFs intact");
     csv_free(nrec);
@@ -259,6 +266,13 @@ static void test_jsonl(void)
         free(v);
         v = json_get(lines[3], "$.category");
         TAP_CHECK(v == NULL, "JSONL category is null for a domain without a policy", "got %s", v);
+        free(v);
+        v = json_get(lines[2], "$.policy_http_server");
+        TAP_STR_EQ(v, "evil\x1b[2J\"a,b\" <script>=1+1",
+                   "JSONL round-trips a hostile Server header exactly (ESC escaped)");
+        free(v);
+        v = json_get(lines[0], "$.policy_http_server");
+        TAP_CHECK(v == NULL, "JSONL policy_http_server is null without a response", "got %s", v);
         free(v);
         v = json_get(lines[0], "$.would_fail_delivery");
         TAP_STR_EQ(v, "0", "JSONL booleans are false/true");
@@ -445,7 +459,7 @@ static void test_random_hostile(void)
 
 int main(void)
 {
-    TAP_PLAN(34);
+    TAP_PLAN(38);
     fx_mkdir("export");
     sqlite3_open(":memory:", &mem);
     make_db();

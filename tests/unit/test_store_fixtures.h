@@ -29,6 +29,7 @@ struct fx {
     size_t body_len;
     char content_type[64];
     char location[128];
+    char server[128];
     char https_error[128];
     char pem[256];
     const char *addrs[2];
@@ -92,6 +93,8 @@ __attribute__((unused)) static void fx_init(struct fx *f, const char *domain, en
         o->http_status = 200;
         snprintf(f->content_type, sizeof f->content_type, "text/plain");
         o->content_type = f->content_type;
+        snprintf(f->server, sizeof f->server, "nginx/1.22.1");
+        f->r.policy_http_server = f->server;
         snprintf(f->body, sizeof f->body, "%s", FX_SHARED_POLICY);
         f->body_len = strlen(f->body);
         o->body = f->body;
@@ -113,6 +116,7 @@ __attribute__((unused)) static void fx_init(struct fx *f, const char *domain, en
         o->body = NULL;
         o->body_len = 0;
         f->r.cert_verify_text = "certificate has expired";
+        f->r.policy_http_server = NULL; /* no response: no header */
     }
     if (kind == FX_HOSTILE) {
         o->https = STS_HTTPS_OK;
@@ -122,6 +126,8 @@ __attribute__((unused)) static void fx_init(struct fx *f, const char *domain, en
         snprintf(f->location, sizeof f->location,
                  "https://evil.example/\"a,b\"\r\n<script>alert(1)</script>");
         f->r.location = f->location;
+        snprintf(f->server, sizeof f->server, "evil\x1b[2J\"a,b\" <script>=1+1");
+        f->r.policy_http_server = f->server;
         snprintf(f->https_error, sizeof f->https_error, "=cmd|' /C calc'!A0");
         f->r.https_error = f->https_error;
         o->body = NULL;

@@ -70,7 +70,7 @@ static long long diff_rows(const char *x, long long a, const char *y, long long 
         "cert_verify_code, cert_verify_text, cert_not_before, cert_not_after, cert_issuer, "
         "cert_name_matches, cert_chain_len, https_error, policy_size, policy_mode, "
         "policy_max_age, mx_patterns, lf_line_endings, policy_errors, mx_covered, policy_valid, "
-        "policy_warnings, txt_errors, tlsrpt_errors";
+        "policy_warnings, txt_errors, tlsrpt_errors, policy_http_server";
     static const char blobs[] = "(SELECT sha256 FROM %s.blobs WHERE id = r.txt_blob), "
                                 "(SELECT sha256 FROM %s.blobs WHERE id = r.policy_blob), "
                                 "(SELECT sha256 FROM %s.blobs WHERE id = r.cert_blob), "
@@ -123,6 +123,11 @@ static void test_merge_equals_single(void)
     long long d1 = diff_rows(out, 1, single, 1), d2 = diff_rows(single, 1, out, 1);
     TAP_CHECK(d1 == 0 && d2 == 0, "merged rows equal the unsharded scan's, row for row",
               "%lld rows only in the merge, %lld only in the single scan", d1, d2);
+    long long servers = fx_query_int(out, "SELECT count(*) FROM results WHERE scan_id = 1 AND "
+                                          "policy_http_server IS NOT NULL");
+    TAP_CHECK(servers > 0 && servers == fx_query_int(single, "SELECT count(*) FROM results WHERE "
+                                                             "policy_http_server IS NOT NULL"),
+              "merge carries policy_http_server (schema version 4)", "%lld in the merge", servers);
     TAP_CHECK(fx_query_int(out, "SELECT count(*) FROM blobs WHERE kind = 'policy'") == 1,
               "artifacts are deduplicated across shards", "%lld policy blobs",
               fx_query_int(out, "SELECT count(*) FROM blobs WHERE kind = 'policy'"));
@@ -286,7 +291,7 @@ static void test_interrupted_and_live_shards(void)
 
 int main(void)
 {
-    TAP_PLAN(34);
+    TAP_PLAN(35);
     fx_mkdir("merge");
     test_merge_equals_single();
     test_refusals();

@@ -409,6 +409,63 @@ static void test_migration_chain(void)
               "the version 2 database keeps its TLS-RPT report and gains mx_probes", "not");
 }
 
+/* A version 3 file as a version 3 mtasts created it (tests/fixtures/schema_v3.sql, the
+ * schema of main at dd0cec1), with a scan, a result and an MX probe, runs step 4 only: it
+ * gains results.policy_http_server, NULL in the old row, keeps everything else, has the shape
+ * of a new file, and then stores the header of a new scan. */
+static void test_migration_v3(void)
+{
+    const char *v3 = fx_path("v3.db"), *fresh = fx_path("fresh3.db");
+    char err[1024] = "";
+    struct store *st = store_open(fresh, STORE_READ_WRITE, err, sizeof err);
+    store_close(st);
+    char *schema = read_file("tests/fixtures/schema_v3.sql", NULL);
+    sqlite3 *db = NULL;
+    sqlite3_open(v3, &db);
+    int rc = schema ? sqlite3_exec(db, schema, NULL, NULL, NULL) : SQLITE_ERROR;
+    rc |= sqlite3_exec(db,
+                       "PRAGMA application_id = 1297371988; PRAGMA user_version = 3;"
+                       "INSERT INTO scans (started_at, state, tool_version, inputs, options) "
+                       "VALUES ('2026-11-01T00:00:00Z', 'complete', 'v3', '[]', '{}');"
+                       "INSERT INTO results (scan_id, domain, scanned_at, status, valid_strict, "
+                       "valid_lenient, would_fail_delivery, readiness, cert_issuer, smtp_checked, "
+                       "mx_smtp_outcome) VALUES (1, 'v3.example', 1, 'valid', 1, 1, 0, "
+                       "'enforcing', 'Cloudflare Inc ECC CA-3', 1, 'smtp_ok');"
+                       "INSERT INTO mx_probes (scan_id, host, smtp_checked, smtp_outcome, "
+                       "dane_checked, addrs_probed, addrs_dropped, addrs) VALUES (1, "
+                       "'mx.v3.example', 1, 'smtp_ok', 0, 1, 0, '[]')",
+                       NULL, NULL, NULL);
+    sqlite3_close(db);
+    free(schema);
+    TAP_CHECK(rc == SQLITE_OK && fx_query_int(v3, "SELECT count(*) FROM pragma_table_info("
+                                                  "'results') WHERE name = "
+                                                  "'policy_http_server'") == 0,
+              "a version 3 database from main's version 3 schema (no policy_http_server)", "rc %d",
+              rc);
+    check_migrated(v3, fresh, "a version 3 database");
+    TAP_CHECK(fx_query_int(v3, "SELECT count(*) FROM results WHERE domain = 'v3.example' AND "
+                               "cert_issuer = 'Cloudflare Inc ECC CA-3' AND mx_smtp_outcome = "
+                               "'smtp_ok' AND policy_http_server IS NULL") == 1 &&
+                  fx_query_int(v3, "SELECT count(*) FROM mx_probes WHERE host = "
+                                   "'mx.v3.example'") == 1,
+              "version 3 -> 4 keeps the row and its MX probe; the new column is NULL", "not");
+    st = store_open(v3, STORE_READ_WRITE, err, sizeof err);
+    int64_t scan = 0;
+    int wrc = st && store_scan_begin(st, &fx_info, &scan) == 0
+                  ? fx_write(st, scan, "new.example", FX_VALID, 1)
+                  : -1;
+    if (st) {
+        store_scan_finish(st, scan, "complete", NULL);
+        store_close(st);
+    }
+    char *got = fx_query_text(v3, "SELECT policy_http_server FROM results WHERE domain = "
+                                  "'new.example'");
+    TAP_CHECK(wrc == 0 && got && !strcmp(got, "nginx/1.22.1"),
+              "the migrated database stores the Server header of a new scan", "rc %d, got %s", wrc,
+              got ? got : "NULL");
+    free(got);
+}
+
 /* A database written by the plain schema (as report fixtures do) opens as the current version. */
 static void test_fixture_schema(void)
 {
@@ -430,7 +487,7 @@ static void test_fixture_schema(void)
 
 int main(void)
 {
-    TAP_PLAN(43);
+    TAP_PLAN(48);
     fx_mkdir("open");
     test_schema_in_sync();
     test_columns_exist();
@@ -442,6 +499,7 @@ int main(void)
     test_fixture_schema();
     test_migration_steps();
     test_migration_chain();
+    test_migration_v3();
     fx_rmdir();
     TAP_DONE();
 }

@@ -518,6 +518,10 @@ static void test_row_contents(void)
         {"SELECT content_type FROM results WHERE domain = 'hostile.example'",
          "text/\"html\",\n<b>x"},
         {"SELECT category FROM results WHERE domain = 'valid.example'", NULL},
+        {"SELECT policy_http_server FROM results WHERE domain = 'valid.example'", "nginx/1.22.1"},
+        {"SELECT policy_http_server FROM results WHERE domain = 'hostile.example'",
+         "evil\x1b[2J\"a,b\" <script>=1+1"},
+        {"SELECT policy_http_server FROM results WHERE domain = 'expired.example'", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = fx_query_text(path, cases[i].sql);
@@ -653,7 +657,7 @@ static void test_wal_bounded(void)
 
 int main(void)
 {
-    TAP_PLAN(86);
+    TAP_PLAN(89);
     fx_mkdir("write");
     test_create();
     test_batches();
