@@ -21,6 +21,7 @@ static const char *const smtp_names[STS_SMTP_COUNT] = {
     [STS_SMTP_UNREACHABLE] = "smtp_unreachable",
     [STS_SMTP_NO_ADDRESS] = "smtp_no_address",
     [STS_SMTP_ADDRESS_REFUSED] = "smtp_address_refused",
+    [STS_SMTP_PER_IP_WAIT] = "smtp_per_ip_wait",
 };
 
 /* RFC 8460 4.3 result types a sender reports for each outcome. */
@@ -152,6 +153,10 @@ enum sts_smtp_outcome sts_smtp_host_outcome(const struct sts_mx_probe *p)
     for (size_t i = 0; i < p->n_addrs; i++)
         if (sts_smtp_outcome_fails_delivery(p->addrs[i].outcome))
             return p->addrs[i].outcome;
+    /* An address not checked may hold a finding: the host is not judged from the others. */
+    for (size_t i = 0; i < p->n_addrs; i++)
+        if (p->addrs[i].outcome == STS_SMTP_PER_IP_WAIT)
+            return STS_SMTP_PER_IP_WAIT;
     for (size_t i = 0; i < p->n_addrs; i++)
         if (p->addrs[i].outcome == STS_SMTP_TLS_OLD)
             return STS_SMTP_TLS_OLD;
@@ -203,34 +208,36 @@ static int smtp_rank(enum sts_smtp_outcome o)
     switch (o) {
     case STS_SMTP_OK:
         return 1;
-    case STS_SMTP_UNREACHABLE:
+    case STS_SMTP_PER_IP_WAIT:
         return 2;
-    case STS_SMTP_ADDRESS_REFUSED:
+    case STS_SMTP_UNREACHABLE:
         return 3;
-    case STS_SMTP_NO_ADDRESS:
+    case STS_SMTP_ADDRESS_REFUSED:
         return 4;
-    case STS_SMTP_CONNECT_FAILED:
+    case STS_SMTP_NO_ADDRESS:
         return 5;
-    case STS_SMTP_TIMEOUT:
+    case STS_SMTP_CONNECT_FAILED:
         return 6;
-    case STS_SMTP_REFUSED:
+    case STS_SMTP_TIMEOUT:
         return 7;
-    case STS_SMTP_TLS_OLD:
+    case STS_SMTP_REFUSED:
         return 8;
-    case STS_SMTP_CERT_UNTRUSTED:
+    case STS_SMTP_TLS_OLD:
         return 9;
-    case STS_SMTP_CERT_SELF_SIGNED:
+    case STS_SMTP_CERT_UNTRUSTED:
         return 10;
-    case STS_SMTP_CERT_NAME_MISMATCH:
+    case STS_SMTP_CERT_SELF_SIGNED:
         return 11;
-    case STS_SMTP_CERT_NOT_YET_VALID:
+    case STS_SMTP_CERT_NAME_MISMATCH:
         return 12;
-    case STS_SMTP_CERT_EXPIRED:
+    case STS_SMTP_CERT_NOT_YET_VALID:
         return 13;
-    case STS_SMTP_STARTTLS_FAILED:
+    case STS_SMTP_CERT_EXPIRED:
         return 14;
-    case STS_SMTP_STARTTLS_NOT_OFFERED:
+    case STS_SMTP_STARTTLS_FAILED:
         return 15;
+    case STS_SMTP_STARTTLS_NOT_OFFERED:
+        return 16;
     default:
         return 0;
     }

@@ -31,6 +31,9 @@ enum sts_smtp_outcome {
                                       domain's fault (decided by the engine, once per scan) */
     STS_SMTP_NO_ADDRESS,           /* the MX host has no A/AAAA (or DNS failed for it) */
     STS_SMTP_ADDRESS_REFUSED,      /* every address refused by the address policy */
+    STS_SMTP_PER_IP_WAIT,          /* not checked: the probe waited past --per-ip-wait for a
+                                      turn at the address and was never made (the scan's
+                                      throttle, not a fact about the host) */
     STS_SMTP_COUNT
 };
 
@@ -98,8 +101,10 @@ enum sts_smtp_outcome sts_smtp_tls_outcome(const struct sts_cert_facts *cert,
 
 /* A host's outcome from its addresses: the one a sender is most likely to hit and that
  * matters most. A TLS or certificate finding on any reachable address wins over a connect
- * failure elsewhere (a sender that reaches that address refuses the mail); smtp_ok only when
- * every reachable address is ok; otherwise the first address's transport outcome. */
+ * failure elsewhere (a sender that reaches that address refuses the mail); then an address
+ * not checked (smtp_per_ip_wait: what it would have shown is unknown, so the host is never
+ * called ok or mx_tls_old from its other addresses); smtp_ok only when every reachable
+ * address is ok; otherwise the first address's transport outcome. */
 enum sts_smtp_outcome sts_smtp_host_outcome(const struct sts_mx_probe *p);
 enum sts_dane_outcome sts_dane_host_outcome(const struct sts_mx_probe *p);
 
@@ -119,7 +124,7 @@ bool sts_smtp_outcome_judged(enum sts_smtp_outcome o);
 /* The worse of two outcomes, for a domain's worst MX host: what a sender refuses on first
  * (starttls_not_offered, starttls_failed, then the certificate findings in taxonomy order),
  * then mx_tls_old, then outcomes that are not the domain's TLS (refused, timeout, connect,
- * no address, address refused, unreachable), then smtp_ok, then not_probed. */
+ * no address, address refused, unreachable, per_ip_wait), then smtp_ok, then not_probed. */
 enum sts_smtp_outcome sts_smtp_outcome_worse(enum sts_smtp_outcome a, enum sts_smtp_outcome b);
 
 /* The worse of two DANE outcomes: dnssec_bogus, dane_mismatch, tlsa_invalid, tlsa_unsigned,

@@ -169,9 +169,17 @@ struct store_export_options {
  * Returns the number of records, or -1 (store_error() says why). */
 int64_t store_export(struct store *st, const struct store_export_options *opt, FILE *out);
 
-/* Merges the shard databases of one scan into a new scan of `out` (see store/README.md).
- * Returns 0 and the new scan's id, or -1 with a message in err; `out` is unchanged then. */
+/* What a merge did besides the scan: TLS-RPT reports copied from the shards, reports left
+ * out because OUT (or an earlier shard) already held them, IMAP read marks merged. */
+struct store_merge_info {
+    int64_t tlsrpt_copied, tlsrpt_duplicates, tlsrpt_marks;
+};
+
+/* Merges the shard databases of one scan into a new scan of `out` (see store/README.md),
+ * with the TLS-RPT reports they hold (each report once). Returns 0, the new scan's id and,
+ * when info is not NULL, what else was merged; or -1 with a message in err; `out` is
+ * unchanged then. */
 int store_merge(const char *out, const char *const *shards, size_t n_shards, int64_t *merged_id,
-                char *err, size_t errlen);
+                struct store_merge_info *info, char *err, size_t errlen);
 
 #endif

@@ -272,4 +272,19 @@ const char *store_art_kind(enum store_art kind);
 /* zstd level for new artifacts (default 3; 0: store raw). For the benchmark; not thread-safe. */
 void store_blob_set_level(int level);
 
+/* ---- store_merge_tlsrpt.c: the TLS-RPT tables of an attached shard (`shard`) -------------
+ * begin: before the first shard (temporary tables, OUT's highest ids); copy: inside a shard's
+ * transaction, its reports not already in OUT (same JSON or same (organization, report id))
+ * with their policies and failures, ids remapped, and its read marks collected; marks: inside
+ * the final transaction, the collected marks into OUT; undo_sql: the statements that remove
+ * what copy added, for a failed merge. Each returns 0 or -1 (store_error() says why). */
+struct store_merge_tlsrpt {
+    int64_t max_report, max_policy; /* OUT's highest ids before the merge */
+    int64_t reports_copied, reports_duplicate, marks;
+};
+int store_merge_tlsrpt_begin(struct store *st, struct store_merge_tlsrpt *m);
+int store_merge_tlsrpt_copy(struct store *st, struct store_merge_tlsrpt *m);
+int store_merge_tlsrpt_marks(struct store *st, struct store_merge_tlsrpt *m);
+void store_merge_tlsrpt_undo_sql(const struct store_merge_tlsrpt *m, char *sql, size_t len);
+
 #endif

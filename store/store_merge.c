@@ -439,21 +439,24 @@ static int finish_merged_scan(struct store *st, struct shard *s, size_t n, int64
     return 0;
 }
 
-/* Undoes a failed merge: the new scan's rows and the artifacts only it used. */
-static void merge_cleanup(struct store *st, int64_t id, int64_t max_blob)
+/* Undoes a failed merge: the new scan's rows, the TLS-RPT rows it added and the artifacts
+ * only it used. */
+static void merge_cleanup(struct store *st, int64_t id, int64_t max_blob,
+                          const struct store_merge_tlsrpt *tr)
 {
     if (!sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     detach(st);
     if (!id)
         return;
-    char sql[512];
+    char sql[1024], undo[512];
+    store_merge_tlsrpt_undo_sql(tr, undo, sizeof undo);
     snprintf(sql, sizeof sql,
              "BEGIN IMMEDIATE; DELETE FROM results WHERE scan_id = %lld; "
              "DELETE FROM mx_probes WHERE scan_id = %lld; "
              "DELETE FROM input_errors WHERE scan_id = %lld; DELETE FROM scans WHERE id = %lld; "
-             "DELETE FROM blobs WHERE id > %lld; COMMIT",
-             (long long)id, (long long)id, (long long)id, (long long)id, (long long)max_blob);
+             "%s DELETE FROM blobs WHERE id > %lld; COMMIT",
+             (long long)id, (long long)id, (long long)id, (long long)id, undo, (long long)max_blob);
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -473,13 +476,14 @@ static int64_t max_blob_id(struct store *st)
 /* Each shard is copied in its own transaction (ATTACH is not allowed inside one, and only
  * 10 databases attach at once); the merge holds OUT's scan lock throughout, and a failure
  * removes what was copied, so OUT ends as it was. */
-static int merge_into(struct store *st, struct shard *s, size_t n, int64_t *merged_id)
+static int merge_into(struct store *st, struct shard *s, size_t n, int64_t *merged_id,
+                      struct store_merge_tlsrpt *tr)
 {
     int64_t id = 0, max_blob = max_blob_id(st);
     if (store_exec(st, "BEGIN IMMEDIATE", "cannot start the merge") < 0)
         return -1;
     if (store_lock_take(st, 0) < 0 || insert_merged_scan(st, s, n, &id) < 0) {
-        merge_cleanup(st, 0, max_blob);
+        merge_cleanup(st, 0, max_blob, tr);
         return -1;
     }
     st->locked_scan = id;
@@ -489,17 +493,20 @@ static int merge_into(struct store *st, struct shard *s, size_t n, int64_t *merg
         store_exec(st, "COMMIT", "cannot start the merge") < 0 ||
         store_exec(st,
                    "CREATE TEMP TABLE IF NOT EXISTS blobmap (old INTEGER PRIMARY KEY, new INTEGER)",
-                   "cannot create the blob map") < 0)
+                   "cannot create the blob map") < 0 ||
+        store_merge_tlsrpt_begin(st, tr) < 0)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         if (attach(st, s[i].path) < 0 ||
             store_exec(st, "BEGIN IMMEDIATE", "cannot copy a shard") < 0 ||
-            copy_shard(st, &s[i], id) < 0 || store_exec(st, "COMMIT", "cannot copy a shard") < 0)
+            copy_shard(st, &s[i], id) < 0 || store_merge_tlsrpt_copy(st, tr) < 0 ||
+            store_exec(st, "COMMIT", "cannot copy a shard") < 0)
             goto fail;
         detach(st);
     }
+    /* the read marks last, with the scan: a mark never outlives the reports it vouches for */
     if (store_exec(st, "BEGIN IMMEDIATE", "cannot finish the merge") < 0 ||
-        finish_merged_scan(st, s, n, id) < 0 ||
+        finish_merged_scan(st, s, n, id) < 0 || store_merge_tlsrpt_marks(st, tr) < 0 ||
         store_exec(st, "DELETE FROM scan_lock WHERE id = 1", "cannot release the lock") < 0 ||
         store_exec(st, "COMMIT", "cannot finish the merge") < 0)
         goto fail;
@@ -507,14 +514,16 @@ static int merge_into(struct store *st, struct shard *s, size_t n, int64_t *merg
     *merged_id = id;
     return 0;
 fail:
-    merge_cleanup(st, id, max_blob);
+    merge_cleanup(st, id, max_blob, tr);
     store_lock_release(st);
     return -1;
 }
 
 int store_merge(const char *out, const char *const *shards, size_t n_shards, int64_t *merged_id,
-                char *err, size_t errlen)
+                struct store_merge_info *info, char *err, size_t errlen)
 {
+    struct store_merge_tlsrpt tr;
+    memset(&tr, 0, sizeof tr);
     if (n_shards == 0) {
         snprintf(err, errlen, "no shard databases given");
         return -1;
@@ -557,9 +566,14 @@ int store_merge(const char *out, const char *const *shards, size_t n_shards, int
     }
     if (rc == 0)
         store_exec(st, "PRAGMA cache_size = -65536", "cannot set the cache size");
-    if (rc == 0 && merge_into(st, s, n_shards, merged_id) < 0) {
+    if (rc == 0 && merge_into(st, s, n_shards, merged_id, &tr) < 0) {
         snprintf(err, errlen, "%s", store_error(st));
         rc = -1;
+    }
+    if (rc == 0 && info) {
+        info->tlsrpt_copied = tr.reports_copied;
+        info->tlsrpt_duplicates = tr.reports_duplicate;
+        info->tlsrpt_marks = tr.marks;
     }
     store_close(st);
     for (size_t i = 0; i < n_shards; i++)

@@ -1,5 +1,6 @@
 /* IMAP source: EXAMINE for UIDVALIDITY, UID SEARCH above the read mark, UID FETCH each new
- * message (libcurl), each message ingested, then the mark advanced. */
+ * message (libcurl), each message ingested, then the mark advanced. The mailbox is never
+ * changed: it is opened read-only (EXAMINE, never SELECT) and read with BODY.PEEK[]. */
 #include "tlsrpt/imap.h"
 
 #include <curl/curl.h>
@@ -10,6 +11,7 @@
 
 #include "lib/sbuf.h"
 #include "store/store_tlsrpt.h"
+#include "tlsrpt/imap_fetch.h"
 
 #define TLSRPT_IMAP_MAX_RESPONSE (4u << 20) /* a SEARCH answer of ~400k UIDs */
 #define TLSRPT_IMAP_MAX_UIDS 100000         /* messages read per run; the rest next run */
@@ -35,6 +37,13 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
     }
     sbuf_append(&c->b, p, len);
     return c->b.oom ? 0 : len;
+}
+
+static size_t on_discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
 }
 
 /* Splits imaps://user@host:port/MAILBOX into the server part (scheme://user@host:port/) and
@@ -82,6 +91,9 @@ static void setup(CURL *c, const struct tlsrpt_imap_opts *o, bool plain_url)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
+    /* libcurl clips response lines longer than its buffer: as large as it goes, so that a
+     * message's lines reach the header callback whole (a clipped one fails the length check) */
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s * 4 : 120L);
     if (plain_url)
         curl_easy_setopt(c, CURLOPT_USE_SSL, o->allow_plain ? CURLUSESSL_NONE : CURLUSESSL_ALL);
@@ -97,17 +109,23 @@ static void setup(CURL *c, const struct tlsrpt_imap_opts *o, bool plain_url)
     }
 }
 
-/* Runs one request; the answer lands in cap (reset first). Returns 0 or -1 (logged). */
+/* Runs one request; the answer lands in cap (reset first): the untagged lines libcurl hands
+ * to the write callback, or with `lines` every response line (the header callback: how
+ * libcurl 7.88 passes a custom FETCH's literal, which it does not parse). Returns 0 or -1
+ * (logged). */
 static int perform(struct tlsrpt_ingest *in, CURL *c, const char *url, const char *custom,
-                   struct capture *cap, size_t limit, const char *what)
+                   struct capture *cap, size_t limit, bool lines, const char *what)
 {
+    static struct capture ignored;
     sbuf_reset(&cap->b);
     cap->over = false;
     cap->cap = limit;
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, custom);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, cap);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, lines ? on_discard : on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, lines ? &ignored : cap);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, lines ? on_write : on_discard);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, lines ? cap : &ignored);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
         return 0;
@@ -176,6 +194,33 @@ static void redact(const char *url, char *out, size_t len)
         snprintf(out, len, "%s", url);
 }
 
+/* Opens the mailbox read-only on a new session: EXAMINE on the server URL, so that libcurl
+ * never SELECTs it (a SELECT opens it read-write and libcurl's own fetch, BODY[], sets
+ * \Seen). Every later command also goes to the server URL and so runs in this EXAMINE. */
+static CURL *open_examined(struct tlsrpt_ingest *in, const struct tlsrpt_imap_opts *o, bool plain,
+                           const char *server, const char *mailbox, struct capture *cap,
+                           int64_t *uidvalidity, const char *url)
+{
+    CURL *c = curl_easy_init();
+    if (!c) {
+        tlsrpt_ingest_log(in, url, "cannot read", "libcurl did not start");
+        return NULL;
+    }
+    setup(c, o, plain);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "EXAMINE \"%s\"", mailbox);
+    if (perform(in, c, server, cmd, cap, 65536, false, "cannot open the mailbox") < 0) {
+        curl_easy_cleanup(c);
+        return NULL;
+    }
+    if (parse_uidvalidity(sbuf_str(&cap->b), uidvalidity) < 0) {
+        tlsrpt_ingest_log(in, url, "cannot read", "the server sent no UIDVALIDITY");
+        curl_easy_cleanup(c);
+        return NULL;
+    }
+    return c;
+}
+
 void tlsrpt_imap_ingest(struct tlsrpt_ingest *in, const char *url, const struct tlsrpt_imap_opts *o)
 {
     char server[1024], mailbox[256], shown[1024];
@@ -187,24 +232,12 @@ void tlsrpt_imap_ingest(struct tlsrpt_ingest *in, const char *url, const struct 
         return;
     }
     bool plain = !strncasecmp(url, "imap://", 7);
-    CURL *c = curl_easy_init();
     struct capture cap = {SBUF_INIT, 0, false};
     int64_t *uids = NULL;
-    if (!c) {
-        in->io_errors++;
-        tlsrpt_ingest_log(in, url, "cannot read", "libcurl did not start");
-        return;
-    }
-    setup(c, o, plain);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "EXAMINE \"%s\"", mailbox);
     int64_t uidvalidity = 0, mark_validity = 0, last_uid = 0;
-    if (perform(in, c, server, cmd, &cap, 65536, "cannot open the mailbox") < 0)
+    CURL *c = open_examined(in, o, plain, server, mailbox, &cap, &uidvalidity, url);
+    if (!c)
         goto fail;
-    if (parse_uidvalidity(sbuf_str(&cap.b), &uidvalidity) < 0) {
-        tlsrpt_ingest_log(in, url, "cannot read", "the server sent no UIDVALIDITY");
-        goto fail;
-    }
     int m = store_tlsrpt_mark_get(in->st, url, &mark_validity, &last_uid);
     if (m < 0) {
         in->fatal = true;
@@ -219,37 +252,42 @@ void tlsrpt_imap_ingest(struct tlsrpt_ingest *in, const char *url, const struct 
     } else if (m == 0) {
         last_uid = 0;
     }
-    char box_url[1400];
-    snprintf(box_url, sizeof box_url, "%s%s", server, mailbox);
+    char cmd[300];
     snprintf(cmd, sizeof cmd, "UID SEARCH UID %" PRId64 ":*", last_uid + 1);
-    if (perform(in, c, box_url, cmd, &cap, TLSRPT_IMAP_MAX_RESPONSE, "cannot search the mailbox") <
-        0)
+    if (perform(in, c, server, cmd, &cap, TLSRPT_IMAP_MAX_RESPONSE, false,
+                "cannot search the mailbox") < 0)
         goto fail;
     uids = malloc(TLSRPT_IMAP_MAX_UIDS * sizeof *uids);
     if (!uids)
         goto fail;
     size_t n = parse_search(sbuf_str(&cap.b), last_uid, uids, TLSRPT_IMAP_MAX_UIDS);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
     for (size_t i = 0; i < n && !in->fatal; i++) {
-        char msg_url[1500], name[1600];
-        snprintf(msg_url, sizeof msg_url, "%s;UID=%" PRId64, box_url, uids[i]);
+        char name[1600];
         snprintf(name, sizeof name, "%s UID %" PRId64, url, uids[i]);
-        sbuf_reset(&cap.b);
-        cap.over = false;
-        cap.cap = TLSRPT_MAX_INPUT_BYTES;
-        curl_easy_setopt(c, CURLOPT_URL, msg_url);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &cap);
-        CURLcode rc = curl_easy_perform(c);
-        if (rc != CURLE_OK && !cap.over) {
-            tlsrpt_ingest_log(in, name, "cannot fetch", curl_easy_strerror(rc));
+        /* BODY.PEEK[] never sets \Seen (and the mailbox is read-only anyway) */
+        snprintf(cmd, sizeof cmd, "UID FETCH %" PRId64 " BODY.PEEK[]", uids[i]);
+        if (perform(in, c, server, cmd, &cap, TLSRPT_MAX_INPUT_BYTES + 65536, true,
+                    "cannot fetch") < 0 &&
+            !cap.over)
             goto fail; /* the mark stays before this message: the next run retries it */
-        }
+        const char *body = NULL;
+        size_t len = 0;
         if (cap.over) {
+            why = "message larger than the 64 MiB input cap";
+        } else if (tlsrpt_imap_fetch_body(cap.b.data ? cap.b.data : "", cap.b.len, uids[i],
+                                          TLSRPT_MAX_INPUT_BYTES, &body, &len, &why) == 0) {
+            why = NULL;
+            tlsrpt_ingest_message(in, name, body, len);
+        }
+        if (why) {
             in->rejected++;
-            tlsrpt_ingest_log(in, name, "rejected", "message larger than the 64 MiB input cap");
-        } else {
-            tlsrpt_ingest_message(in, name, cap.b.data ? cap.b.data : "", cap.b.len);
+            tlsrpt_ingest_log(in, name, "rejected", why);
+            /* what is left of that answer must not be read as the next one: a new session */
+            curl_easy_cleanup(c);
+            int64_t v = 0;
+            c = open_examined(in, o, plain, server, mailbox, &cap, &v, url);
+            if (!c || v != uidvalidity)
+                goto fail;
         }
         if (in->fatal)
             break;
@@ -270,5 +308,6 @@ fail:
 out:
     free(uids);
     sbuf_free(&cap.b);
-    curl_easy_cleanup(c);
+    if (c)
+        curl_easy_cleanup(c);
 }

@@ -14,7 +14,8 @@ static const struct cli_help merge_help = {
         "same inputs and options, every I of 0..N-1 once) into one new scan of OUT.db, which\n"
         "is created if needed. The latest scan of each shard database is used. Artifacts are\n"
         "deduplicated again, bad input lines merged, counts summed; the merged scan is complete\n"
-        "only if every shard is. Shards are only read. On error OUT.db is left as it was.\n",
+        "only if every shard is. TLS-RPT reports ingested into the shards are copied too, each\n"
+        "report once. Shards are only read. On error OUT.db is left as it was.\n",
     .options = "  -h, --help       this text\n",
     .footer = "Exit status: 0 merged, 1 refused or database error, 2 usage error.\n",
 };
@@ -47,8 +48,9 @@ int cmd_merge(int argc, char **argv)
     }
     const char *out = argv[1];
     int64_t id = 0;
-    if (store_merge(out, (const char *const *)argv + 2, (size_t)argc - 2, &id, err, sizeof err) <
-        0) {
+    struct store_merge_info info = {0};
+    if (store_merge(out, (const char *const *)argv + 2, (size_t)argc - 2, &id, &info, err,
+                    sizeof err) < 0) {
         fprintf(stderr, "mtasts merge: %s\n", err);
         return 1;
     }
@@ -68,6 +70,12 @@ int cmd_merge(int argc, char **argv)
                     "mtasts merge: warning: results (%lld) differ from input domains "
                     "(%lld): resume the incomplete shards, then merge again\n",
                     (long long)rows, (long long)row.input_domains);
+        if (info.tlsrpt_copied || info.tlsrpt_duplicates || info.tlsrpt_marks)
+            fprintf(stderr,
+                    "mtasts merge: TLS-RPT: %lld reports copied, %lld already held (the same "
+                    "report ingested twice is kept once), %lld IMAP read marks merged\n",
+                    (long long)info.tlsrpt_copied, (long long)info.tlsrpt_duplicates,
+                    (long long)info.tlsrpt_marks);
         free(row.inputs_json);
         free(row.options_json);
     }

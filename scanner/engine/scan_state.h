@@ -90,6 +90,8 @@ struct scan_stats {
      * connections made, probes in flight, and the port-25 decision (0 undecided, 1 open,
      * 2 blocked). */
     volatile uint64_t mx_probes, mx_shared, smtp_conns_made, smtp_inflight, tlsa_queries;
+    /* Addresses whose probe waited past --per-ip-wait and was not made (smtp_per_ip_wait). */
+    volatile uint64_t smtp_per_ip_waits;
     volatile int port25; /* enum scan_port25 */
     /* Allocation failures for a domain (it is restarted, at most twice, then the scan stops
      * resumable): never a verdict made from partial answers. */

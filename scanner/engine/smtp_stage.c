@@ -61,6 +61,7 @@ struct mx_job {
     bool dane_ready; /* validated, usable TLSA: every handshake is matched against them */
     bool tlsa_cut;   /* more usable records than kept: a mismatch proves nothing */
     size_t next_start;
+    int64_t queued_ms; /* when its connections were first queued: --per-ip-wait counts from it */
     int conns_open;
     bool attempted, reached;
     bool in_start;
@@ -719,17 +720,23 @@ void smtp_stage_io(struct smtp_stage *s, int fd, unsigned events)
     }
 }
 
-/* Opens the connection to address i of j; false when a limit holds it back. */
-static bool conn_open(struct smtp_stage *s, struct mx_job *j, size_t i)
+enum open_result {
+    OPEN_STARTED, /* the probe of the address is under way (or already ended) */
+    OPEN_NO_SLOT, /* every --smtp-conns slot is busy: try again later */
+    OPEN_PER_IP   /* the per-IP limits hold it back: try again later, within --per-ip-wait */
+};
+
+/* Opens the connection to address i of j, unless a limit holds it back. */
+static enum open_result conn_open(struct smtp_stage *s, struct mx_job *j, size_t i)
 {
     struct smtp_conn *c = NULL;
     for (size_t k = 0; k < s->max_conns && !c; k++)
         if (s->conns[k].st == C_FREE)
             c = &s->conns[k];
     if (!c)
-        return false;
+        return OPEN_NO_SLOT;
     if (s->perip && !ratelimit_perip_acquire(s->perip, j->family[i], j->bytes[i]))
-        return false;
+        return OPEN_PER_IP;
     memset(c, 0, sizeof *c);
     c->job = j;
     c->ai = i;
@@ -747,7 +754,7 @@ static bool conn_open(struct smtp_stage *s, struct mx_job *j, size_t i)
          * connect failure of the host, and not evidence about port 25. */
         j->attempted = false;
         conn_end(s, c, STS_SMTP_NOT_PROBED, "local error: socket: %s", strerror(errno));
-        return true;
+        return OPEN_STARTED;
     }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -773,11 +780,28 @@ static bool conn_open(struct smtp_stage *s, struct mx_job *j, size_t i)
     } else {
         conn_end(s, c, STS_SMTP_CONNECT_FAILED, "connect: %s", strerror(errno));
     }
-    return true;
+    return OPEN_STARTED;
+}
+
+/* Address i of j waited past --per-ip-wait for its turn: the probe is not made, and the
+ * address says so (never a failure of the host: the wait is the scan's throttle). Not an
+ * attempt either, so it is no evidence about port 25. */
+static void waited_out(struct smtp_stage *s, struct mx_job *j, size_t i, int64_t waited_ms)
+{
+    struct sts_smtp_addr_probe *a = &j->p->addrs[i];
+    a->outcome = STS_SMTP_PER_IP_WAIT;
+    snprintf(a->detail, sizeof a->detail,
+             "not checked: waited %.1f s for a turn at this address (--per-ip %g/s, "
+             "--per-ip-conns %d, --per-ip-wait %g s); no connection made",
+             (double)waited_ms / 1000.0, s->cfg->per_ip, s->cfg->per_ip_conns,
+             s->cfg->per_ip_wait_s);
+    __atomic_fetch_add(&s->stats->smtp_per_ip_waits, 1, __ATOMIC_RELAXED);
 }
 
 static void start_connections(struct smtp_stage *s, struct mx_job *j)
 {
+    if (!j->queued_ms)
+        j->queued_ms = evl_now_ms();
     if (!j->in_start) {
         j->in_start = true;
         j->start_next = s->start_head;
@@ -798,7 +822,15 @@ static bool pump_connections(struct smtp_stage *s)
                 j->next_start++;
                 continue;
             }
-            if (s->n_active >= s->max_conns || !conn_open(s, j, i)) {
+            enum open_result r = s->n_active >= s->max_conns ? OPEN_NO_SLOT : conn_open(s, j, i);
+            int64_t waited = evl_now_ms() - j->queued_ms;
+            if (r == OPEN_PER_IP && waited > (int64_t)(s->cfg->per_ip_wait_s * 1000)) {
+                /* a probe never waits forever for its turn at a busy address */
+                waited_out(s, j, i, waited);
+                j->next_start++;
+                continue;
+            }
+            if (r != OPEN_STARTED) {
                 held = true;
                 break;
             }

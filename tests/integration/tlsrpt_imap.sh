@@ -3,14 +3,16 @@
 # this suite inside the world's namespace (loopback only), with a certificate from the world's
 # test CA, a user with a password, and a Maildir of report mails. Ingesting twice stores
 # nothing new the second time; a new mail is read by the next run; passwords in the URL,
-# wrong passwords, untrusted certificates and IMAP without TLS are refused.
+# wrong passwords, untrusted certificates and IMAP without TLS are refused. Ingest never
+# changes the mailbox: every message is still unseen afterwards (EXAMINE, BODY.PEEK[]), and a
+# message forging libcurl's command tags is rejected without disturbing the next one.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_CA:?}" "${MTASTS_WORLD_DIR:?}"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
-echo "1..16"
+echo "1..20"
 D=$(mktemp -d /tmp/mtasts-imap.XXXXXX)
 chmod 755 "$D"
 stop_dovecot() { [ -f "$D/run/master.pid" ] && "${world[@]}" /usr/sbin/dovecot -c "$D/dovecot.conf" stop >/dev/null 2>&1; }
@@ -89,6 +91,18 @@ ingest() { # out-file args...
     shift
     "${world[@]}" "$MTASTS_BIN" tlsrpt ingest --db "$DB" --ca-file "$MTASTS_WORLD_CA" "$@" >"$out" 2>&1
 }
+flags() { # "<messages> <seen>" in INBOX, asked read-only (EXAMINE) as another client would
+    "${world[@]}" python3 - "$MTASTS_WORLD_CA" "$IMAPS_PORT" <<'PY'
+import imaplib, ssl, sys
+m = imaplib.IMAP4_SSL("localhost", int(sys.argv[2]), ssl_context=ssl.create_default_context(cafile=sys.argv[1]))
+m.login("tlsrpt", "s3cret-pw")
+m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+items = [d for d in data if d]
+print(len(items), sum(b"\\Seen" in d for d in items))
+m.logout()
+PY
+}
 summary() { grep -o '[0-9]* report(s) stored\|[0-9]* duplicate(s)\|[0-9]* message(s) read\|[0-9]* without a report' "$1" | grep -o '^[0-9]*' | tr '\n' ' '; }
 
 ingest "$D/run1" --netrc-file "$D/netrc" "$URL"
@@ -100,6 +114,9 @@ n=$(sqlite3 "$DB" "SELECT count(*) FROM tlsrpt_reports WHERE source LIKE 'imaps:
 [ "$n" = 2 ] && echo "ok - stored reports name the mailbox and UID as their source" || echo "not ok - stored reports name the mailbox and UID # $n"
 mark=$(sqlite3 "$DB" "SELECT last_uid FROM tlsrpt_imap_marks WHERE mailbox = '$URL' AND uidvalidity > 0")
 [ "$mark" = 3 ] && echo "ok - the read mark is UID 3 under the mailbox's UIDVALIDITY" || echo "not ok - the read mark is UID 3 # '$mark'"
+f=$(flags 2>&1)
+[ "$f" = "3 0" ] && echo "ok - after ingest the 3 messages are still unseen (no \\Seen flag)" ||
+    echo "not ok - after ingest the 3 messages are still unseen # messages, seen: '$f'"
 
 ingest "$D/run2" --netrc-file "$D/netrc" "$URL"
 rc=$?
@@ -123,6 +140,33 @@ rc=$?
 s=$(summary "$D/run4")
 [ $rc -eq 0 ] && [ "$s" = "0 3 4 1 " ] && echo "ok - imap:// with STARTTLS: another mailbox URL, every report a duplicate" ||
     echo "not ok - imap:// with STARTTLS # rc $rc, counts '$s': $(tail -3 "$D/run4" | tr '\n' ' ')"
+
+f=$(flags 2>&1)
+[ "$f" = "4 0" ] && echo "ok - after imaps:// and imap:// runs the 4 messages are still unseen" ||
+    echo "not ok - after imaps:// and imap:// runs the 4 messages are still unseen # messages, seen: '$f'"
+
+# A message whose lines forge libcurl's command tags ("A005 OK ...", every letter and number
+# libcurl could use) would end libcurl's reading of its FETCH early: it is rejected (the
+# literal is cut short), the session is reopened, and the next message is read intact.
+{
+    printf 'From: forger@example.net\r\nTo: tlsrpt@example.org\r\nSubject: tags\r\n\r\n'
+    for l in A B C D E F G H I J K L M N O P Q R S T U V W X Y Z; do
+        for i in $(seq -w 1 60); do printf '%s0%s OK done\r\n' "$l" "$i"; done
+    done
+    printf '* 9 FETCH (UID 6 BODY[] {5}\r\nforge)\r\n'
+} >"$D/mail/tlsrpt/new/5.M5.host"
+cp "$V/google-style.eml" "$D/mail/tlsrpt/new/6.M6.host"
+chown nobody:nogroup "$D/mail/tlsrpt/new/5.M5.host" "$D/mail/tlsrpt/new/6.M6.host"
+ingest "$D/run10" --netrc-file "$D/netrc" "$URL"
+rc=$?
+s=$(summary "$D/run10")
+mark=$(sqlite3 "$DB" "SELECT last_uid FROM tlsrpt_imap_marks WHERE mailbox = '$URL'")
+[ $rc -eq 1 ] && grep -q "UID 5.*rejected.*cut short" "$D/run10" && [ "$s" = "0 1 1 0 " ] && [ "$mark" = 6 ] &&
+    echo "ok - a message forging libcurl's tags is rejected; the next one is read intact (a duplicate)" ||
+    echo "not ok - a message forging libcurl's tags is rejected, the next read intact # rc $rc, counts '$s', mark '$mark': $(grep -v '^$' "$D/run10" | tail -4 | tr '\n' ' ')"
+f=$(flags 2>&1)
+[ "$f" = "6 0" ] && echo "ok - after every run all 6 messages are still unseen" ||
+    echo "not ok - after every run all 6 messages are still unseen # messages, seen: '$f'"
 
 ingest "$D/run5" --netrc-file "$D/netrc" "imaps://tlsrpt:s3cret-pw@localhost:$IMAPS_PORT/INBOX"
 rc=$?

@@ -384,7 +384,7 @@ static void test_merge(void)
         store_close(st);
     }
     int64_t id = 0;
-    int rc = store_merge(out, paths, 2, &id, err, sizeof err);
+    int rc = store_merge(out, paths, 2, &id, NULL, err, sizeof err);
     TAP_CHECK(rc == 0 && fx_query_int(out, "SELECT count(*) FROM mx_probes") == 2 &&
                   fx_query_int(out, "SELECT count(*) FROM mx_probes WHERE scan_id = 1 AND host = "
                                     "'mx1.mail.example.net' AND smtp_outcome = "

@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "rules/tlsrpt_report.h"
+#include "store/store_tlsrpt.h"
 #include "tests/unit/tap.h"
 #include "tests/unit/test_store_fixtures.h"
 
@@ -103,7 +105,7 @@ static int merge(const char *out, const char **shards, size_t n, char *err, size
 {
     int64_t id = 0;
     err[0] = '\0';
-    return store_merge(out, shards, n, &id, err, errlen) < 0 ? -1 : (int)id;
+    return store_merge(out, shards, n, &id, NULL, err, errlen) < 0 ? -1 : (int)id;
 }
 
 static void test_merge_equals_single(void)
@@ -178,6 +180,120 @@ static void test_merge_equals_single(void)
                   fx_query_int(single, "SELECT count(*) FROM blobs"),
               "artifacts stay deduplicated across merged scans", "%lld",
               fx_query_int(out, "SELECT count(*) FROM blobs"));
+}
+
+/* One TLS-RPT report for `domain` with `fails` failure details; `pad` spaces change its bytes
+ * (a reformatted copy) without changing what it says. */
+static int add_report(const char *path, const char *org, const char *id, const char *domain,
+                      int fails, int pad)
+{
+    char json[4096];
+    int n = snprintf(json, sizeof json,
+                     "{\"organization-name\":\"%s\",%*s\"date-range\":{\"start-datetime\":"
+                     "\"2026-11-01T00:00:00Z\",\"end-datetime\":\"2026-11-01T23:59:59Z\"},"
+                     "\"contact-info\":\"tls@%s\",\"report-id\":\"%s\",\"policies\":[{\"policy\":"
+                     "{\"policy-type\":\"sts\",\"policy-domain\":\"%s\",\"mx-host\":\"mx.%s\"},"
+                     "\"summary\":{\"total-successful-session-count\":10,"
+                     "\"total-failure-session-count\":%d},\"failure-details\":[",
+                     org, pad, "", org, id, domain, domain, fails);
+    for (int i = 0; i < fails; i++)
+        n += snprintf(json + n, sizeof json - (size_t)n,
+                      "%s{\"result-type\":\"certificate-expired\",\"sending-mta-ip\":"
+                      "\"192.0.2.%d\",\"receiving-mx-hostname\":\"mx.%s\","
+                      "\"failed-session-count\":1}",
+                      i ? "," : "", i + 1, domain);
+    n += snprintf(json + n, sizeof json - (size_t)n, "]}]}");
+    struct tlsrpt_report r;
+    char err[256];
+    if (tlsrpt_report_parse(json, (size_t)n, &r, err, sizeof err) < 0) {
+        fprintf(stderr, "report: %s\n", err);
+        return -1;
+    }
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    int rc = st ? store_tlsrpt_add(st, &r, json, (size_t)n, "test", NULL) : -1;
+    store_close(st);
+    tlsrpt_report_free(&r);
+    return rc;
+}
+
+static int set_mark(const char *path, const char *mailbox, int64_t validity, int64_t uid)
+{
+    char err[256];
+    struct store *st = store_open(path, STORE_READ_WRITE, err, sizeof err);
+    int rc = st ? store_tlsrpt_mark_set(st, mailbox, validity, uid) : -1;
+    store_close(st);
+    return rc;
+}
+
+/* TLS-RPT reports ingested into the shards survive the merge, each report once; the read
+ * marks are merged; a failed merge leaves none of them behind. */
+static void test_merge_tlsrpt(void)
+{
+    const char *t0 = fx_path("t0.db"), *t1 = fx_path("t1.db"), *out = fx_path("tr.db");
+    make_scan(t0, 0, 2, NULL, "complete", -1);
+    make_scan(t1, 1, 2, NULL, "complete", -1);
+    /* t0: A (2 failures), B (1); t1: B again (same JSON), A reformatted (same organization and
+     * report id), C (3 failures); OUT already holds D, and t1 holds D too */
+    int rc = add_report(t0, "org-a", "r-a", "a.example", 2, 0) |
+             add_report(t0, "org-b", "r-b", "b.example", 1, 0) |
+             add_report(t1, "org-b", "r-b", "b.example", 1, 0) |
+             add_report(t1, "org-a", "r-a", "a.example", 2, 3) |
+             add_report(t1, "org-c", "r-c", "c.example", 3, 0) |
+             add_report(t1, "org-d", "r-d", "d.example", 1, 0) |
+             add_report(out, "org-d", "r-d", "d.example", 1, 0);
+    rc |= set_mark(t0, "imaps://u@h/INBOX", 7, 10) | set_mark(t1, "imaps://u@h/INBOX", 7, 20) |
+          set_mark(t1, "imaps://u@h/Reports", 3, 5) | set_mark(out, "imaps://u@h/Reports", 3, 9);
+    TAP_CHECK(rc == 0, "tlsrpt merge: shards hold reports and read marks", "setup failed");
+    const char *both[] = {t0, t1};
+    struct store_merge_info info = {0};
+    int64_t id = 0;
+    char err[2048];
+    rc = store_merge(out, both, 2, &id, &info, err, sizeof err);
+    TAP_CHECK(rc == 0 && info.tlsrpt_copied == 3 && info.tlsrpt_duplicates == 3 &&
+                  info.tlsrpt_marks == 2,
+              "tlsrpt merge: 3 reports copied, 3 already held, 2 marks",
+              "rc %d: %s; copied %lld, duplicates %lld, marks %lld", rc, err,
+              (long long)info.tlsrpt_copied, (long long)info.tlsrpt_duplicates,
+              (long long)info.tlsrpt_marks);
+    long long reports = fx_query_int(out, "SELECT count(*) FROM tlsrpt_reports");
+    long long orgs = fx_query_int(out, "SELECT count(DISTINCT organization) FROM tlsrpt_reports");
+    TAP_CHECK(reports == 4 && orgs == 4, "tlsrpt merge: each report once (A, B, C, and OUT's D)",
+              "%lld reports, %lld organizations", reports, orgs);
+    /* every copied report has its policy, its failures and its artifact, linked by new ids */
+    char *per = fx_query_text(
+        out, "SELECT group_concat(organization || ':' || n || ':' || d, ' ') FROM (SELECT "
+             "r.organization, count(f.idx) AS n, p.domain AS d FROM tlsrpt_reports r JOIN "
+             "tlsrpt_policies p ON p.report = r.id LEFT JOIN tlsrpt_failures f ON f.policy = "
+             "p.id GROUP BY r.id ORDER BY r.organization)");
+    TAP_STR_EQ(per, "org-a:2:a.example org-b:1:b.example org-c:3:c.example org-d:1:d.example",
+               "tlsrpt merge: policies and failure details follow their reports");
+    free(per);
+    long long blobs = fx_query_int(
+        out, "SELECT count(*) FROM tlsrpt_reports r JOIN blobs b ON b.id = r.raw_blob AND "
+             "b.kind = 'tlsrpt_report'");
+    TAP_CHECK(blobs == 4, "tlsrpt merge: each report keeps its raw JSON artifact", "%lld", blobs);
+    char *marks = fx_query_text(out, "SELECT group_concat(mailbox || '=' || uidvalidity || '/' || "
+                                     "last_uid, ' ') FROM (SELECT * FROM tlsrpt_imap_marks ORDER "
+                                     "BY mailbox)");
+    TAP_STR_EQ(marks, "imaps://u@h/INBOX=7/20 imaps://u@h/Reports=3/9",
+               "tlsrpt merge: read marks keep the highest UID of one UIDVALIDITY");
+    free(marks);
+
+    /* a merge that fails on its last shard leaves no report, policy, failure or mark */
+    const char *u0 = fx_path("u0.db"), *u1 = fx_path("u1.db"), *fresh = fx_path("fresh.db");
+    make_scan(u0, 0, 2, NULL, "complete", -1);
+    make_scan(u1, 1, 2, NULL, "complete", 0); /* holds a domain of u0: refused while copying */
+    add_report(u0, "org-e", "r-e", "e.example", 2, 0);
+    set_mark(u0, "imaps://u@h/INBOX", 1, 4);
+    const char *bad[] = {u0, u1};
+    rc = store_merge(fresh, bad, 2, &id, NULL, err, sizeof err);
+    long long left = fx_query_int(fresh, "SELECT (SELECT count(*) FROM tlsrpt_reports) + (SELECT "
+                                         "count(*) FROM tlsrpt_policies) + (SELECT count(*) FROM "
+                                         "tlsrpt_failures) + (SELECT count(*) FROM "
+                                         "tlsrpt_imap_marks) + (SELECT count(*) FROM blobs)");
+    TAP_CHECK(rc < 0 && strstr(err, "two shards") && left == 0,
+              "tlsrpt merge: a failed merge leaves no TLS-RPT row behind", "rc %d (%s), %lld rows",
+              rc, err, left);
 }
 
 static void expect_refused(const char *name, const char **shards, size_t n, const char *needle)
@@ -291,11 +407,12 @@ static void test_interrupted_and_live_shards(void)
 
 int main(void)
 {
-    TAP_PLAN(35);
+    TAP_PLAN(42);
     fx_mkdir("merge");
     test_merge_equals_single();
     test_refusals();
     test_interrupted_and_live_shards();
+    test_merge_tlsrpt();
     fx_rmdir();
     TAP_DONE();
 }
