@@ -327,6 +327,11 @@ static void print_summary(const struct scan_run *r, const struct scan_stats *sta
                 "domain deadline: %llu fetches never started within --domain-timeout (those "
                 "domains not checked, status dns_error)\n",
                 (unsigned long long)stats->deadline_passed);
+    if (stats->perip_wait_passed)
+        fprintf(out,
+                "per-IP wait: %llu fetches never started within --per-ip-wait at a busy address "
+                "(those domains not checked, status dns_error)\n",
+                (unsigned long long)stats->perip_wait_passed);
     if (stats->alloc_failures)
         fprintf(out, "allocation failures: %llu (each domain concerned was scanned again)\n",
                 (unsigned long long)stats->alloc_failures);

@@ -455,21 +455,30 @@ static bool past_deadline(const struct https_stage *s, const struct domain_task 
     return evl_now_ms() - t->started_ms >= (int64_t)(s->cfg->domain_timeout_s * 1000);
 }
 
-/* The deadline passed while the fetch waited for a slot: it never starts, and the domain is
- * not checked (the wait is the scan's throttle, not a fact about the domain). */
-static void deadline_passed(struct https_stage *s, struct domain_task *t)
+/* The fetch waited for a slot past a limit (the domain deadline, or --per-ip-wait at a busy
+ * address): it never starts, and the domain is not checked (the wait is the scan's throttle,
+ * not a fact about the domain: never an https_timeout blamed on the policy host). */
+static void never_started(struct https_stage *s, struct domain_task *t, bool by_deadline)
 {
-    __atomic_fetch_add(&s->stats->deadline_passed, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(by_deadline ? &s->stats->deadline_passed : &s->stats->perip_wait_passed, 1,
+                       __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->stats->not_checked, 1, __ATOMIC_RELAXED);
     char addr[TASK_ADDR_TEXT] = "?", why[320];
     if (t->fetch_next < t->n_fetch_order)
         task_addr_text(&t->addrs[t->fetch_order[t->fetch_next]], addr, sizeof addr);
-    snprintf(why, sizeof why,
-             "not checked: the domain deadline (--domain-timeout %gs) passed while the fetch "
-             "waited for a connection slot to %s (--per-ip %g/s, --per-ip-conns %d, "
-             "--https-conns %d); it never started",
-             s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->per_ip_conns,
-             s->cfg->https_conns);
+    if (by_deadline)
+        snprintf(why, sizeof why,
+                 "not checked: the domain deadline (--domain-timeout %gs) passed while the fetch "
+                 "waited for a connection slot to %s (--per-ip %g/s, --per-ip-conns %d, "
+                 "--https-conns %d); it never started",
+                 s->cfg->domain_timeout_s, addr, s->cfg->per_ip, s->cfg->per_ip_conns,
+                 s->cfg->https_conns);
+    else
+        snprintf(why, sizeof why,
+                 "not checked: waited %.0f s for a turn at %s (--per-ip %g/s, --per-ip-conns %d, "
+                 "--per-ip-wait %gs); it never started",
+                 (double)(evl_now_ms() - t->fetch_queued_ms) / 1000.0, addr, s->cfg->per_ip,
+                 s->cfg->per_ip_conns, s->cfg->per_ip_wait_s);
     if (t->fetch.attempts == 0) {
         t->fetch.outcome = STS_HTTPS_NOT_ATTEMPTED;
         t->fetch.addr[0] = '\0';
@@ -491,17 +500,10 @@ int https_stage_pump(struct https_stage *s)
             continue;
         if (past_deadline(s, t)) {
             /* the domain deadline first: a fetch still waiting then never starts */
-            deadline_passed(s, t);
+            never_started(s, t, true);
         } else if (r == START_HELD_PERIP && evl_now_ms() - t->fetch_queued_ms > s->hold_max_ms) {
             /* a domain never waits forever for its turn at a busy address */
-            char why[160];
-            snprintf(why, sizeof why,
-                     "waited %.0f s for a turn at this address (--per-ip %g, --per-ip-conns %d)",
-                     (double)(evl_now_ms() - t->fetch_queued_ms) / 1000.0, s->cfg->per_ip,
-                     s->cfg->per_ip_conns);
-            t->fetch.outcome = STS_HTTPS_TIMEOUT;
-            t->fetch.error = domain_task_put(t, why, strlen(why));
-            finish_task(s, t);
+            never_started(s, t, false);
         } else {
             wait_push(s, t, false);
             held = true;

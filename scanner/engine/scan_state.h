@@ -37,15 +37,15 @@ struct scan_config {
     int https_conns;                        /* HTTPS transfers in flight, all workers together */
     double per_ip;                          /* new connections per second per destination IP */
     int per_ip_conns;                       /* concurrent connections per destination IP */
-    double per_ip_wait_s;                   /* longest wait for a turn at one IP, then timeout */
-    double timeout_s;                       /* HTTPS total time limit per fetch */
-    double connect_timeout_s;               /* TCP+TLS connect limit */
-    double dns_timeout_s;                   /* per DNS try */
-    int dns_tries;                          /* tries for SERVFAIL/timeout before dns_error */
-    const char *ca_file;                    /* NULL: the system store */
-    const char *user_agent;                 /* full User-Agent string */
-    const struct addr_policy *addrs;        /* which addresses may be contacted */
-    bool keep_cert_pem;                     /* store the peer chain as an artifact */
+    double per_ip_wait_s;            /* longest wait for a turn at one IP, then not checked */
+    double timeout_s;                /* HTTPS total time limit per fetch */
+    double connect_timeout_s;        /* TCP+TLS connect limit */
+    double dns_timeout_s;            /* per DNS try */
+    int dns_tries;                   /* tries for SERVFAIL/timeout before dns_error */
+    const char *ca_file;             /* NULL: the system store */
+    const char *user_agent;          /* full User-Agent string */
+    const struct addr_policy *addrs; /* which addresses may be contacted */
+    bool keep_cert_pem;              /* store the peer chain as an artifact */
     /* DNS queries outstanding at once, all workers together (added by the engine): a
      * resolver drops what it cannot queue, so more than it holds is slower, not faster. */
     int dns_inflight;
@@ -99,7 +99,8 @@ struct scan_stats {
     /* Fetch attempts that failed for a local reason (socket(): EMFILE, ENFILE, ENOMEM,
      * ENOBUFS): repeated later; domains left not checked after HTTPS_LOCAL_RETRIES. */
     volatile uint64_t local_failures, not_checked;
-    volatile uint64_t deadline_passed; /* fetches that never started by the domain deadline */
+    volatile uint64_t deadline_passed;   /* fetches that never started by the domain deadline */
+    volatile uint64_t perip_wait_passed; /* fetches that never started within --per-ip-wait */
 };
 
 enum scan_port25 { SCAN_PORT25_UNDECIDED = 0, SCAN_PORT25_OPEN, SCAN_PORT25_BLOCKED };
