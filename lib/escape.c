@@ -99,18 +99,20 @@ void esc_json_str(struct sbuf *out, const char *s)
     esc_json(out, s, s ? strlen(s) : 0);
 }
 
-/* Bytes that would act on a terminal or a viewer: C0 controls but TAB, LF and CR (a quoted
- * CSV field may hold them), DEL, C1 controls (U+0080..U+009F) and invalid UTF-8. Returns the
- * length of the unit at p (1 for a byte to replace) and sets *bad. */
-static size_t unit_at(const unsigned char *p, size_t left, bool *bad)
+/* The unit (one byte, or one UTF-8 sequence) at p: its length, and whether it is a control
+ * (C0 but TAB, LF and CR, which a quoted CSV field may hold anyway; DEL; C1 U+0080..U+009F)
+ * or invalid UTF-8 (length 1). */
+static size_t unit_at(const unsigned char *p, size_t left, bool *control, bool *invalid)
 {
     unsigned char c = p[0];
+    *control = *invalid = false;
     if (c < 0x80) {
-        *bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+        *control = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
         return 1;
     }
     size_t n = utf8_seq_len(p, left);
-    *bad = n == 0 || (c == 0xC2 && p[1] < 0xA0);
+    *invalid = n == 0;
+    *control = c == 0xC2 && n == 2 && p[1] < 0xA0;
     return n ? n : 1;
 }
 
@@ -118,25 +120,31 @@ void esc_csv(struct sbuf *out, const char *s)
 {
     if (!s)
         return;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    bool control, invalid;
     /* OWASP's CSV-injection list: a spreadsheet evaluates a cell starting with one. */
     bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    /* shared/DESIGN.md: remote bytes are "quoted in CSV (control bytes too)": a field holding
+     * a control byte keeps it, byte for byte, inside quotes (the data is the data; the JSON
+     * exports escape the same bytes). */
+    for (size_t i = 0; i < len && !quote;) {
+        i += unit_at(p + i, len - i, &control, &invalid);
+        quote = control;
+    }
     if (quote)
         sbuf_putc(out, '"');
     if (formula)
         sbuf_putc(out, '\'');
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0;
-    while (i < len) {
-        bool bad;
-        size_t n = unit_at(p + i, len - i, &bad);
-        if (bad)
-            sbuf_puts(out, "\xEF\xBF\xBD");
+    for (size_t i = 0, n; i < len; i += n) {
+        n = unit_at(p + i, len - i, &control, &invalid);
+        if (invalid)
+            sbuf_puts(out, "\xEF\xBF\xBD"); /* the file stays valid UTF-8 */
         else if (p[i] == '"')
             sbuf_puts(out, "\"\"");
         else
             sbuf_append(out, p + i, n);
-        i += n;
     }
     if (quote)
         sbuf_putc(out, '"');

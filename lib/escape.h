@@ -13,11 +13,11 @@
 void esc_json(struct sbuf *out, const char *s, size_t len);
 void esc_json_str(struct sbuf *out, const char *s); /* NUL-terminated s, NULL => null */
 
-/* Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
+/* Appends `s` as one CSV field (RFC 4180): quoted when it holds a comma, quote, CR, LF or a
+ * control byte (C0, DEL, C1: kept as they are, inside the quotes, as shared/DESIGN.md asks),
  * or starts with a character spreadsheets treat as a formula (= + - @ TAB CR), which is then
- * prefixed with a single quote. C0 controls other than TAB, LF and CR, DEL, C1 controls and
- * invalid UTF-8 become U+FFFD (a remote ESC sequence must not reach a terminal that shows the
- * file). NUL ends the field. NULL appends an empty field. */
+ * prefixed with a single quote. Invalid UTF-8 becomes U+FFFD. NUL ends the field. NULL
+ * appends an empty field. */
 void esc_csv(struct sbuf *out, const char *s);
 
 /* Appends `s` as HTML text or attribute value: & < > " ' escaped, control bytes (C0 but LF

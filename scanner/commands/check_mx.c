@@ -101,6 +101,21 @@ static enum sts_dane_outcome host_dane(const struct sts_mx_probe *p)
     return p && p->dane_checked ? sts_dane_host_outcome(p) : STS_DANE_NONE;
 }
 
+/* How many fix lines the MX hosts have (SMTP and DANE, all hosts): with one, the layer's
+ * fix line says it all and the host lines do not repeat it. */
+static size_t host_fix_count(const struct sts_result *r)
+{
+    const struct sts_observation *o = r->obs;
+    size_t idx[MX_SHOWN];
+    size_t n = hosts_in_order(o, idx), fixes = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct sts_mx_probe *p = probe_of(o, idx[k]);
+        fixes += (sts_smtp_outcome_fix(host_outcome(r, p)) != NULL) +
+                 (sts_dane_outcome_fix(host_dane(p)) != NULL);
+    }
+    return fixes;
+}
+
 void check_mx_layer(const struct sts_result *r, struct check_layer *l)
 {
     const struct sts_observation *o = r->obs;
@@ -168,7 +183,7 @@ void check_mx_layer(const struct sts_result *r, struct check_layer *l)
         struct sbuf f = SBUF_INIT;
         put_fix(&f, first_fix, first_host);
         check_text_add(l->fix, "%s", sbuf_str(&f));
-        if (n > 1)
+        if (host_fix_count(r) > 1)
             check_text_add(l->fix, " (each host's fix is listed below)");
         sbuf_free(&f);
     } else if (v->warnings & WARN_BIT(STS_WARN_MX_CERT_EXPIRING_SOON)) {
@@ -248,6 +263,7 @@ void check_mx_render_text(struct sbuf *out, const struct sts_result *r, int inde
     size_t idx[MX_SHOWN];
     size_t n = hosts_in_order(o, idx);
     bool policy = v->policy_parsed && v->policy.valid && v->policy.mode != STS_MODE_NONE;
+    bool several_fixes = host_fix_count(r) > 1;
     for (size_t k = 0; k < n; k++) {
         size_t i = idx[k];
         const struct sts_mx_probe *p = probe_of(o, i);
@@ -282,7 +298,7 @@ void check_mx_render_text(struct sbuf *out, const struct sts_result *r, int inde
             sbuf_putc(out, '\n');
         }
         const char *fixes[2] = {sts_smtp_outcome_fix(s), sts_dane_outcome_fix(d)};
-        for (int f = 0; f < 2; f++) {
+        for (int f = 0; f < 2 && several_fixes; f++) {
             if (!fixes[f])
                 continue;
             sbuf_printf(out, "%*sfix: ", indent + 2, "");

@@ -24,6 +24,10 @@ void cli_error(const char *cmd, const char *fmt, ...)
 
 void cli_getopt_reset(void)
 {
+    /* Options may follow the list files (`mtasts scan top.csv --db s.db`, as documented):
+     * glibc stops at the first operand when POSIXLY_CORRECT is set and would take
+     * `--db` for a list file. mtasts runs no child that could want the variable. */
+    unsetenv("POSIXLY_CORRECT");
     optind = 0; /* 0, not 1: glibc then also resets its permutation state */
     opterr = 0;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "scanner/engine/addr_policy.h"
+#include "scanner/engine/dns_retry.h"
 #include "scanner/engine/scan_state.h"
 #include "scanner/engine/ratelimit.h"
 
@@ -49,6 +50,17 @@ int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, cha
         return -1;
     }
     return 0;
+}
+
+size_t dns_channel_count_servers(ares_channel channel)
+{
+    struct ares_addr_port_node *list = NULL;
+    size_t n = 0;
+    if (ares_get_servers_ports(channel, &list) == ARES_SUCCESS)
+        for (const struct ares_addr_port_node *p = list; p; p = p->next)
+            n++;
+    ares_free_data(list);
+    return n;
 }
 
 int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_config *cfg,
@@ -106,6 +118,7 @@ int dns_stage_init(struct dns_stage *s, struct evl *loop, const struct scan_conf
         dns_stage_close(s);
         return -1;
     }
+    s->n_servers = dns_channel_count_servers(s->channel);
     return 0;
 }
 
@@ -320,11 +333,6 @@ static uint64_t jitter(struct dns_stage *s)
     return x;
 }
 
-static bool retryable(enum sts_dns_outcome o)
-{
-    return o == STS_DNS_SERVFAIL || o == STS_DNS_TIMEOUT || o == STS_DNS_ERROR;
-}
-
 static void enqueue(struct dns_stage *s, struct dns_qref *ref, bool front)
 {
     if (s->wait_len == s->wait_cap) {
@@ -367,7 +375,7 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
     enum sts_dns_outcome o = dns_outcome_of_status(status);
     if (o == STS_DNS_OK)
         o = dns_parse_answer(ref->task, ref->q, abuf, alen, s->cfg->addrs);
-    if (retryable(o) && ref->tries < s->cfg->dns_tries) {
+    if (dns_retry_wanted(o, ref->tries, s->cfg->dns_tries, s->n_servers)) {
         int64_t backoff = (int64_t)DNS_BACKOFF_BASE_MS << (ref->tries - 1 < 6 ? ref->tries - 1 : 6);
         backoff += (int64_t)(jitter(s) % (uint64_t)(backoff / 2 + 1));
         __atomic_fetch_add(&s->stats->dns_retries, 1, __ATOMIC_RELAXED);

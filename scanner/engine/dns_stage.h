@@ -43,6 +43,7 @@ struct dns_stage {
      * at most `window` queries from the worker whichever stage sent them. */
     const size_t *other_outstanding;
     uint64_t jitter_state; /* xorshift state for retry jitter (no shared rand() lock) */
+    size_t n_servers;      /* resolvers the channel rotates over (--resolver, or resolv.conf) */
 };
 
 /* Per (task, query) reference, the argument of c-ares callbacks and retry timers; lives in
@@ -71,6 +72,8 @@ void dns_stage_set_floor(struct dns_stage *s, size_t floor);
  * a message naming the list. Shared with the SMTP stage's channel. */
 int dns_channel_servers(ares_channel channel, const struct scan_config *cfg, char *err,
                         size_t errlen);
+/* How many resolvers a channel rotates over (those of --resolver, or of resolv.conf). */
+size_t dns_channel_count_servers(ares_channel channel);
 
 /* Cancels everything (no callback reaches the engine after stopping) and frees the channel. */
 void dns_stage_close(struct dns_stage *s);

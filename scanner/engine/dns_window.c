@@ -12,7 +12,32 @@
 
 static double clamp(const struct dns_window *c, double w)
 {
-    return w < c->floor ? c->floor : w > c->ceiling ? c->ceiling : w;
+    double top = c->cap > 0 && c->cap < c->ceiling ? c->cap : c->ceiling;
+    if (top < c->floor)
+        top = c->floor;
+    return w < c->floor ? c->floor : w > top ? top : w;
+}
+
+/* The window in effect at time t_ms (the last epoch that started at or before it). */
+static double window_at(const struct dns_window *c, int64_t t_ms)
+{
+    double w = c->w;
+    for (unsigned k = 0; k < c->hist_n; k++) {
+        unsigned i = (c->hist_next + DNS_WINDOW_HISTORY - 1 - k) % DNS_WINDOW_HISTORY;
+        w = c->hist[i].w;
+        if (c->hist[i].at_ms <= t_ms)
+            break;
+    }
+    return w;
+}
+
+static void remember(struct dns_window *c, int64_t now_ms)
+{
+    c->hist[c->hist_next].at_ms = now_ms;
+    c->hist[c->hist_next].w = c->w;
+    c->hist_next = (c->hist_next + 1) % DNS_WINDOW_HISTORY;
+    if (c->hist_n < DNS_WINDOW_HISTORY)
+        c->hist_n++;
 }
 
 void dns_window_init(struct dns_window *c, double floor, double ceiling)
@@ -23,6 +48,7 @@ void dns_window_init(struct dns_window *c, double floor, double ceiling)
     c->w = c->floor;
     c->slow_start = true;
     c->w_min = c->w_max = c->w;
+    c->ep_first_lost_sent_ms = INT64_MAX;
 }
 
 size_t dns_window_get(const struct dns_window *c)
@@ -47,7 +73,15 @@ static void end_epoch(struct dns_window *c, int64_t now_ms)
             c->base_at_ms = now_ms;
         }
     }
+    if (c->cap > 0 && now_ms > c->cap_at_ms) {
+        c->cap *= 1 + DNS_WINDOW_CAP_RISE_PER_S * (double)(now_ms - c->cap_at_ms) / 1000.0;
+        c->cap_at_ms = now_ms;
+    }
     if (loss) {
+        double learned = 0.9 * window_at(c, c->ep_first_lost_sent_ms);
+        if (c->cap <= 0 || learned < c->cap)
+            c->cap = learned < c->floor ? c->floor : learned;
+        c->cap_at_ms = now_ms;
         c->w = clamp(c, c->w * CUT_LOSS);
         c->slow_start = false;
         c->cuts_loss++;
@@ -74,6 +108,8 @@ static void end_epoch(struct dns_window *c, int64_t now_ms)
     c->w_sum += c->w;
     c->ep_answers = c->ep_lost = 0;
     c->ep_rtt_sum = 0;
+    c->ep_first_lost_sent_ms = INT64_MAX;
+    remember(c, now_ms);
 }
 
 bool dns_window_on_answer(struct dns_window *c, int64_t now_ms, double rtt_ms, bool lost)
@@ -85,8 +121,12 @@ bool dns_window_on_answer(struct dns_window *c, int64_t now_ms, double rtt_ms, b
         if (rtt_ms > c->loss_rtt_ms)
             c->loss_rtt_ms = rtt_ms;
         /* a loss of a query sent before the last cut was already answered by that cut */
-        if (c->cuts_loss == 0 || now_ms - (int64_t)rtt_ms >= c->cut_at_ms)
+        int64_t sent = now_ms - (int64_t)rtt_ms;
+        if (c->cuts_loss == 0 || sent >= c->cut_at_ms) {
             c->ep_lost++;
+            if (sent < c->ep_first_lost_sent_ms)
+                c->ep_first_lost_sent_ms = sent;
+        }
     } else {
         c->ep_rtt_sum += rtt_ms < 0 ? 0 : rtt_ms;
     }

@@ -31,6 +31,14 @@
  *    about 30 round trips, not 1000.
  * The window stays within [floor, ceiling]. Rare timeouts (a silent server among many good
  * ones) stay below the loss threshold and do not shrink the window.
+ *
+ * A resolver that drops past a fixed number of waiting queries without answering slower first
+ * (Debian's unbound: `wait-limit: 1000` per client address, docs/resolver.md) gives no latency
+ * signal, and a loss shows only a timeout after the send: by then the window has grown far past
+ * the limit. So a loss cut also learns a cap: the window in effect when the first lost query
+ * was sent (looked up in the last DNS_WINDOW_HISTORY epochs), less 10%. The window grows no
+ * further than the cap, which rises DNS_WINDOW_CAP_RISE_PER_S per second so the controller
+ * probes again, slowly, for a resolver whose limit has gone.
  */
 
 #define DNS_WINDOW_RTT_GROWTH 1.5
@@ -38,6 +46,8 @@
  * what keeps it busy, not a sign of overload, and sub-ms round trips are too noisy to steer by */
 #define DNS_WINDOW_RTT_SLACK_MS 5.0
 #define DNS_WINDOW_LOSS_FRACTION 0.01
+#define DNS_WINDOW_HISTORY 256
+#define DNS_WINDOW_CAP_RISE_PER_S 0.01
 
 struct dns_window {
     double w;              /* current window (fractional; dns_window_get rounds down) */
@@ -55,6 +65,17 @@ struct dns_window {
     double last_rtt_ms;         /* mean round trip of the last epoch */
     int64_t cut_at_ms;          /* time of the last loss cut */
     double loss_rtt_ms;         /* longest round trip of a lost query (about the timeout) */
+    /* the learned cap (0: none yet) and when it last rose */
+    double cap;
+    int64_t cap_at_ms;
+    /* the window of each recent epoch from its start: a ring of DNS_WINDOW_HISTORY */
+    struct {
+        int64_t at_ms;
+        double w;
+    } hist[DNS_WINDOW_HISTORY];
+    unsigned hist_n, hist_next;
+    /* the earliest send time of a loss in the current epoch (for the cap) */
+    int64_t ep_first_lost_sent_ms;
 };
 
 /* Starts at the floor, in slow start. floor >= 1, ceiling >= floor (clamped if not). */

@@ -14,7 +14,8 @@
 #   tuned: the world's configuration (docs/resolver.md explains each line).
 #   stock+rcvbuf, stock+threads, stock+qpt: stock with one group of tuning lines (socket
 #          buffers; 2 threads; 4096 queries per thread and 8192 ports); tuned+qmin: tuned with
-#          qname minimisation on.
+#          qname minimisation on; tuned+waitlimit: tuned with Debian's `wait-limit: 1000` back
+#          (at most 1,000 queries from one client address waiting for recursion).
 # Prints one line per measurement: config, outstanding, q/s, lost, average latency, and the
 # unbound counters that say why (requestlist.exceeded / overwritten, max request list).
 set -euo pipefail
@@ -48,7 +49,7 @@ TUNING = ("num-threads", "so-reuseport", "so-rcvbuf", "so-sndbuf", "outgoing-ran
           "num-queries-per-thread", "msg-cache-size", "rrset-cache-size", "key-cache-size",
           "infra-cache-numhosts", "qname-minimisation", "minimal-responses", "prefetch",
           "msg-cache-slabs", "rrset-cache-slabs", "infra-cache-slabs", "key-cache-slabs",
-          "jostle-timeout")
+          "jostle-timeout", "wait-limit")
 stock = "".join(l for l in conf.splitlines(True)
                 if not re.match(r"\s*(%s):" % "|".join(TUNING), l))
 open(d + "/unbound-stock.conf", "w").write(stock)
@@ -60,6 +61,8 @@ open(d + "/unbound-stock+rcvbuf.conf", "w").write(add(stock, ["so-rcvbuf: 8m", "
 open(d + "/unbound-stock+threads.conf", "w").write(add(stock, ["num-threads: 2", "so-reuseport: yes"]))
 open(d + "/unbound-stock+qpt.conf", "w").write(add(stock, ["num-queries-per-thread: 4096", "outgoing-range: 8192"]))
 open(d + "/unbound-tuned+qmin.conf", "w").write(conf.replace("qname-minimisation: no", "qname-minimisation: yes"))
+open(d + "/unbound-tuned+waitlimit.conf", "w").write(
+    re.sub(r"(?m)^\s*wait-limit:.*\n", "", conf).replace("server:\n", "server:\n    wait-limit: 1000\n", 1))
 EOF
 cp "$DIR/dns/unbound.conf" "$DIR/dns/unbound-world.conf"
 

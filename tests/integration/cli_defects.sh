@@ -3,11 +3,11 @@
 # row; a binary file as a list is an error; --dns-qps 0 is documented; the progress ends at
 # 100% when the list has invalid lines; check usage errors have their own exit status; a
 # report of a database in a folder the user cannot write works; check of a nonexistent
-# domain gives no TLS-RPT advice.
+# domain gives no TLS-RPT advice; options after the list work with POSIXLY_CORRECT set.
 set -u
 cd "$(dirname "$0")/../.."
 : "${MTASTS_BIN:?}" "${MTASTS_WORLD_DOMAINS:?}"
-echo "1..9"
+echo "1..10"
 world=(scripts/world/world exec --)
 [ -n "${MTASTS_WORLD_DIR:-}" ] && world=(scripts/world/world exec --dir "$MTASTS_WORLD_DIR" --)
 tmp=$(mktemp -d)
@@ -78,4 +78,12 @@ else
 fi
 grep -q "an unreadable list (no scan is recorded then)" docs/mtasts.1 && ! grep -q "130 interrupted by a signal or an unreadable" docs/mtasts.1 &&
     ok "the man page: an unreadable list exits 1" || nok "man page" "$(grep -n 130 docs/mtasts.1)"
+# POSIXLY_CORRECT makes glibc's getopt stop at the first operand: `--db` after the list would
+# have been taken for a second list file.
+head -3 "$MTASTS_WORLD_DOMAINS" >"$tmp/posix-list"
+POSIXLY_CORRECT=1 "${world[@]}" "$MTASTS_BIN" scan "$tmp/posix-list" --db "$tmp/posix.db" --quiet "${opts[@]}" 2>"$tmp/e"
+rc=$?
+n=$(sqlite3 "$tmp/posix.db" 'SELECT count(*) FROM results' 2>/dev/null || echo none)
+[ $rc -eq 0 ] && [ "$n" = 3 ] && ok "POSIXLY_CORRECT set: options after the list still parsed (3 rows in --db)" ||
+    nok "POSIXLY_CORRECT" "rc $rc, rows $n, $(tail -2 "$tmp/e")"
 exit 0

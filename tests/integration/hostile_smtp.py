@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from tiny_dns import encode_name, qname, reply, serve
+
 ZONE = "hsmtp.test"
 DNS_ADDR = ("127.0.10.53", 53)
 HOSTS = ["longline", "manylines", "drip", "garbage", "hangup", "ehloflood", "starttls454",
@@ -45,20 +47,6 @@ def addr_of(host):
     return "127.0.10.%d" % (HOSTS.index(host) + 1)
 
 
-def qname(packet):
-    labels, i = [], 12
-    while packet[i]:
-        n = packet[i]
-        labels.append(packet[i + 1:i + 1 + n].decode("ascii", "replace").lower())
-        i += n + 1
-    qtype, _ = struct.unpack("!HH", packet[i + 1:i + 5])
-    return ".".join(labels), qtype, i + 5
-
-
-def encode_name(name):
-    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
-
-
 def answer(packet):
     name, qtype, end = qname(packet)
     labels = name.split(".")
@@ -78,21 +66,11 @@ def answer(packet):
         elif qtype == 28:
             for a in AAAA_RECORDS.get(host, []):
                 rrs.append((28, socket.inet_pton(socket.AF_INET6, a)))
-    out = packet[:2] + struct.pack("!HHHHH", 0x8180 | rcode, 1, len(rrs), 0, 0) + packet[12:end]
-    for rtype, rdata in rrs:
-        out += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 60, len(rdata)) + rdata
-    return out
+    return reply(packet, end, rcode, rrs)
 
 
 def serve_dns():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(DNS_ADDR)
-    while True:
-        data, peer = s.recvfrom(4096)
-        try:
-            s.sendto(answer(data), peer)
-        except Exception:  # a malformed query: ignore it
-            pass
+    serve(DNS_ADDR, answer)
 
 
 def log(host, line):

@@ -15,10 +15,11 @@ import os
 import socket
 import socketserver
 import ssl
-import struct
 import sys
 import threading
 import time
+
+from tiny_dns import qname, reply, serve
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -68,20 +69,8 @@ def make_pki(d):
 
 
 # ---- DNS ---------------------------------------------------------------------------------
-def qname(packet):
-    labels, i = [], 12
-    while packet[i]:
-        n = packet[i]
-        labels.append(packet[i + 1:i + 1 + n].decode("ascii", "replace").lower())
-        i += n + 1
-    qtype, _ = struct.unpack("!HH", packet[i + 1:i + 5])
-    return ".".join(labels), qtype, i + 5
-
-
 def answer(packet):
-    ident = packet[:2]
     name, qtype, end = qname(packet)
-    question = packet[12:end]
     host = name.split(".")[1] if name.count(".") >= 2 else ""
     known = name.endswith("." + ZONE) and any(name.endswith("%s.%s" % (h, ZONE)) for h in HOSTS)
     rrs = []
@@ -99,22 +88,11 @@ def answer(packet):
         rcode = 0  # NODATA
     elif known and qtype == 15 and host:
         rcode = 0  # no MX: NODATA
-    flags = 0x8180 | rcode
-    out = ident + struct.pack("!HHHHH", flags, 1, len(rrs), 0, 0) + question
-    for rtype, rdata in rrs:
-        out += b"\xc0\x0c" + struct.pack("!HHIH", rtype, 1, 60, len(rdata)) + rdata
-    return out
+    return reply(packet, end, rcode, rrs)
 
 
 def serve_dns():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(DNS_ADDR)
-    while True:
-        data, peer = s.recvfrom(4096)
-        try:
-            s.sendto(answer(data), peer)
-        except Exception:  # a malformed query: ignore it
-            pass
+    serve(DNS_ADDR, answer)
 
 
 # ---- HTTPS -------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ static void html_case(const char *in, const char *want, const char *name)
 
 int main(void)
 {
-    TAP_PLAN(44);
+    TAP_PLAN(45);
     json_case("plain", 5, "\"plain\"", "json: plain text is quoted");
     json_case("a\"b\\c", 5, "\"a\\\"b\\\\c\"", "json: quote and backslash escaped");
     json_case("a\r\nb\t", 5, "\"a\\r\\nb\\t\"", "json: CR LF TAB escaped");
@@ -68,13 +68,14 @@ int main(void)
     csv_case("\t=cmd()", "\"'\t=cmd()\"", "csv: leading TAB neutralised (OWASP CSV injection)");
     csv_case("\r=cmd()", "\"'\r=cmd()\"", "csv: leading CR neutralised (OWASP CSV injection)");
     csv_case("", "", "csv: empty field");
-    csv_case("text/plain\x1b]0;pwned\x07", "text/plain\xEF\xBF\xBD]0;pwned\xEF\xBF\xBD",
-             "csv: ESC and BEL (a terminal title sequence) become U+FFFD");
+    csv_case("text/plain\x1b]0;pwned\x07", "\"text/plain\x1b]0;pwned\x07\"",
+             "csv: ESC and BEL kept, the field quoted (DESIGN: control bytes quoted)");
     csv_case("a\xc2\x9b"
              "2Jb\x7f",
-             "a\xEF\xBF\xBD"
-             "2Jb\xEF\xBF\xBD",
-             "csv: C1 CSI and DEL become U+FFFD");
+             "\"a\xc2\x9b"
+             "2Jb\x7f\"",
+             "csv: C1 CSI and DEL kept, the field quoted");
+    csv_case("\x01", "\"\x01\"", "csv: a lone control byte is a quoted field");
     csv_case("caf\xc3\xa9 \xff", "caf\xc3\xa9 \xEF\xBF\xBD",
              "csv: UTF-8 kept, invalid byte replaced");
     csv_case("a\tb", "a\tb", "csv: TAB inside a field kept");

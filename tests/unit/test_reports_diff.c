@@ -2,6 +2,7 @@
  * --only and --min-severity filters, the policy lines of a same-id change, the cron brief. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reports/diff.h"
 #include "tests/unit/tap.h"
@@ -88,7 +89,10 @@ static char *policy_text(void *ctx, int64_t id)
 int main(void)
 {
     printf("1..35\n");
-    const char *path = "/tmp/mtasts-reports-diff.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-diff-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db && fx_exec(db, more_changes) == 0, "fixture with the new change kinds", "no");
     if (!db)

@@ -2,6 +2,7 @@
  * failure rates, and the history across snapshots, on a crafted three-snapshot database. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/tap.h"
 #include "tests/unit/test_reports_fixture.h"
@@ -133,7 +134,10 @@ int main(void)
     TAP_STR_EQ(report_hosting_of(NULL, NULL, "Vercel", NULL), "vercel",
                "the signal is optional (NULL)");
 
-    const char *path = "/tmp/mtasts-reports-figures.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-figures-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     unlink(path);
     sqlite3 *db = NULL;
     char *schema = fx_read_schema();

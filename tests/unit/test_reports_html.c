@@ -1,6 +1,7 @@
 /* The HTML report in headless Chromium: it renders, charts are present, markup stays text. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "tests/unit/tap.h"
@@ -95,7 +96,10 @@ int main(void)
         TAP_DONE();
     }
     TAP_PLAN(12);
-    const char *path = "/tmp/mtasts-reports-html.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-html-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

@@ -6,6 +6,7 @@
  * that --dump-dom prints. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "tests/unit/tap.h"
@@ -157,7 +158,10 @@ int main(void)
     printf("1..%d\n", NCASES);
     const char *keep = getenv("MTASTS_SCREENSHOT_DIR"); /* to look at the PNGs */
     char png[512];
-    const char *path = "/tmp/mtasts-reports-screen.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-screen-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

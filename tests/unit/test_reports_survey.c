@@ -1,6 +1,7 @@
 /* Survey report over the fixture database: exact figures, every format, escaping, stability. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/tap.h"
 #include "tests/unit/test_reports_fixture.h"
@@ -329,7 +330,10 @@ static void check_text(sqlite3 *db, struct report_data *d)
 int main(void)
 {
     TAP_PLAN(137);
-    const char *path = "/tmp/mtasts-reports-survey.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-survey-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds from store/schema.sql", "failed");
     if (!db)

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reports/diff.h"
 #include "reports/groups.h"
@@ -362,7 +363,10 @@ int main(void)
     TAP_PLAN(81);
     check_stats();
     check_json_list();
-    const char *path = "/tmp/mtasts-reports-trend.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-trend-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

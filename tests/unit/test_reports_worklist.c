@@ -3,6 +3,7 @@
  * warnings as an array, fix texts with the real name. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/unit/tap.h"
 #include "tests/unit/test_reports_fixture.h"
@@ -37,7 +38,10 @@ static void domains_of(const char *csv, char *buf, size_t len)
 int main(void)
 {
     printf("1..14\n");
-    const char *path = "/tmp/mtasts-reports-worklist.db";
+    char path_buf[96];
+    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-worklist-%d.db",
+             (int)getpid()); /* concurrent runs */
+    const char *path = path_buf;
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)
