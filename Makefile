@@ -78,6 +78,10 @@ $(BIN): $(call obj,scanner/main.c) $(ALL_LIBS)
 $(BUILD)/tests/test_rules_%: tests/unit/test_rules_%.c $(UNIT_HDRS) $(LIBRULES) $(LIBMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBRULES) $(LIBMT) $(LDLIBS)
+# The corpus replay also runs the IMAP FETCH harness (tlsrpt/imap_fetch.c, pure).
+$(BUILD)/tests/test_rules_corpus: tests/unit/test_rules_corpus.c $(UNIT_HDRS) $(wildcard tests/fuzz/*.c tests/fuzz/*.h) $(LIBTLSRPT) $(LIBRULES) $(LIBMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBTLSRPT) $(LIBRULES) $(LIBMT) $(LDLIBS)
 $(BUILD)/tests/test_lib_%: tests/unit/test_lib_%.c $(UNIT_HDRS) $(LIBMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMT) $(LDLIBS)
@@ -132,6 +136,10 @@ FUZZ_MIME_SRC := tlsrpt/payload.c tlsrpt/mime.c
 build/fuzz/fuzz_tlsrpt_mime: tests/fuzz/fuzz_tlsrpt_mime.c $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(RULES_SRC) $(LIB_SRC) $(FUZZ_MIME_SRC) $(PKG_LIBS)
+# The IMAP FETCH harness links the pure literal reader of tlsrpt/.
+build/fuzz/fuzz_imap_fetch: tests/fuzz/fuzz_imap_fetch.c tlsrpt/imap_fetch.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< tlsrpt/imap_fetch.c
 fuzz-build: $(FUZZ_BINS)
 # Seeds tests/fuzz/corpus/ from every vector and hostile fixture (commit what it adds).
 fuzz-seed: tests

@@ -18,13 +18,14 @@ static bool has_uid(const char *s, size_t n, int64_t uid)
     for (size_t i = 0; i + 4 < n; i++) {
         if (strncasecmp(s + i, "UID ", 4) || (i > 0 && s[i - 1] != ' ' && s[i - 1] != '('))
             continue;
-        int64_t v = 0;
+        uint64_t v = 0; /* 19 digits at most: below 2^64, so it never wraps */
         size_t k = i + 4, digits = 0;
         while (k < n && s[k] >= '0' && s[k] <= '9' && digits < 19) {
-            v = v * 10 + (s[k++] - '0');
+            v = v * 10 + (uint64_t)(s[k++] - '0');
             digits++;
         }
-        if (digits && (k == n || s[k] == ' ' || s[k] == ')' || s[k] == '\r') && v == uid)
+        if (digits && (k == n || s[k] == ' ' || s[k] == ')' || s[k] == '\r') && uid >= 0 &&
+            v == (uint64_t)uid)
             return true;
     }
     return false;

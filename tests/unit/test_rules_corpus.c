@@ -5,6 +5,7 @@
 
 #define FUZZ_NO_MAIN
 #include "tests/fuzz/fuzz_classify.c"
+#include "tests/fuzz/fuzz_imap_fetch.c"
 #include "tests/fuzz/fuzz_policy.c"
 #include "tests/fuzz/fuzz_smtp_reply.c"
 #include "tests/fuzz/fuzz_tlsa.c"
@@ -27,6 +28,7 @@ static const struct target targets[] = {
     {"classify", fuzz_classify_one},
     {"smtp_reply", fuzz_smtp_reply_one},
     {"tlsa", fuzz_tlsa_one},
+    {"imap_fetch", fuzz_imap_fetch_one},
 };
 
 /* Runs one file; a broken invariant aborts the suite, which tests/run counts as a failure. */
