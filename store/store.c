@@ -235,17 +235,23 @@ static int configure_writer(struct store *st)
 }
 
 /* WAL mode keeps FILE-wal and FILE-shm next to the database: its directory must be writable. */
-static int check_dir_writable(struct store *st)
+/* The directory of the database file, into dir. */
+static void db_dir(const struct store *st, char *dir, size_t len)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", st->path);
+    snprintf(dir, len, "%s", st->path);
     char *slash = strrchr(dir, '/');
     if (!slash)
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, len, ".");
     else if (slash == dir)
         dir[1] = '\0';
     else
         *slash = '\0';
+}
+
+static int check_dir_writable(struct store *st)
+{
+    char dir[4096];
+    db_dir(st, dir, sizeof dir);
     if (access(dir, W_OK) == 0)
         return 0;
     store_set_error(st,
@@ -322,9 +328,12 @@ static int open_connection(struct store *st, enum store_open_mode mode)
  * as immutable. Returns 0 when reopened that way, -1 otherwise (the first error kept). */
 static int reopen_immutable(struct store *st)
 {
-    char wal[PATH_MAX + 8];
+    char wal[PATH_MAX + 8], dir[4096];
     snprintf(wal, sizeof wal, "%s-wal", st->path);
-    if (access(wal, F_OK) == 0 || access(st->path, R_OK) != 0)
+    db_dir(st, dir, sizeof dir);
+    /* Only for that case: where the folder is writable the usual open's error stands (a
+     * transient one beside a live writer must never become a read that ignores its WAL). */
+    if (access(dir, W_OK) == 0 || access(wal, F_OK) == 0 || access(st->path, R_OK) != 0)
         return -1;
     struct sbuf uri = SBUF_INIT;
     sbuf_puts(&uri, "file:");
