@@ -89,10 +89,7 @@ static char *policy_text(void *ctx, int64_t id)
 int main(void)
 {
     printf("1..35\n");
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-diff-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("diff");
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db && fx_exec(db, more_changes) == 0, "fixture with the new change kinds", "no");
     if (!db)

@@ -134,10 +134,7 @@ int main(void)
     TAP_STR_EQ(report_hosting_of(NULL, NULL, "Vercel", NULL), "vercel",
                "the signal is optional (NULL)");
 
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-figures-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("figures");
     unlink(path);
     sqlite3 *db = NULL;
     char *schema = fx_read_schema();

@@ -536,6 +536,15 @@ __attribute__((unused)) static char *fx_render(const char *format, sqlite3 *db, 
     return text;
 }
 
+/* The path of a suite's fixture database, one per process (/tmp/mtasts-reports-NAME-PID.db:
+ * two runs of a suite at once must not share it). Returns a static buffer. */
+__attribute__((unused)) static const char *fx_db_path(const char *name)
+{
+    static char buf[128];
+    snprintf(buf, sizeof buf, "/tmp/mtasts-reports-%s-%d.db", name, (int)getpid());
+    return buf;
+}
+
 /* Writes s to a temporary file; returns its path in buf. */
 __attribute__((unused)) static int fx_write_tmp(const char *s, const char *suffix, char *buf,
                                                 size_t len)

@@ -96,10 +96,7 @@ int main(void)
         TAP_DONE();
     }
     TAP_PLAN(12);
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-html-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("html");
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

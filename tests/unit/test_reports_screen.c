@@ -158,10 +158,7 @@ int main(void)
     printf("1..%d\n", NCASES);
     const char *keep = getenv("MTASTS_SCREENSHOT_DIR"); /* to look at the PNGs */
     char png[512];
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-screen-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("screen");
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

@@ -330,10 +330,7 @@ static void check_text(sqlite3 *db, struct report_data *d)
 int main(void)
 {
     TAP_PLAN(137);
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-survey-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("survey");
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds from store/schema.sql", "failed");
     if (!db)

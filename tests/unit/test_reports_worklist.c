@@ -38,10 +38,7 @@ static void domains_of(const char *csv, char *buf, size_t len)
 int main(void)
 {
     printf("1..14\n");
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-worklist-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("worklist");
     sqlite3 *db = fx_build(path);
     TAP_CHECK(db != NULL, "fixture database builds", "failed");
     if (!db)

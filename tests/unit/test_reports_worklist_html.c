@@ -72,10 +72,7 @@ int main(void)
         TAP_DONE();
     }
     printf("1..12\n");
-    char path_buf[96];
-    snprintf(path_buf, sizeof path_buf, "/tmp/mtasts-reports-wlhtml-%d.db",
-             (int)getpid()); /* concurrent runs */
-    const char *path = path_buf;
+    const char *path = fx_db_path("wlhtml");
     sqlite3 *db = fx_build(path);
     /* Scan 4: the fixture's 15 rows copied 6,667 times, renamed, cut at ROWS. */
     bool ok = db && fx_exec(db, "INSERT INTO scans (id, started_at, state, tool_version, inputs, "
